@@ -1,0 +1,79 @@
+// The platform seam. A platform is one folder in bots/ plus one line in bots/registry.ts.
+// Each capability is its own typed method; the core never sniffs fields to guess what a platform can do.
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../lib/config.js';
+import type { Logger } from '../lib/log.js';
+import type { Notification } from '../lib/notification.js';
+import type { ChannelRecord, PlatformName, Store } from '../lib/store/types.js';
+import type { CommandInvocation, CommandReply } from '../commands/types.js';
+
+export interface Capabilities {
+  /** Replies can be grouped under the message that announced a topic. */
+  threads: boolean;
+  /** A sent message can be edited later. */
+  edits: boolean;
+  /** A command's reply can be shown to the issuing user only. */
+  ephemeralReplies: boolean;
+  /** The platform has a history API (else transcripts read parley's own message log). */
+  history: boolean;
+}
+
+/** Limits a delivery worker keeps to; a 429 still wins with its own retry-after. */
+export interface RateLimits {
+  /** Messages per window to one channel; several windows may apply (Telegram groups: 1/s and 20/min). */
+  perChannel: { max: number; durationMs: number }[];
+  /** Messages per window to the whole platform. */
+  perPlatform: { max: number; durationMs: number };
+}
+
+/** A user's standing in a channel, for the permission checks of commands/permissions.ts. */
+export type MemberRole = { role: 'moderator' } | { role: 'member' } | { role: 'unknown'; why: string };
+
+export interface SendOptions {
+  /** The platform message reference of the topic's announcement, to reply in its thread. */
+  threadRoot: string | null;
+  /** Stable per delivery; passed to the platform's duplicate guard where it has one. */
+  idempotencyKey: string;
+}
+
+export interface AdapterDeps {
+  config: Config;
+  log: Logger;
+  store: Store;
+  /** The core's command entry point: the adapter hands it text and context and shows the reply. */
+  handleCommand(invocation: CommandInvocation): Promise<CommandReply>;
+}
+
+export interface PlatformAdapter {
+  readonly platform: PlatformName;
+  readonly capabilities: Capabilities;
+  readonly rateLimits: RateLimits;
+
+  /** Registers HTTP routes (webhooks, slash command endpoints) before the server listens. */
+  registerRoutes?(app: FastifyInstance): void;
+  /** Opens the streaming connection (long poll, websocket), if the platform has one. Bots role only. */
+  start(): Promise<void>;
+  /** Closes connections; in-flight commands finish first. */
+  stop(): Promise<void>;
+  /** Is the platform reachable with our credentials? For /readyz. */
+  health(): Promise<{ ok: boolean; detail?: string }>;
+
+  /**
+   * Sends one notification. Throws PlatformRateLimitedError, PlatformTransientError or
+   * PlatformPermanentError (lib/errors.ts) so the delivery job knows what to do.
+   */
+  sendNotification(channel: ChannelRecord, notification: Notification, opts: SendOptions): Promise<{ messageRef: string | null }>;
+
+  /** The issuing user's role in a channel, read from the platform. */
+  memberRole(invocation: CommandInvocation): Promise<MemberRole>;
+}
+
+/** One line in bots/registry.ts per platform. */
+export interface AdapterFactory {
+  platform: PlatformName;
+  /** True when the configuration has what the adapter needs. */
+  isConfigured(config: Config): boolean;
+  /** Said in the log at start when the platform is not configured. */
+  howToConfigure: string;
+  create(deps: AdapterDeps): PlatformAdapter;
+}

@@ -1,0 +1,72 @@
+// Errors are a code (stable, for lookups and logs) plus one small class per code, as in bolt-js.
+
+export enum ErrorCode {
+  ConfigInvalid = 'parley_config_invalid',
+  SignatureInvalid = 'parley_signature_invalid',
+  PlatformRateLimited = 'parley_platform_rate_limited',
+  PlatformTransient = 'parley_platform_transient',
+  PlatformPermanent = 'parley_platform_permanent',
+  ForumRateLimited = 'parley_forum_rate_limited',
+  ForumUnavailable = 'parley_forum_unavailable',
+  ForumRequestFailed = 'parley_forum_request_failed',
+  RedisUnavailable = 'parley_redis_unavailable',
+}
+
+export abstract class ParleyError extends Error {
+  abstract readonly code: ErrorCode;
+}
+
+export class ConfigError extends ParleyError {
+  readonly code = ErrorCode.ConfigInvalid;
+  /** One line per problem, each naming the variable. */
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+  }
+}
+
+/** A platform asked us to slow down; retry after `retryAfterMs` without counting an attempt. */
+export class PlatformRateLimitedError extends ParleyError {
+  readonly code = ErrorCode.PlatformRateLimited;
+  constructor(readonly retryAfterMs: number, message = `rate limited, retry after ${retryAfterMs} ms`) {
+    super(message);
+  }
+}
+
+/** Network trouble or a 5xx: worth retrying with backoff. */
+export class PlatformTransientError extends ParleyError {
+  readonly code = ErrorCode.PlatformTransient;
+}
+
+/** Why a channel cannot be reached until someone acts. Shown to admins. */
+export type PermanentReason = 'channel_not_found' | 'bot_removed' | 'token_revoked' | 'forbidden' | 'bad_request' | 'not_configured';
+
+/** The channel is gone, the bot was removed, the token revoked: retrying will not help. */
+export class PlatformPermanentError extends ParleyError {
+  readonly code = ErrorCode.PlatformPermanent;
+  constructor(readonly reason: PermanentReason, message: string) {
+    super(message);
+  }
+}
+
+export class ForumRateLimitedError extends ParleyError {
+  readonly code = ErrorCode.ForumRateLimited;
+  constructor(readonly retryAfterMs: number) {
+    super(`forum rate limit reached, retry after ${retryAfterMs} ms`);
+  }
+}
+
+export class ForumUnavailableError extends ParleyError {
+  readonly code = ErrorCode.ForumUnavailable;
+}
+
+/** The forum answered 4xx (other than 429): the request itself is wrong or not allowed. */
+export class ForumRequestError extends ParleyError {
+  readonly code = ErrorCode.ForumRequestFailed;
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export class RedisUnavailableError extends ParleyError {
+  readonly code = ErrorCode.RedisUnavailable;
+}

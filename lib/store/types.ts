@@ -1,0 +1,171 @@
+// The store's seam: plain records and one small interface per table group.
+// One implementation (Kysely) serves SQLite and PostgreSQL; see lib/store/index.ts.
+import type { Filter, Scope } from '../rules.js';
+
+export type PlatformName = 'telegram' | 'mattermost' | 'slack' | 'discord' | 'matrix' | 'irc';
+export type ChannelStatus = 'pending' | 'active' | 'error';
+
+export interface ChannelSettings {
+  /** Mattermost: deliver through this incoming webhook instead of the REST API. */
+  webhookUrl?: string;
+  /** Category slug path for transcripts when `/topic` names none. */
+  defaultCategory?: string;
+  /** IANA zone for times typed in this channel. */
+  timezone?: string;
+}
+
+export interface ChannelRecord {
+  id: number;
+  platform: PlatformName;
+  externalId: string;
+  name: string;
+  status: ChannelStatus;
+  lastError: { code: string; message: string; at: Date } | null;
+  /** Who added it: `platform:user-id` of a chat user, `cli`, or `admin`. */
+  addedBy: string | null;
+  settings: ChannelSettings;
+  createdAt: Date;
+}
+
+export interface NewChannel {
+  platform: PlatformName;
+  externalId: string;
+  name: string;
+  status: ChannelStatus;
+  addedBy: string | null;
+  settings?: ChannelSettings;
+}
+
+export interface ChannelStore {
+  /** Returns the existing channel (unchanged) or creates it. */
+  ensure(input: NewChannel): Promise<{ channel: ChannelRecord; created: boolean }>;
+  get(id: number): Promise<ChannelRecord | undefined>;
+  find(platform: PlatformName, externalId: string): Promise<ChannelRecord | undefined>;
+  list(filter?: { platform?: PlatformName }): Promise<ChannelRecord[]>;
+  update(id: number, patch: { name?: string; status?: ChannelStatus; settings?: ChannelSettings }): Promise<void>;
+  /** status → error, with the reason shown to admins. */
+  setError(id: number, error: { code: string; message: string }): Promise<void>;
+  /** status error → active, last error kept for the record. No-op for other statuses. */
+  clearError(id: number): Promise<void>;
+  /** Removes the channel and its rules. Returns false when there was none. */
+  remove(id: number): Promise<boolean>;
+}
+
+export interface RuleRecord {
+  id: number;
+  channelId: number;
+  filter: Filter;
+  scope: Scope;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+export interface RuleStore {
+  /** Adding the same filter and scope twice returns the first rule with created=false. */
+  add(input: { channelId: number; filter: Filter; scope: Scope; createdBy: string | null }): Promise<{ rule: RuleRecord; created: boolean }>;
+  list(channelId: number): Promise<RuleRecord[]>;
+  all(): Promise<RuleRecord[]>;
+  remove(id: number): Promise<boolean>;
+  /** Changes whenever any rule or channel is added or removed, so that matchers know to reload. */
+  version(): Promise<number>;
+}
+
+export type DeliveryStatus = 'queued' | 'delivered' | 'failed' | 'cancelled';
+
+export interface DeliveryRecord {
+  id: number;
+  /** Deterministic BullMQ job id: one delivery per (event key, channel). */
+  jobId: string;
+  /** What is delivered: `post-<postId>` for a new post. */
+  eventKey: string;
+  channelId: number;
+  postId: number;
+  topicId: number;
+  postNumber: number;
+  status: DeliveryStatus;
+  attempts: number;
+  /** The platform's reference to the sent message (needed for threads, edits, deletes). */
+  messageRef: string | null;
+  lastError: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface DeliveryStore {
+  /** Unique on (eventKey, channelId): a second call returns the first with created=false. */
+  create(input: { jobId: string; eventKey: string; channelId: number; postId: number; topicId: number; postNumber: number }): Promise<{ delivery: DeliveryRecord; created: boolean }>;
+  getByJobId(jobId: string): Promise<DeliveryRecord | undefined>;
+  update(jobId: string, patch: { status?: DeliveryStatus; attempts?: number; messageRef?: string | null; lastError?: string | null }): Promise<void>;
+  findByPost(postId: number, status?: DeliveryStatus): Promise<DeliveryRecord[]>;
+  /** The message that announced a topic's first post in a channel, for threading replies. */
+  threadRoot(channelId: number, topicId: number): Promise<string | null>;
+  countByStatus(): Promise<Record<DeliveryStatus, number>>;
+}
+
+export interface TopicRecord {
+  topicId: number;
+  title: string;
+  tags: string[];
+  categoryId: number | null;
+  updatedAt: Date;
+}
+
+export interface TopicStore {
+  upsert(topic: Omit<TopicRecord, 'updatedAt'>): Promise<void>;
+  get(topicId: number): Promise<TopicRecord | undefined>;
+  remove(topicId: number): Promise<void>;
+}
+
+export interface CategoryRecord {
+  id: number;
+  slug: string;
+  name: string;
+  parentId: number | null;
+  color: string | null;
+  restricted: boolean;
+}
+
+export interface CategoryStore {
+  /** Replaces the whole cached list (after a fetch of the forum's categories). */
+  replaceAll(categories: CategoryRecord[]): Promise<void>;
+  upsert(category: CategoryRecord): Promise<void>;
+  remove(id: number): Promise<void>;
+  list(): Promise<CategoryRecord[]>;
+}
+
+export interface IdentityRecord {
+  platform: PlatformName;
+  userId: string;
+  forumUsername: string;
+  createdBy: string | null;
+  createdAt: Date;
+}
+
+export interface IdentityStore {
+  /** Sets (or replaces) the forum username of a chat user. */
+  set(input: { platform: PlatformName; userId: string; forumUsername: string; createdBy: string | null }): Promise<void>;
+  get(platform: PlatformName, userId: string): Promise<IdentityRecord | undefined>;
+  list(platform?: PlatformName): Promise<IdentityRecord[]>;
+  remove(platform: PlatformName, userId: string): Promise<boolean>;
+}
+
+export interface InboundEventStore {
+  /** Records a forum event id; false when it was seen before (a replay). */
+  record(source: string, eventId: string): Promise<boolean>;
+  /** Forgets ids older than the cutoff. */
+  prune(olderThan: Date): Promise<number>;
+}
+
+export interface Store {
+  readonly dialect: 'sqlite' | 'postgres';
+  readonly channels: ChannelStore;
+  readonly rules: RuleStore;
+  readonly deliveries: DeliveryStore;
+  readonly topics: TopicStore;
+  readonly categories: CategoryStore;
+  readonly identities: IdentityStore;
+  readonly inboundEvents: InboundEventStore;
+  /** Answers a trivial query; for /readyz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
