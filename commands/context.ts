@@ -1,0 +1,45 @@
+// What the command handlers need from the rest of Parley, and what one invocation carries through them.
+import type { MemberRole } from '../bots/adapter.js';
+import type { Config } from '../lib/config.js';
+import type { CategoryInfo } from '../lib/events.js';
+import type { Logger } from '../lib/log.js';
+import type { ChannelRecord, Store } from '../lib/store/types.js';
+import type { CommandInvocation } from './types.js';
+
+export interface CommandDeps {
+  store: Store;
+  config: Pick<Config, 'rulesPermission'>;
+  log: Logger;
+  /** The forum's categories (an empty list means unknown: any path is accepted). */
+  categories: {
+    paths(): Promise<string[]>;
+    findByPath(path: string): Promise<CategoryInfo | null>;
+  };
+  /** null = cannot tell (forum not configured or down). */
+  forumUsers: { isAdmin(username: string): Promise<boolean | null> };
+  /** From the adapter (bots/adapter.ts). */
+  memberRole(invocation: CommandInvocation): Promise<MemberRole>;
+  /** Called after rules were added or removed, so matchers reload. */
+  onRulesChanged?(): void;
+}
+
+/** Whether the issuing chat user maps (store.identities) to a forum admin. */
+export type ForumAdminStatus =
+  | { status: 'admin'; username: string }
+  | { status: 'not_linked' }
+  | { status: 'not_admin'; username: string }
+  /** Linked, but the forum could not tell (not configured, down). */
+  | { status: 'unknown'; username: string };
+
+/** One invocation of `/discourse`, after the channel is registered. */
+export interface CommandContext {
+  invocation: CommandInvocation;
+  deps: CommandDeps;
+  channel: ChannelRecord;
+  /** How the command is typed here (`/discourse`, `!discourse`), for examples in replies. */
+  cmd: string;
+  /** `platform:userId`, recorded as the creator of rules. */
+  actor: string;
+  /** Asked at most once per invocation: the forum's API budget is small. */
+  forumAdmin(): Promise<ForumAdminStatus>;
+}

@@ -1,0 +1,9 @@
+// `/discourse help`: the commands with one example each, and who may change rules here. Anyone may ask.
+import type { CommandContext } from '../context.js';
+import { text } from '../messages.js';
+import { ephemeral } from '../reply.js';
+import type { CommandReply } from '../types.js';
+
+export async function help(ctx: CommandContext): Promise<CommandReply> {
+  return ephemeral(text('help.text', { cmd: ctx.cmd, permission: ctx.deps.config.rulesPermission, platform: ctx.invocation.platform }));
+}

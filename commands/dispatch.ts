@@ -1,0 +1,71 @@
+// The command core's entry point: adapters hand it an invocation and show the reply. Never throws:
+// an unexpected error is logged with an id and the user gets a reply naming that id.
+import { randomUUID } from 'node:crypto';
+import type { CommandDeps, CommandContext } from './context.js';
+import { help } from './discourse/help.js';
+import { remove } from './discourse/remove.js';
+import { status } from './discourse/status.js';
+import { subscribe } from './discourse/subscribe.js';
+import { isParseFailure, parseDiscourseCommand } from './grammar.js';
+import { commandPrefix, text } from './messages.js';
+import { forumAdminOnce } from './permissions.js';
+import { ephemeral } from './reply.js';
+import type { CommandInvocation, CommandReply } from './types.js';
+
+type CommandHandler = (invocation: CommandInvocation, deps: CommandDeps) => Promise<CommandReply>;
+
+async function discourse(invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
+  const actor = `${invocation.platform}:${invocation.user.id}`;
+  // The first command in a chat registers it; an existing channel is returned unchanged.
+  const { channel, created } = await deps.store.channels.ensure({
+    platform: invocation.platform,
+    externalId: invocation.channel.externalId,
+    name: invocation.channel.name,
+    status: 'active',
+    addedBy: actor,
+  });
+  if (created) deps.log.info({ platform: channel.platform, channelId: channel.id, addedBy: actor }, 'channel registered by its first command');
+
+  const cmd = commandPrefix(invocation.platform);
+  const parsed = parseDiscourseCommand(invocation.args, { cmd });
+  if (isParseFailure(parsed)) return ephemeral(parsed.message);
+
+  const ctx: CommandContext = { invocation, deps, channel, cmd, actor, forumAdmin: forumAdminOnce(invocation, deps) };
+  switch (parsed.kind) {
+    case 'help':
+      return help(ctx);
+    case 'status':
+      return status(ctx);
+    case 'subscribe':
+      return subscribe(ctx, parsed);
+    case 'remove':
+      return remove(ctx, parsed);
+  }
+}
+
+/** Command word → handler. `/topic` joins here when it exists. */
+const COMMANDS = new Map<string, CommandHandler>([['discourse', discourse]]);
+
+/** `/Discourse@ParleyBot` → `discourse`: adapters strip these already, but a stray one costs nothing. */
+export function normalizeCommandWord(word: string): string {
+  return word.trim().replace(/^[!/]/, '').replace(/@\S*$/, '').toLowerCase();
+}
+
+export async function handleCommand(invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
+  const word = normalizeCommandWord(invocation.command);
+  try {
+    const handler = COMMANDS.get(word);
+    if (!handler) {
+      const prefix = commandPrefix(invocation.platform).slice(0, 1);
+      return ephemeral(text('command.unknown', { word: invocation.command, commands: [...COMMANDS.keys()].map((c) => `${prefix}${c}`) }));
+    }
+    return await handler(invocation, deps);
+  } catch (err) {
+    const errorId = randomUUID().slice(0, 8);
+    deps.log.error(
+      { err, errorId, platform: invocation.platform, channel: invocation.channel.externalId, user: invocation.user.id, command: word, args: invocation.args },
+      'command failed',
+    );
+    return ephemeral(text('command.internal_error', { errorId }));
+  }
+}

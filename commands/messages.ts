@@ -1,0 +1,197 @@
+// Every text a chat user can see from the command core, keyed by a stable id (as Sapphire keys its
+// i18n strings): tests, logs and adapters refer to a message by its id while its wording may change.
+// Texts are plain: adapters escape them for their platform's markup.
+import type { RulesPermission } from '../lib/config.js';
+import { formatScope, type Filter, type Scope } from '../lib/rules.js';
+import type { ChannelStatus, PlatformName } from '../lib/store/types.js';
+import type { ForumAdminStatus } from './context.js';
+
+/** How a command is typed on each platform: IRC and Matrix clients keep `/word` for themselves. */
+export function commandPrefix(platform: PlatformName): string {
+  return platform === 'irc' || platform === 'matrix' ? '!discourse' : '/discourse';
+}
+
+/** Who counts as a moderator of a channel on each platform (PRODUCT.md "Permissions"). */
+export const MODERATORS: Record<PlatformName, string> = {
+  slack: 'Slack workspace admins and owners',
+  discord: 'Discord members with Manage Channels',
+  telegram: 'Telegram chat administrators',
+  mattermost: 'Mattermost channel, team and system admins',
+  matrix: "Matrix users with a power level at or above the room's state default",
+  irc: 'IRC channel operators',
+};
+
+/** `1. mute t/spam` lines, numbered from 1 in the order given. */
+export function ruleLines(rules: readonly { filter: Filter; scope: Scope }[]): string {
+  return rules.map((r, i) => `${i + 1}. ${r.filter} ${formatScope(r.scope)}`).join('\n');
+}
+
+/** What the user typed, echoed back, cut short so that a pasted essay does not come back whole. */
+function echo(typed: string): string {
+  const chars = Array.from(typed);
+  return chars.length <= 40 ? typed : `${chars.slice(0, 39).join('')}…`;
+}
+
+function list(items: readonly string[]): string {
+  if (items.length <= 1) return items.join('');
+  return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+}
+
+/** Why the user is not (known to be) a forum admin, as a clause. */
+function identityClause(fa: ForumAdminStatus): string {
+  switch (fa.status) {
+    case 'not_linked':
+      return 'your chat account is not linked to a forum account';
+    case 'not_admin':
+      return `your chat account is linked to forum user ${fa.username}, who is not a forum admin`;
+    case 'unknown':
+      return `your chat account is linked to forum user ${fa.username}, but the forum could not be asked right now whether they are an admin`;
+    case 'admin':
+      return `your chat account is linked to forum admin ${fa.username}`;
+  }
+}
+
+const LINK_HINT = 'a Parley admin can link your chat account to your forum account if you are a forum admin';
+
+function cliAdd(platform: PlatformName, externalId: string, filter: Filter, path: string): string {
+  return `parley rules add ${platform}:${externalId} ${filter} c/${path}`;
+}
+
+/** Who may do what, for help. */
+export function permissionSentence(mode: RulesPermission, platform: PlatformName): string {
+  switch (mode) {
+    case 'anyone':
+      return 'Anyone here may use every command.';
+    case 'moderators':
+      return `Anyone may use help and status; changing rules is for this channel's moderators (${MODERATORS[platform]}) and chat users linked to forum admins.`;
+    case 'forum-admins':
+      return 'Anyone may use help and status; changing rules is for chat users linked to forum admins.';
+  }
+}
+
+const STATUS_LINE: Record<ChannelStatus, string> = {
+  active: 'Channel status: active.',
+  pending: "Channel status: pending, waiting for an admin's approval.",
+  error: 'Channel status: error, Parley cannot deliver here until the problem below is fixed.',
+};
+
+export const MESSAGES = {
+  // The tokenizer and the grammar.
+  'parse.unterminated_quote': (p: { open: string; close: string; column: number }) =>
+    `The quote ${p.open} at character ${p.column} is never closed. Close it with ${p.close}, as in title:${p.open}Weekly sync${p.close}, or write \\${p.open} for the quote character itself.`,
+  'parse.unknown_subcommand': (p: { cmd: string; word: string; suggestion: string | null; hint: string | null; valid: readonly string[] }) =>
+    [
+      `"${echo(p.word)}" is not a ${p.cmd} command.`,
+      p.hint ?? (p.suggestion ? `Did you mean ${p.cmd} ${p.suggestion}?` : null),
+      `The commands are: ${p.valid.join(', ')}. Type ${p.cmd} help for examples.`,
+    ]
+      .filter((line): line is string => line !== null)
+      .join(' '),
+  'parse.scope_missing': (p: { cmd: string; filter: Filter }) =>
+    `${p.filter} needs at least one scope: all, c/CATEGORY, c/PARENT/CHILD or t/TAG, as in ${p.cmd} ${p.filter} c/meta. Several scopes add one rule each.`,
+  'parse.bad_scope': (p: { cmd: string; filter: Filter; error: string; guess: string | null }) =>
+    `${p.error}.${p.guess ? ` Did you mean ${p.cmd} ${p.filter} ${p.guess}?` : ` For example: ${p.cmd} ${p.filter} c/meta`} Nothing was changed.`,
+  'parse.numbers_missing': (p: { cmd: string }) =>
+    `remove needs the number of a rule as shown by ${p.cmd} status, as in ${p.cmd} remove 2 (or several: ${p.cmd} remove 1 3).`,
+  'parse.not_a_number': (p: { cmd: string; word: string }) =>
+    `"${echo(p.word)}" is not a rule number: use the numbers shown by ${p.cmd} status (1, 2, …), as in ${p.cmd} remove 2. Nothing was removed.`,
+  'parse.unexpected_args': (p: { cmd: string; subcommand: string; extra: string }) =>
+    `${p.subcommand} takes nothing after it, but got "${echo(p.extra)}". Type just ${p.cmd} ${p.subcommand}.`,
+
+  // Dispatch.
+  'command.unknown': (p: { word: string; commands: readonly string[] }) =>
+    `Parley has no command "${echo(p.word)}". Its commands are: ${p.commands.join(', ')} (try ${p.commands[0] ?? '/discourse'} help).`,
+  'command.internal_error': (p: { errorId: string }) =>
+    `Something went wrong inside Parley (error id ${p.errorId}). Please try again; if it keeps happening, give that id to an admin.`,
+
+  // The channel itself.
+  'channel.pending': (p: { platform: PlatformName; externalId: string }) =>
+    `This channel waits for an admin's approval before Parley serves it, so its rules cannot change yet. An admin must activate it with: parley channels add ${p.platform}:${p.externalId}`,
+
+  'help.text': (p: { cmd: string; permission: RulesPermission; platform: PlatformName }) =>
+    [
+      'Parley brings forum posts to this channel. Commands:',
+      `${p.cmd} status: this channel's rules, numbered, most restrictive first`,
+      `${p.cmd} watch c/meta: every new post in a category (scopes: all, c/SLUG, c/PARENT/CHILD, t/TAG)`,
+      `${p.cmd} follow t/announcements: only the first post of each new topic`,
+      `${p.cmd} thread c/support: every post, replies in the chat thread of the topic's first message`,
+      `${p.cmd} mute t/offtopic: nothing from that scope, whatever the other rules say`,
+      `${p.cmd} remove 2: removes rule 2 as numbered by status`,
+      `${p.cmd} help: this text`,
+      `Several scopes add one rule each: ${p.cmd} watch c/meta t/release`,
+      permissionSentence(p.permission, p.platform),
+      'A rule naming a read-restricted category (other than mute) needs a chat user linked to a forum admin.',
+    ].join('\n'),
+
+  'status.rules': (p: { cmd: string; channelName: string; rules: readonly { filter: Filter; scope: Scope }[] }) =>
+    `Rules of ${p.channelName}, most restrictive first:\n${ruleLines(p.rules)}\nRemove one with ${p.cmd} remove N.`,
+  'status.empty': (p: { cmd: string }) =>
+    `This channel has no rules, so it gets nothing from the forum. Add one with ${p.cmd} watch c/CATEGORY (or all, c/PARENT/CHILD, t/TAG); ${p.cmd} help lists the rest.`,
+  'status.channel': (p: { status: ChannelStatus; platform: PlatformName; externalId: string }) =>
+    p.status === 'pending'
+      ? `${STATUS_LINE.pending} An admin must activate it with: parley channels add ${p.platform}:${p.externalId}`
+      : STATUS_LINE[p.status],
+  'status.last_error': (p: { code: string; message: string; at: Date }) => `Last error: ${p.code}: ${p.message} (${p.at.toISOString()}).`,
+
+  // Changing rules.
+  'rules.added': (p: { who: string; added: readonly string[]; existing: readonly string[]; rules: readonly { filter: Filter; scope: Scope }[] }) =>
+    [
+      `${p.who} added ${p.added.length === 1 ? 'a rule' : 'rules'}: ${list(p.added)}.`,
+      p.existing.length > 0 ? `Already there: ${list(p.existing)}.` : null,
+      `This channel now gets:\n${ruleLines(p.rules)}`,
+    ]
+      .filter((line): line is string => line !== null)
+      .join('\n'),
+  'rules.exists': (p: { cmd: string; existing: readonly string[] }) =>
+    `This channel already has ${list(p.existing)}, so nothing changed. See all its rules with ${p.cmd} status.`,
+  'rules.removed': (p: { who: string; removed: readonly string[]; rules: readonly { filter: Filter; scope: Scope }[] }) =>
+    `${p.who} removed ${p.removed.length === 1 ? 'a rule' : 'rules'}: ${list(p.removed)}.\n` +
+    (p.rules.length > 0 ? `This channel now gets:\n${ruleLines(p.rules)}` : 'This channel has no rules left, so it gets nothing from the forum.'),
+  'rules.remove_out_of_range': (p: { cmd: string; wrong: readonly number[]; count: number }) =>
+    `${p.wrong.length === 1 ? 'There is no rule' : 'There are no rules'} ${list(p.wrong.map(String))} in this channel: ${
+      p.count === 1 ? 'its only rule is number 1' : `its rules are numbered 1 to ${p.count}`
+    } (see ${p.cmd} status). Nothing was removed.`,
+  'rules.remove_nothing': (p: { cmd: string }) =>
+    `This channel has no rules, so there is nothing to remove. Add one with ${p.cmd} watch c/CATEGORY.`,
+  'rules.unknown_category': (p: { unknown: readonly { path: string; suggestions: readonly string[] }[] }) =>
+    [
+      ...p.unknown.map(
+        (u) =>
+          `The forum has no category c/${u.path}.` +
+          (u.suggestions.length > 0 ? ` Nearest: ${u.suggestions.map((s) => `c/${s}`).join(', ')}.` : " Check the slug in the forum's category list."),
+      ),
+      'Nothing was changed.',
+    ].join('\n'),
+  'rules.restricted_category': (p: { platform: PlatformName; externalId: string; filter: Filter; paths: readonly string[]; identity: ForumAdminStatus }) =>
+    [
+      `${list(p.paths.map((x) => `c/${x}`))} ${p.paths.length === 1 ? 'is' : 'are'} read-restricted in the forum, so only a chat user linked to a forum admin may add a ${p.filter} rule for ${p.paths.length === 1 ? 'it' : 'them'} here, and ${identityClause(p.identity)}. Nothing was changed.`,
+      `A forum admin can add ${p.paths.length === 1 ? 'it' : 'them'} with: ${p.paths.map((x) => cliAdd(p.platform, p.externalId, p.filter, x)).join(' ; ')}`,
+      '(Muting a restricted category needs no forum admin.)',
+    ].join('\n'),
+  'rules.category_unverified': (p: { platform: PlatformName; externalId: string; filter: Filter; paths: readonly string[]; identity: ForumAdminStatus }) =>
+    [
+      `Parley does not know the forum's categories right now, so it cannot tell whether ${list(p.paths.map((x) => `c/${x}`))} ${p.paths.length === 1 ? 'is' : 'are'} read-restricted. Until it can, only a chat user linked to a forum admin may add a ${p.filter} rule for a category, and ${identityClause(p.identity)}. Nothing was changed.`,
+      `Try again once the forum is reachable, use all or t/TAG meanwhile, or a forum admin can add it with: ${p.paths.map((x) => cliAdd(p.platform, p.externalId, p.filter, x)).join(' ; ')}`,
+    ].join('\n'),
+
+  // Who may change rules.
+  'rules.forbidden.moderators': (p: { platform: PlatformName; identity: ForumAdminStatus }) =>
+    `Only moderators of this channel (${MODERATORS[p.platform]}) and chat users linked to forum admins may change its rules. You are not a moderator here, and ${identityClause(p.identity)}. Ask a moderator to make the change, or ${LINK_HINT}.`,
+  'rules.forbidden.forum_admins': (p: { identity: ForumAdminStatus }) =>
+    `On this Parley only chat users linked to forum admins may change rules (PARLEY_RULES_PERMISSION=forum-admins), and ${identityClause(p.identity)}. Ask a forum admin to make the change, or ${LINK_HINT}.`,
+  'rules.forbidden.unknown_role': (p: { platform: PlatformName; why: string; identity: ForumAdminStatus }) =>
+    `Parley could not tell whether you moderate this channel: ${p.why}. Changing rules needs a moderator of this channel (${MODERATORS[p.platform]}) or a chat user linked to a forum admin (PARLEY_RULES_PERMISSION=moderators), and ${identityClause(p.identity)}. A Parley admin can fix what stops the role check, set PARLEY_RULES_PERMISSION=anyone, or link your chat account to your forum account if you are a forum admin.`,
+} satisfies Record<string, (params: never) => string>;
+
+export type MessageId = keyof typeof MESSAGES;
+export type MessageParams<K extends MessageId> = Parameters<(typeof MESSAGES)[K]>[0];
+
+/** The text of a message, by id. */
+export function text<K extends MessageId>(id: K, params: MessageParams<K>): string {
+  return (MESSAGES[id] as (p: MessageParams<K>) => string)(params);
+}
+
+/** A message with its id, the shape of every parse failure and refusal. */
+export function failure<K extends MessageId>(id: K, params: MessageParams<K>): { id: K; message: string } {
+  return { id, message: text(id, params) };
+}
