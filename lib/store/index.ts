@@ -1,0 +1,105 @@
+// Opens the store: SQLite (the default, one file) or PostgreSQL (several processes at scale), both through
+// Kysely with one code path. Dialect differences live in openSqlite/openPostgres and in migrations.ts.
+//
+// PostgreSQL schema: Parley uses the connection's search_path. To keep Parley (or a test run) in a schema
+// of its own, put it in the URL, which pg passes to the server:
+//   postgres://host/db?options=-c%20search_path%3Dparley
+// The schema must exist; Parley creates its tables (and Kysely's migration tables) in it.
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { DatabaseTarget } from '../config.js';
+import { silentLogger, type Logger } from '../log.js';
+import { createCategoryStore } from './categories.js';
+import { createChannelStore } from './channels.js';
+import { createDeliveryStore } from './deliveries.js';
+import { createIdentityStore } from './identities.js';
+import { createInboundEventStore } from './inbound-events.js';
+import { migrateToLatest, type Dialect } from './migrations.js';
+import { createRuleStore } from './rules.js';
+import { createTopicStore } from './topics.js';
+import type { Database, Db } from './schema.js';
+import type { Store } from './types.js';
+
+export type { Store } from './types.js';
+
+/** How long a SQLite connection waits for another process's write lock before giving up. */
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+const PG_POOL_SIZE = 10;
+
+export async function openStore(target: DatabaseTarget, opts: { log?: Logger } = {}): Promise<Store> {
+  const log = opts.log ?? silentLogger;
+  if (target.kind === 'sqlite') return serializedPerFile(target.path, () => openMigrated(openSqlite(target.path), 'sqlite', log));
+  return openMigrated(openPostgres(target.url, log), 'postgres', log);
+}
+
+async function openMigrated(db: Db, dialect: Dialect, log: Logger): Promise<Store> {
+  try {
+    const applied = await migrateToLatest(db, dialect);
+    if (applied.length > 0) log.info({ dialect, migrations: applied }, 'database migrated');
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  return createStore(db, dialect);
+}
+
+function openSqlite(file: string): Db {
+  const inMemory = file === ':memory:' || file === '';
+  if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new BetterSqlite3(file);
+  // busy_timeout first: switching to WAL itself waits on a process that is migrating.
+  database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  database.pragma('journal_mode = WAL');
+  // NORMAL is durable across application crashes in WAL mode; only a power loss may drop the last commits.
+  database.pragma('synchronous = NORMAL');
+  database.pragma('foreign_keys = ON');
+  return new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+}
+
+function openPostgres(url: string, log: Logger): Db {
+  const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
+  // An idle client losing its connection emits here; without a listener the process would exit.
+  pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'PostgreSQL idle connection error'));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+}
+
+/**
+ * Two opens of one SQLite file in one process must not overlap: better-sqlite3 waits for a lock
+ * synchronously, so the second would block the event loop that the first needs to finish.
+ */
+const opening = new Map<string, Promise<unknown>>();
+async function serializedPerFile<T>(file: string, fn: () => Promise<T>): Promise<T> {
+  if (file === ':memory:' || file === '') return fn();
+  const key = path.resolve(file);
+  const previous = opening.get(key) ?? Promise.resolve();
+  const current = previous.catch(() => undefined).then(fn);
+  opening.set(key, current);
+  try {
+    return await current;
+  } finally {
+    if (opening.get(key) === current) opening.delete(key);
+  }
+}
+
+function createStore(db: Db, dialect: Dialect): Store {
+  return {
+    dialect,
+    channels: createChannelStore(db),
+    rules: createRuleStore(db),
+    deliveries: createDeliveryStore(db),
+    topics: createTopicStore(db),
+    categories: createCategoryStore(db),
+    identities: createIdentityStore(db),
+    inboundEvents: createInboundEventStore(db),
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    async close() {
+      await db.destroy();
+    },
+  };
+}
+

@@ -1,0 +1,162 @@
+// The schema, as Kysely migrations kept in code (no migration folder to ship), applied at open.
+// The only dialect difference is the autoincrement id column; everything else is the same DDL.
+import { Migrator, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
+import { RULES_VERSION_KEY } from './schema.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** `integer primary key autoincrement` on SQLite, `serial primary key` on PostgreSQL. */
+function withId<T extends string>(table: CreateTableBuilder<T, never>, dialect: Dialect): CreateTableBuilder<T, 'id'> {
+  return dialect === 'sqlite'
+    ? table.addColumn('id', 'integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement())
+    : table.addColumn('id', 'serial', (c: ColumnDefinitionBuilder) => c.primaryKey());
+}
+
+function initial(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await withId(db.schema.createTable('channels'), dialect)
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('external_id', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('settings', 'text', (c) => c.notNull().defaultTo('{}'))
+        .addColumn('added_by', 'text')
+        .addColumn('last_error_code', 'text')
+        .addColumn('last_error_message', 'text')
+        .addColumn('last_error_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('channels_platform_external_id_key', ['platform', 'external_id'])
+        .execute();
+
+      await withId(db.schema.createTable('rules'), dialect)
+        .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+        .addColumn('filter', 'text', (c) => c.notNull())
+        .addColumn('scope_type', 'text', (c) => c.notNull())
+        .addColumn('scope_value', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        // Also serves rules.list(channelId): channel_id leads.
+        .addUniqueConstraint('rules_channel_filter_scope_key', ['channel_id', 'filter', 'scope_type', 'scope_value'])
+        .execute();
+
+      // Deliveries go with their channel: a removed channel has nothing left to deliver or thread under.
+      await withId(db.schema.createTable('deliveries'), dialect)
+        .addColumn('job_id', 'text', (c) => c.notNull())
+        .addColumn('event_key', 'text', (c) => c.notNull())
+        .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+        .addColumn('post_id', 'integer', (c) => c.notNull())
+        .addColumn('topic_id', 'integer', (c) => c.notNull())
+        .addColumn('post_number', 'integer', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('message_ref', 'text')
+        .addColumn('last_error', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addUniqueConstraint('deliveries_event_key_channel_key', ['event_key', 'channel_id'])
+        .addUniqueConstraint('deliveries_job_id_key', ['job_id'])
+        .execute();
+      await db.schema.createIndex('deliveries_post_id_idx').on('deliveries').column('post_id').execute();
+      await db.schema.createIndex('deliveries_channel_topic_idx').on('deliveries').columns(['channel_id', 'topic_id']).execute();
+      // countByStatus reads this index alone instead of the whole table.
+      await db.schema.createIndex('deliveries_status_idx').on('deliveries').column('status').execute();
+
+      await db.schema
+        .createTable('topics')
+        .addColumn('topic_id', 'integer', (c) => c.primaryKey())
+        .addColumn('title', 'text', (c) => c.notNull())
+        .addColumn('tags', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addColumn('category_id', 'integer')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+
+      await db.schema
+        .createTable('categories')
+        .addColumn('id', 'integer', (c) => c.primaryKey())
+        .addColumn('slug', 'text', (c) => c.notNull())
+        .addColumn('name', 'text', (c) => c.notNull())
+        .addColumn('parent_id', 'integer')
+        .addColumn('color', 'text')
+        .addColumn('restricted', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
+
+      await db.schema
+        .createTable('identities')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('forum_username', 'text', (c) => c.notNull())
+        .addColumn('created_by', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('identities_pkey', ['platform', 'user_id'])
+        .execute();
+
+      await db.schema
+        .createTable('inbound_events')
+        .addColumn('source', 'text', (c) => c.notNull())
+        .addColumn('event_id', 'text', (c) => c.notNull())
+        .addColumn('received_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('inbound_events_pkey', ['source', 'event_id'])
+        .execute();
+      await db.schema.createIndex('inbound_events_received_at_idx').on('inbound_events').column('received_at').execute();
+
+      await db.schema
+        .createTable('meta')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .execute();
+      await sql`insert into meta (key, value) values (${RULES_VERSION_KEY}, '0')`.execute(db);
+    },
+  };
+}
+
+/** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
+function migrations(dialect: Dialect): Record<string, Migration> {
+  return { '0001_initial': initial(dialect) };
+}
+
+/**
+ * Applies what is pending and returns the names applied (none when up to date).
+ * Two processes may call this at once: on PostgreSQL Kysely holds an advisory lock and migrates in a
+ * transaction; on SQLite (where Kysely takes no lock) one `begin immediate` transaction around the whole
+ * run makes the second process wait on busy_timeout and then find nothing to do.
+ */
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect): Promise<string[]> {
+  if (dialect === 'postgres') return runMigrator(db, dialect, await currentSchema(db));
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const applied = await runMigrator(conn, dialect, undefined);
+      await sql`commit`.execute(conn);
+      return applied;
+    } catch (err) {
+      await sql`rollback`.execute(conn);
+      throw err;
+    }
+  });
+}
+
+async function runMigrator<DB>(db: Kysely<DB>, dialect: Dialect, schema: string | undefined): Promise<string[]> {
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
+  const { error, results = [] } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results.find((r) => r.status === 'Error')?.migrationName;
+    throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error });
+  }
+  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Kysely's check for its own tables looks in every schema unless told one, so another schema's
+ * kysely_migration (a test run, another app) would make it skip creating ours: name ours explicitly.
+ */
+async function currentSchema<DB>(db: Kysely<DB>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema;
+  if (!schema) throw new Error('PostgreSQL: no schema of the search_path exists; create it or fix the options in DATABASE_URL');
+  return schema;
+}

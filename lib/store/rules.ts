@@ -1,0 +1,113 @@
+// Rules: one row per (channel, filter, scope). The scope is stored as a type and a value so that
+// the unique index can tell duplicates apart; meta.rules_version tells other processes to reload.
+import { sql, type Transaction } from 'kysely';
+import { isFilter, type Scope } from '../rules.js';
+import type { RuleRecord, RuleStore } from './types.js';
+import { now, RULES_VERSION_KEY, toDate, type Database, type Db, type RuleRow } from './schema.js';
+
+/** Call inside the transaction that adds or removes a rule or a channel. */
+export async function bumpRulesVersion(trx: Transaction<Database>): Promise<void> {
+  // cast(… as integer) + 1 is stored back as text by both SQLite (affinity) and PostgreSQL (assignment cast).
+  await trx
+    .updateTable('meta')
+    .set({ value: sql<string>`cast(value as integer) + 1` })
+    .where('key', '=', RULES_VERSION_KEY)
+    .execute();
+}
+
+function scopeColumns(scope: Scope): { scope_type: string; scope_value: string } {
+  switch (scope.type) {
+    case 'all':
+      return { scope_type: 'all', scope_value: '' };
+    case 'category':
+      return { scope_type: 'category', scope_value: scope.path };
+    case 'tag':
+      return { scope_type: 'tag', scope_value: scope.name };
+  }
+}
+
+function toScope(type: string, value: string): Scope {
+  switch (type) {
+    case 'all':
+      return { type: 'all' };
+    case 'category':
+      return { type: 'category', path: value };
+    case 'tag':
+      return { type: 'tag', name: value };
+    default:
+      throw new Error(`rules: unknown scope type "${type}" in the database`);
+  }
+}
+
+function toRule(row: RuleRow): RuleRecord {
+  if (!isFilter(row.filter)) throw new Error(`rules: unknown filter "${row.filter}" in the database (rule ${row.id})`);
+  return {
+    id: row.id,
+    channelId: row.channel_id,
+    filter: row.filter,
+    scope: toScope(row.scope_type, row.scope_value),
+    createdBy: row.created_by,
+    createdAt: toDate(row.created_at),
+  };
+}
+
+export function createRuleStore(db: Db): RuleStore {
+  return {
+    async add({ channelId, filter, scope, createdBy }) {
+      const columns = scopeColumns(scope);
+      const findExisting = (q: Db | Transaction<Database>) =>
+        q
+          .selectFrom('rules')
+          .selectAll()
+          .where('channel_id', '=', channelId)
+          .where('filter', '=', filter)
+          .where('scope_type', '=', columns.scope_type)
+          .where('scope_value', '=', columns.scope_value)
+          .executeTakeFirst();
+
+      const existing = await findExisting(db);
+      if (existing) return { rule: toRule(existing), created: false };
+
+      return db.transaction().execute(async (trx) => {
+        // Insert first: on SQLite the write lock is taken up front, so no read-then-upgrade deadlock.
+        const inserted = await trx
+          .insertInto('rules')
+          .values({ channel_id: channelId, filter, ...columns, created_by: createdBy, created_at: now() })
+          .onConflict((oc) => oc.columns(['channel_id', 'filter', 'scope_type', 'scope_value']).doNothing())
+          .returningAll()
+          .executeTakeFirst();
+        if (inserted) {
+          await bumpRulesVersion(trx);
+          return { rule: toRule(inserted), created: true };
+        }
+        const winner = await findExisting(trx);
+        if (!winner) throw new Error(`rules: rule for channel ${channelId} neither inserted nor found`);
+        return { rule: toRule(winner), created: false };
+      });
+    },
+
+    async list(channelId) {
+      const rows = await db.selectFrom('rules').selectAll().where('channel_id', '=', channelId).orderBy('id').execute();
+      return rows.map(toRule);
+    },
+
+    async all() {
+      const rows = await db.selectFrom('rules').selectAll().orderBy('id').execute();
+      return rows.map(toRule);
+    },
+
+    async remove(id) {
+      return db.transaction().execute(async (trx) => {
+        const result = await trx.deleteFrom('rules').where('id', '=', id).executeTakeFirst();
+        if (result.numDeletedRows === 0n) return false;
+        await bumpRulesVersion(trx);
+        return true;
+      });
+    },
+
+    async version() {
+      const row = await db.selectFrom('meta').select('value').where('key', '=', RULES_VERSION_KEY).executeTakeFirst();
+      return row ? Number(row.value) : 0;
+    },
+  };
+}

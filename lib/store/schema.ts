@@ -1,0 +1,116 @@
+// Row shapes of the tables, as Kysely sees them. The same on SQLite and PostgreSQL:
+// timestamps are ISO-8601 UTC text (sortable as text), booleans are 0/1 integers, JSON is text.
+import type { Generated, Insertable, Kysely, Selectable } from 'kysely';
+
+export interface ChannelsTable {
+  id: Generated<number>;
+  platform: string;
+  external_id: string;
+  name: string;
+  status: string;
+  /** JSON text of ChannelSettings. */
+  settings: string;
+  added_by: string | null;
+  last_error_code: string | null;
+  last_error_message: string | null;
+  last_error_at: string | null;
+  created_at: string;
+}
+
+export interface RulesTable {
+  id: Generated<number>;
+  channel_id: number;
+  filter: string;
+  scope_type: string;
+  /** '' for scope `all`, so that the unique index sees equal rows as equal (NULLs never are). */
+  scope_value: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface DeliveriesTable {
+  id: Generated<number>;
+  job_id: string;
+  event_key: string;
+  channel_id: number;
+  post_id: number;
+  topic_id: number;
+  post_number: number;
+  status: string;
+  attempts: number;
+  message_ref: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface TopicsTable {
+  topic_id: number;
+  title: string;
+  /** JSON text of string[]. */
+  tags: string;
+  category_id: number | null;
+  updated_at: string;
+}
+
+export interface CategoriesTable {
+  id: number;
+  slug: string;
+  name: string;
+  parent_id: number | null;
+  color: string | null;
+  restricted: number;
+}
+
+export interface IdentitiesTable {
+  platform: string;
+  user_id: string;
+  forum_username: string;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface InboundEventsTable {
+  source: string;
+  event_id: string;
+  received_at: string;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  channels: ChannelsTable;
+  rules: RulesTable;
+  deliveries: DeliveriesTable;
+  topics: TopicsTable;
+  categories: CategoriesTable;
+  identities: IdentitiesTable;
+  inbound_events: InboundEventsTable;
+  meta: MetaTable;
+}
+
+export type Db = Kysely<Database>;
+export type ChannelRow = Selectable<ChannelsTable>;
+export type RuleRow = Selectable<RulesTable>;
+export type DeliveryRow = Selectable<DeliveriesTable>;
+export type NewDeliveryRow = Insertable<DeliveriesTable>;
+
+/** The meta key whose value counts rule and channel additions and removals. */
+export const RULES_VERSION_KEY = 'rules_version';
+
+/** Timestamps are written by Parley, never by a database default, so both dialects store the same text. */
+export function now(): string {
+  return new Date().toISOString();
+}
+
+export function toDate(text: string): Date {
+  return new Date(text);
+}
+
+/** PostgreSQL returns count(*) as a string (bigint); SQLite as a number. */
+export function toCount(value: string | number | bigint): number {
+  return Number(value);
+}

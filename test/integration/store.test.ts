@@ -1,0 +1,638 @@
+// The store against real databases: the same suite on a SQLite file, SQLite :memory: and PostgreSQL.
+// PostgreSQL (127.0.0.1:5432, database `test`, or PARLEY_TEST_POSTGRES_URL) isolates every test in a schema
+// of its own, `parley_test_<random>`, reached through the URL's `options=-c search_path=…` and dropped after.
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import type { DatabaseTarget } from '../../lib/config.js';
+import { openStore } from '../../lib/store/index.js';
+import { migrateToLatest } from '../../lib/store/migrations.js';
+import type { Store } from '../../lib/store/types.js';
+
+const PG_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const STORE_MODULE = new URL('../../lib/store/index.ts', import.meta.url).href;
+
+/** A fresh, empty database for one test, and how to throw it away. */
+interface Fresh {
+  target: DatabaseTarget;
+  /** False for :memory:, which dies with its connection. */
+  persistent: boolean;
+  /** A Kysely on the same database, for running the migrator by hand. */
+  kysely(): Kysely<unknown>;
+  drop(): Promise<void>;
+}
+
+interface Backend {
+  name: string;
+  setup?(): Promise<void>;
+  teardown?(): Promise<void>;
+  fresh(): Promise<Fresh>;
+}
+
+function sqliteFile(): Backend {
+  return {
+    name: 'sqlite file',
+    async fresh() {
+      const dir = mkdtempSync(path.join(tmpdir(), 'parley-store-'));
+      // A folder that does not exist yet: openStore must create it.
+      const file = path.join(dir, 'nested', 'parley.db');
+      return {
+        target: { kind: 'sqlite', path: file },
+        persistent: true,
+        kysely: () => new Kysely<unknown>({ dialect: new SqliteDialect({ database: new BetterSqlite3(file) }) }),
+        async drop() {
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  };
+}
+
+function sqliteMemory(): Backend {
+  return {
+    name: 'sqlite :memory:',
+    async fresh() {
+      return {
+        target: { kind: 'sqlite', path: ':memory:' },
+        persistent: false,
+        kysely: () => {
+          throw new Error('a :memory: database cannot be opened twice');
+        },
+        async drop() {},
+      };
+    },
+  };
+}
+
+function postgres(): Backend {
+  let admin: pg.Pool | undefined;
+  return {
+    name: 'postgres',
+    async setup() {
+      admin = new pg.Pool({ connectionString: PG_URL, max: 2 });
+      await admin.query('select 1');
+    },
+    async teardown() {
+      await admin?.end();
+    },
+    async fresh() {
+      const schema = `parley_test_${randomBytes(6).toString('hex')}`;
+      await admin!.query(`create schema ${schema}`);
+      const url = new URL(PG_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return {
+        target: { kind: 'postgres', url: url.toString() },
+        persistent: true,
+        kysely: () => new Kysely<unknown>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url.toString(), max: 1 }) }) }),
+        async drop() {
+          await admin!.query(`drop schema if exists ${schema} cascade`);
+        },
+      };
+    },
+  };
+}
+
+/** Opens a store on a fresh database, runs fn, and always closes and drops both. */
+async function withStore(backend: Backend, fn: (store: Store, fresh: Fresh) => Promise<void>): Promise<void> {
+  const fresh = await backend.fresh();
+  try {
+    const store = await openStore(fresh.target);
+    try {
+      await fn(store, fresh);
+    } finally {
+      await store.close();
+    }
+  } finally {
+    await fresh.drop();
+  }
+}
+
+const telegram = (externalId: string, name = `chat ${externalId}`) =>
+  ({ platform: 'telegram', externalId, name, status: 'active', addedBy: 'cli' }) as const;
+
+function assertRecent(at: Date, before: Date, after: Date): void {
+  assert.ok(at instanceof Date && !Number.isNaN(at.getTime()), 'a valid Date');
+  assert.ok(at >= before && at <= after, `${at.toISOString()} within ${before.toISOString()}..${after.toISOString()}`);
+}
+
+/**
+ * Starts `count` processes that each open the store and add the same channel and rule, all released
+ * at once after every one has loaded its modules. Resolves with what each one saw.
+ */
+async function racingProcesses(target: DatabaseTarget, count: number): Promise<{ channelId: number; channelCreated: boolean; ruleId: number; ruleCreated: boolean }[]> {
+  const code = `
+    const { openStore } = await import(${JSON.stringify(STORE_MODULE)});
+    const target = JSON.parse(process.env.PARLEY_TEST_TARGET);
+    process.stdout.write('ready\\n');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    const store = await openStore(target);
+    const c = await store.channels.ensure({ platform: 'mattermost', externalId: 'shared', name: 'Shared', status: 'active', addedBy: null });
+    const r = await store.rules.add({ channelId: c.channel.id, filter: 'watch', scope: { type: 'tag', name: 'release' }, createdBy: null });
+    await store.close();
+    process.stdout.write(JSON.stringify({ channelId: c.channel.id, channelCreated: c.created, ruleId: r.rule.id, ruleCreated: r.created }) + '\\n');
+    process.stdin.destroy();
+  `;
+  const children = Array.from({ length: count }, () =>
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+      env: { ...process.env, PARLEY_TEST_TARGET: JSON.stringify(target) },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      timeout: 60_000,
+    }),
+  );
+  const outputs = children.map((child) => {
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const ready = new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', () => out.includes('ready\n') && resolve());
+      child.once('exit', () => reject(new Error(`child exited before it was ready: ${err}`)));
+    });
+    const done = new Promise<string>((resolve, reject) =>
+      child.once('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`child exited with ${code}: ${err}`)))),
+    );
+    return { ready, done };
+  });
+  try {
+    await Promise.all(outputs.map((o) => o.ready));
+    for (const child of children) child.stdin.write('go\n');
+    const texts = await Promise.all(outputs.map((o) => o.done));
+    return texts.map((t) => JSON.parse(t.trim().split('\n').at(-1)!) as { channelId: number; channelCreated: boolean; ruleId: number; ruleCreated: boolean });
+  } finally {
+    for (const child of children) if (child.exitCode === null) child.kill();
+  }
+}
+
+function storeSuite(backend: Backend): void {
+  void describe(backend.name, () => {
+    before(async () => backend.setup?.());
+    after(async () => backend.teardown?.());
+
+    void test('opens, answers ping, and reports its dialect', () =>
+      withStore(backend, async (store, fresh) => {
+        await store.ping();
+        assert.equal(store.dialect, fresh.target.kind);
+        if (fresh.target.kind === 'sqlite' && fresh.persistent) assert.ok(existsSync(fresh.target.path), 'the SQLite file and its folder were created');
+      }));
+
+    void test('channels: ensure creates once and then returns the existing channel unchanged', () =>
+      withStore(backend, async (store) => {
+        const before = new Date();
+        const first = await store.channels.ensure({ ...telegram('-100123', 'Équipe 🚀 日本語'), settings: { timezone: 'Europe/Berlin', defaultCategory: 'meta' } });
+        const after = new Date();
+        assert.equal(first.created, true);
+        assert.equal(first.channel.platform, 'telegram');
+        assert.equal(first.channel.externalId, '-100123');
+        assert.equal(first.channel.name, 'Équipe 🚀 日本語');
+        assert.equal(first.channel.status, 'active');
+        assert.equal(first.channel.addedBy, 'cli');
+        assert.equal(first.channel.lastError, null);
+        assert.deepEqual(first.channel.settings, { timezone: 'Europe/Berlin', defaultCategory: 'meta' });
+        assertRecent(first.channel.createdAt, before, after);
+
+        const again = await store.channels.ensure({ ...telegram('-100123', 'Renamed'), status: 'pending' });
+        assert.equal(again.created, false);
+        assert.deepEqual(again.channel, first.channel);
+
+        // The same external id on another platform is another channel.
+        const other = await store.channels.ensure({ ...telegram('-100123'), platform: 'mattermost' });
+        assert.equal(other.created, true);
+        assert.notEqual(other.channel.id, first.channel.id);
+      }));
+
+    void test('channels: get, find and list', () =>
+      withStore(backend, async (store) => {
+        const a = (await store.channels.ensure(telegram('1'))).channel;
+        const b = (await store.channels.ensure({ ...telegram('2'), platform: 'mattermost' })).channel;
+        const c = (await store.channels.ensure(telegram('3'))).channel;
+        assert.deepEqual(await store.channels.get(b.id), b);
+        assert.equal(await store.channels.get(9999), undefined);
+        assert.deepEqual(await store.channels.find('telegram', '3'), c);
+        assert.equal(await store.channels.find('mattermost', '3'), undefined);
+        assert.deepEqual((await store.channels.list()).map((x) => x.id), [a.id, b.id, c.id]);
+        assert.deepEqual((await store.channels.list({ platform: 'telegram' })).map((x) => x.id), [a.id, c.id]);
+        assert.deepEqual(await store.channels.list({ platform: 'slack' }), []);
+      }));
+
+    void test('channels: update changes only what the patch names, settings round-trip as JSON', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure({ ...telegram('1'), status: 'pending' })).channel;
+        const settings = { webhookUrl: 'https://mm.example.org/hooks/abc?x="quoted"', defaultCategory: 'support/billing', timezone: 'Asia/Tokyo' };
+        await store.channels.update(ch.id, { settings });
+        let got = await store.channels.get(ch.id);
+        assert.deepEqual(got?.settings, settings);
+        assert.equal(got?.status, 'pending');
+        assert.equal(got?.name, ch.name);
+
+        await store.channels.update(ch.id, { status: 'active', name: 'Ωmega ✓' });
+        got = await store.channels.get(ch.id);
+        assert.equal(got?.status, 'active');
+        assert.equal(got?.name, 'Ωmega ✓');
+        assert.deepEqual(got?.settings, settings);
+
+        await store.channels.update(ch.id, {});
+        assert.deepEqual(await store.channels.get(ch.id), got);
+      }));
+
+    void test('channels: setError marks error with the reason; clearError reactivates only an errored channel', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const before = new Date();
+        await store.channels.setError(ch.id, { code: 'bot_removed', message: 'the bot was removed from the chat' });
+        const after = new Date();
+        const errored = await store.channels.get(ch.id);
+        assert.equal(errored?.status, 'error');
+        assert.equal(errored?.lastError?.code, 'bot_removed');
+        assert.equal(errored?.lastError?.message, 'the bot was removed from the chat');
+        assertRecent(errored.lastError.at, before, after);
+
+        await store.channels.clearError(ch.id);
+        const cleared = await store.channels.get(ch.id);
+        assert.equal(cleared?.status, 'active');
+        assert.deepEqual(cleared?.lastError, errored?.lastError, 'the last error is kept for the record');
+
+        const pending = (await store.channels.ensure({ ...telegram('2'), status: 'pending' })).channel;
+        await store.channels.clearError(pending.id);
+        assert.equal((await store.channels.get(pending.id))?.status, 'pending');
+      }));
+
+    void test('channels: remove cascades to rules and deliveries, and says whether there was one', () =>
+      withStore(backend, async (store) => {
+        const keep = (await store.channels.ensure(telegram('keep'))).channel;
+        const gone = (await store.channels.ensure(telegram('gone'))).channel;
+        await store.rules.add({ channelId: keep.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: gone.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: gone.id, filter: 'mute', scope: { type: 'tag', name: 'spoiler' }, createdBy: null });
+        await store.deliveries.create({ jobId: `post-7:${gone.id}`, eventKey: 'post-7', channelId: gone.id, postId: 7, topicId: 3, postNumber: 1 });
+        await store.deliveries.create({ jobId: `post-7:${keep.id}`, eventKey: 'post-7', channelId: keep.id, postId: 7, topicId: 3, postNumber: 1 });
+
+        assert.equal(await store.channels.remove(gone.id), true);
+        assert.equal(await store.channels.get(gone.id), undefined);
+        assert.deepEqual(await store.rules.list(gone.id), []);
+        assert.deepEqual((await store.rules.all()).map((r) => r.channelId), [keep.id]);
+        assert.deepEqual((await store.deliveries.findByPost(7)).map((d) => d.channelId), [keep.id]);
+        assert.equal(await store.deliveries.getByJobId(`post-7:${gone.id}`), undefined);
+
+        assert.equal(await store.channels.remove(gone.id), false);
+      }));
+
+    void test('rules: add is idempotent per channel, filter and scope; scopes round-trip', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const before = new Date();
+        const all = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: 'telegram:42' });
+        const after = new Date();
+        assert.equal(all.created, true);
+        assert.equal(all.rule.channelId, ch.id);
+        assert.equal(all.rule.filter, 'watch');
+        assert.deepEqual(all.rule.scope, { type: 'all' });
+        assert.equal(all.rule.createdBy, 'telegram:42');
+        assertRecent(all.rule.createdAt, before, after);
+
+        const dup = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: 'someone-else' });
+        assert.equal(dup.created, false);
+        assert.deepEqual(dup.rule, all.rule);
+
+        const cat = await store.rules.add({ channelId: ch.id, filter: 'follow', scope: { type: 'category', path: 'support/billing' }, createdBy: null });
+        const tag = await store.rules.add({ channelId: ch.id, filter: 'mute', scope: { type: 'tag', name: 'ünïcødé-标签' }, createdBy: null });
+        // Same scope, another filter: another rule. Same filter, another scope type with the same text: another rule.
+        const muteAll = await store.rules.add({ channelId: ch.id, filter: 'mute', scope: { type: 'all' }, createdBy: null });
+        const tagMeta = await store.rules.add({ channelId: ch.id, filter: 'follow', scope: { type: 'tag', name: 'support/billing' }, createdBy: null });
+        for (const r of [cat, tag, muteAll, tagMeta]) assert.equal(r.created, true);
+        assert.deepEqual(cat.rule.scope, { type: 'category', path: 'support/billing' });
+        assert.deepEqual(tag.rule.scope, { type: 'tag', name: 'ünïcødé-标签' });
+
+        const listed = await store.rules.list(ch.id);
+        assert.deepEqual(listed, [all.rule, cat.rule, tag.rule, muteAll.rule, tagMeta.rule]);
+
+        const other = (await store.channels.ensure(telegram('2'))).channel;
+        const otherRule = await store.rules.add({ channelId: other.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        assert.equal(otherRule.created, true, 'the same rule in another channel is its own');
+        assert.deepEqual(await store.rules.list(other.id), [otherRule.rule]);
+        assert.deepEqual((await store.rules.all()).map((r) => r.id), [...listed.map((r) => r.id), otherRule.rule.id]);
+      }));
+
+    void test('rules: remove says whether there was one; a rule needs an existing channel', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const { rule } = await store.rules.add({ channelId: ch.id, filter: 'thread', scope: { type: 'category', path: 'meta' }, createdBy: null });
+        assert.equal(await store.rules.remove(rule.id), true);
+        assert.deepEqual(await store.rules.list(ch.id), []);
+        assert.equal(await store.rules.remove(rule.id), false);
+        await assert.rejects(store.rules.add({ channelId: 98765, filter: 'watch', scope: { type: 'all' }, createdBy: null }));
+        assert.deepEqual(await store.rules.all(), []);
+      }));
+
+    void test('rules version: bumped by each rule and channel added or removed, and by nothing else', () =>
+      withStore(backend, async (store) => {
+        let v = await store.rules.version();
+        const bumped = async (expectBump: boolean, what: string) => {
+          const now = await store.rules.version();
+          if (expectBump) assert.ok(now > v, `${what} bumps the version`);
+          else assert.equal(now, v, `${what} leaves the version alone`);
+          v = now;
+        };
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        await bumped(true, 'adding a channel');
+        await store.channels.ensure(telegram('1'));
+        await bumped(false, 'ensuring an existing channel');
+        const { rule } = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await bumped(true, 'adding a rule');
+        await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await bumped(false, 'adding a rule that exists');
+        await store.channels.setError(ch.id, { code: 'forbidden', message: 'no' });
+        await store.deliveries.create({ jobId: 'j', eventKey: 'post-1', channelId: ch.id, postId: 1, topicId: 1, postNumber: 1 });
+        await bumped(false, 'errors and deliveries');
+        assert.equal(await store.rules.remove(rule.id), true);
+        await bumped(true, 'removing a rule');
+        await store.rules.remove(rule.id);
+        await bumped(false, 'removing a rule that is gone');
+        await store.channels.remove(ch.id);
+        await bumped(true, 'removing a channel');
+        await store.channels.remove(ch.id);
+        await bumped(false, 'removing a channel that is gone');
+      }));
+
+    void test('deliveries: create once per event and channel; get, update, find, count', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const ch2 = (await store.channels.ensure(telegram('2'))).channel;
+        const before = new Date();
+        const first = await store.deliveries.create({ jobId: `post-10:${ch.id}`, eventKey: 'post-10', channelId: ch.id, postId: 10, topicId: 5, postNumber: 1 });
+        const after = new Date();
+        assert.equal(first.created, true);
+        assert.equal(first.delivery.status, 'queued');
+        assert.equal(first.delivery.attempts, 0);
+        assert.equal(first.delivery.messageRef, null);
+        assert.equal(first.delivery.lastError, null);
+        assertRecent(first.delivery.createdAt, before, after);
+        assertRecent(first.delivery.updatedAt, before, after);
+
+        // The same (event, channel) under another job id is the same delivery.
+        const dup = await store.deliveries.create({ jobId: 'other-job-id', eventKey: 'post-10', channelId: ch.id, postId: 10, topicId: 5, postNumber: 1 });
+        assert.equal(dup.created, false);
+        assert.deepEqual(dup.delivery, first.delivery);
+        assert.equal(await store.deliveries.getByJobId('other-job-id'), undefined);
+
+        const second = await store.deliveries.create({ jobId: `post-10:${ch2.id}`, eventKey: 'post-10', channelId: ch2.id, postId: 10, topicId: 5, postNumber: 1 });
+        const third = await store.deliveries.create({ jobId: `post-11:${ch.id}`, eventKey: 'post-11', channelId: ch.id, postId: 11, topicId: 5, postNumber: 2 });
+        assert.equal(second.created && third.created, true);
+
+        assert.deepEqual(await store.deliveries.getByJobId(first.delivery.jobId), first.delivery);
+        assert.equal(await store.deliveries.getByJobId('no-such-job'), undefined);
+
+        await store.deliveries.update(first.delivery.jobId, { status: 'delivered', attempts: 2, messageRef: 'chat:-100:msg:77', lastError: 'earlier 500' });
+        const updated = await store.deliveries.getByJobId(first.delivery.jobId);
+        assert.equal(updated?.status, 'delivered');
+        assert.equal(updated?.attempts, 2);
+        assert.equal(updated?.messageRef, 'chat:-100:msg:77');
+        assert.equal(updated?.lastError, 'earlier 500');
+        assert.ok(updated.updatedAt >= first.delivery.updatedAt);
+        assert.deepEqual(updated?.createdAt, first.delivery.createdAt);
+
+        await store.deliveries.update(first.delivery.jobId, { lastError: null });
+        const cleared = await store.deliveries.getByJobId(first.delivery.jobId);
+        assert.equal(cleared?.lastError, null);
+        assert.equal(cleared?.messageRef, 'chat:-100:msg:77', 'fields not in the patch are kept');
+        await store.deliveries.update('no-such-job', { status: 'failed' });
+
+        await store.deliveries.update(second.delivery.jobId, { status: 'failed', lastError: 'bot_removed' });
+        assert.deepEqual((await store.deliveries.findByPost(10)).map((d) => d.id), [first.delivery.id, second.delivery.id]);
+        assert.deepEqual((await store.deliveries.findByPost(10, 'failed')).map((d) => d.id), [second.delivery.id]);
+        assert.deepEqual(await store.deliveries.findByPost(10, 'cancelled'), []);
+        assert.deepEqual(await store.deliveries.findByPost(999), []);
+
+        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 1, delivered: 1, failed: 1, cancelled: 0 });
+      }));
+
+    void test('deliveries: threadRoot is the delivered first post of the topic in that channel', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const ch2 = (await store.channels.ensure(telegram('2'))).channel;
+        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 0, delivered: 0, failed: 0, cancelled: 0 });
+        const mk = (channelId: number, postId: number, topicId: number, postNumber: number) =>
+          store.deliveries.create({ jobId: `post-${postId}:${channelId}`, eventKey: `post-${postId}`, channelId, postId, topicId, postNumber });
+
+        await mk(ch.id, 100, 9, 1);
+        assert.equal(await store.deliveries.threadRoot(ch.id, 9), null, 'not delivered yet');
+        await store.deliveries.update(`post-100:${ch.id}`, { status: 'delivered', messageRef: 'root-ref' });
+        await mk(ch.id, 101, 9, 2);
+        await store.deliveries.update(`post-101:${ch.id}`, { status: 'delivered', messageRef: 'reply-ref' });
+        assert.equal(await store.deliveries.threadRoot(ch.id, 9), 'root-ref');
+        assert.equal(await store.deliveries.threadRoot(ch2.id, 9), null, 'another channel has its own thread');
+        assert.equal(await store.deliveries.threadRoot(ch.id, 10), null, 'another topic has its own thread');
+
+        await mk(ch2.id, 100, 9, 1);
+        await store.deliveries.update(`post-100:${ch2.id}`, { status: 'failed', messageRef: null });
+        assert.equal(await store.deliveries.threadRoot(ch2.id, 9), null, 'a failed first post is no thread root');
+      }));
+
+    void test('topics: upsert replaces, tags and unicode round-trip, remove forgets', () =>
+      withStore(backend, async (store) => {
+        assert.equal(await store.topics.get(1), undefined);
+        const before = new Date();
+        await store.topics.upsert({ topicId: 1, title: 'Привет, мир — “quotes” & <tags>', tags: ['release', 'π'], categoryId: 4 });
+        const after = new Date();
+        const got = await store.topics.get(1);
+        assert.equal(got?.title, 'Привет, мир — “quotes” & <tags>');
+        assert.deepEqual(got?.tags, ['release', 'π']);
+        assert.equal(got?.categoryId, 4);
+        assertRecent(got.updatedAt, before, after);
+
+        await store.topics.upsert({ topicId: 1, title: 'Renamed', tags: [], categoryId: null });
+        const replaced = await store.topics.get(1);
+        assert.equal(replaced?.title, 'Renamed');
+        assert.deepEqual(replaced?.tags, []);
+        assert.equal(replaced?.categoryId, null);
+
+        await store.topics.upsert({ topicId: 2, title: 'Other', tags: ['x'], categoryId: 1 });
+        await store.topics.remove(1);
+        assert.equal(await store.topics.get(1), undefined);
+        assert.equal((await store.topics.get(2))?.title, 'Other');
+        await store.topics.remove(1);
+      }));
+
+    void test('categories: replaceAll, upsert, remove, list; restricted is a boolean', () =>
+      withStore(backend, async (store) => {
+        assert.deepEqual(await store.categories.list(), []);
+        const meta = { id: 1, slug: 'meta', name: 'Méta', parentId: null, color: '0088CC', restricted: false };
+        const staff = { id: 3, slug: 'staff', name: 'Staff', parentId: null, color: null, restricted: true };
+        const billing = { id: 7, slug: 'billing', name: 'Billing', parentId: 1, color: 'FF0000', restricted: false };
+        await store.categories.replaceAll([staff, meta, billing]);
+        assert.deepEqual(await store.categories.list(), [meta, staff, billing]);
+
+        await store.categories.upsert({ ...staff, name: 'Staff only', restricted: false });
+        await store.categories.upsert({ id: 9, slug: 'new', name: '新しい', parentId: null, color: null, restricted: true });
+        await store.categories.remove(7);
+        assert.deepEqual(await store.categories.list(), [meta, { ...staff, name: 'Staff only', restricted: false }, { id: 9, slug: 'new', name: '新しい', parentId: null, color: null, restricted: true }]);
+
+        // A big forum: more rows than one insert statement carries.
+        const many = Array.from({ length: 1234 }, (_, i) => ({ id: i + 1, slug: `c${i + 1}`, name: `Category ${i + 1}`, parentId: i % 10 === 0 ? null : 1, color: null, restricted: i % 7 === 0 }));
+        await store.categories.replaceAll(many);
+        assert.deepEqual(await store.categories.list(), many);
+
+        await store.categories.replaceAll([]);
+        assert.deepEqual(await store.categories.list(), []);
+      }));
+
+    void test('identities: set replaces, get, list by platform, remove', () =>
+      withStore(backend, async (store) => {
+        const before = new Date();
+        await store.identities.set({ platform: 'telegram', userId: '42', forumUsername: 'søren', createdBy: 'admin' });
+        const after = new Date();
+        const got = await store.identities.get('telegram', '42');
+        assert.equal(got?.forumUsername, 'søren');
+        assert.equal(got?.createdBy, 'admin');
+        assertRecent(got.createdAt, before, after);
+
+        await store.identities.set({ platform: 'telegram', userId: '42', forumUsername: 'soren', createdBy: 'cli' });
+        assert.equal((await store.identities.get('telegram', '42'))?.forumUsername, 'soren');
+        assert.equal((await store.identities.get('telegram', '42'))?.createdBy, 'cli');
+        await store.identities.set({ platform: 'mattermost', userId: '42', forumUsername: 'other', createdBy: null });
+        await store.identities.set({ platform: 'telegram', userId: '7', forumUsername: 'seven', createdBy: null });
+
+        assert.equal(await store.identities.get('slack', '42'), undefined);
+        assert.deepEqual((await store.identities.list()).map((i) => `${i.platform}:${i.userId}:${i.forumUsername}`), ['mattermost:42:other', 'telegram:42:soren', 'telegram:7:seven']);
+        assert.deepEqual((await store.identities.list('telegram')).map((i) => i.userId), ['42', '7']);
+
+        assert.equal(await store.identities.remove('telegram', '42'), true);
+        assert.equal(await store.identities.remove('telegram', '42'), false);
+        assert.equal(await store.identities.get('telegram', '42'), undefined);
+        assert.equal((await store.identities.get('mattermost', '42'))?.forumUsername, 'other');
+      }));
+
+    void test('inbound events: a replay is recognised; prune forgets the old', () =>
+      withStore(backend, async (store) => {
+        assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true);
+        assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), false);
+        assert.equal(await store.inboundEvents.record('gitlab', 'evt-1'), true, 'ids are per source');
+        assert.equal(await store.inboundEvents.record('discourse', 'evt-2'), true);
+
+        assert.equal(await store.inboundEvents.prune(new Date('2000-01-01T00:00:00Z')), 0);
+        assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), false, 'still remembered');
+        assert.equal(await store.inboundEvents.prune(new Date(Date.now() + 60_000)), 3);
+        assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true, 'forgotten after pruning');
+      }));
+
+    void test('concurrency: 20 identical creates at once make one row each, and never throw', () =>
+      withStore(backend, async (store) => {
+        const v0 = await store.rules.version();
+        const channels = await Promise.all(Array.from({ length: 20 }, () => store.channels.ensure(telegram('race', 'Race'))));
+        assert.equal(channels.filter((c) => c.created).length, 1);
+        assert.equal(new Set(channels.map((c) => c.channel.id)).size, 1);
+        assert.equal((await store.channels.list()).length, 1);
+        const channelId = channels[0]!.channel.id;
+
+        const v1 = await store.rules.version();
+        const rules = await Promise.all(Array.from({ length: 20 }, () => store.rules.add({ channelId, filter: 'watch', scope: { type: 'category', path: 'meta' }, createdBy: null })));
+        assert.equal(rules.filter((r) => r.created).length, 1);
+        assert.equal(new Set(rules.map((r) => r.rule.id)).size, 1);
+        assert.equal((await store.rules.list(channelId)).length, 1);
+        assert.ok(v1 > v0);
+        assert.equal(await store.rules.version(), v1 + 1, 'one rule added, one bump');
+
+        const deliveries = await Promise.all(
+          Array.from({ length: 20 }, () => store.deliveries.create({ jobId: `post-5:${channelId}`, eventKey: 'post-5', channelId, postId: 5, topicId: 2, postNumber: 1 })),
+        );
+        assert.equal(deliveries.filter((d) => d.created).length, 1);
+        assert.equal(new Set(deliveries.map((d) => d.delivery.id)).size, 1);
+        assert.equal((await store.deliveries.findByPost(5)).length, 1);
+
+        const seen = await Promise.all(Array.from({ length: 20 }, () => store.inboundEvents.record('discourse', 'same-event')));
+        assert.equal(seen.filter(Boolean).length, 1);
+      }));
+
+    void test('migrations: reopening and migrating again change nothing', async (t) => {
+      const fresh = await backend.fresh();
+      try {
+        if (!fresh.persistent) {
+          // A :memory: database cannot be reopened; the migrator still runs once per open.
+          const store = await openStore(fresh.target);
+          await store.ping();
+          await store.close();
+          t.diagnostic('reopen needs a persistent database');
+          return;
+        }
+        const store = await openStore(fresh.target);
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        const version = await store.rules.version();
+        await store.close();
+
+        const db = fresh.kysely();
+        try {
+          assert.deepEqual(await migrateToLatest(db, fresh.target.kind), [], 'nothing pending');
+        } finally {
+          await db.destroy();
+        }
+
+        const reopened = await openStore(fresh.target);
+        try {
+          assert.deepEqual(await reopened.channels.get(ch.id), ch);
+          assert.equal((await reopened.rules.list(ch.id)).length, 1);
+          assert.equal(await reopened.rules.version(), version);
+        } finally {
+          await reopened.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    void test('several processes opening a new database at once: one migration, one channel, one rule', async (t) => {
+      const fresh = await backend.fresh();
+      try {
+        if (!fresh.persistent) {
+          t.diagnostic('processes cannot share a :memory: database');
+          return;
+        }
+        const results = await racingProcesses(fresh.target, 3);
+        assert.equal(results.filter((r) => r.channelCreated).length, 1);
+        assert.equal(results.filter((r) => r.ruleCreated).length, 1);
+        assert.equal(new Set(results.map((r) => r.channelId)).size, 1);
+        assert.equal(new Set(results.map((r) => r.ruleId)).size, 1);
+
+        const store = await openStore(fresh.target);
+        try {
+          assert.equal((await store.channels.list()).length, 1);
+          assert.equal((await store.rules.all()).length, 1);
+          assert.equal(await store.rules.version(), 2, 'one channel and one rule added');
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+  });
+}
+
+void describe('store', () => {
+  storeSuite(sqliteFile());
+  storeSuite(sqliteMemory());
+  storeSuite(postgres());
+
+  void test('two stores opening one SQLite file at once in one process both work', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-store-'));
+    try {
+      const target: DatabaseTarget = { kind: 'sqlite', path: path.join(dir, 'parley.db') };
+      const [a, b] = await Promise.all([openStore(target), openStore(target)]);
+      try {
+        await a.channels.ensure(telegram('1'));
+        assert.equal((await b.channels.list()).length, 1);
+      } finally {
+        await a.close();
+        await b.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
