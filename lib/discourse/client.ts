@@ -1,0 +1,290 @@
+// The forum's REST API, as Parley uses it: categories, topics, users (and, later, posting as a user).
+// Discourse allows a fixed number of admin API requests a minute for the whole forum, so every request
+// first takes a token from a budget shared through Redis by all Parley processes.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import { z } from 'zod';
+import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentLogger } from '../log.js';
+import { categorySchema, categorySlugForUrl, tagNames, topicSchema } from './payloads.js';
+
+export interface SiteCategory {
+  id: number;
+  slug: string;
+  name: string;
+  parentCategoryId: number | null;
+  /** Hex without '#'. */
+  color: string | null;
+  readRestricted: boolean;
+}
+
+export interface ForumTopic {
+  id: number;
+  title: string;
+  tags: string[];
+  categoryId: number | null;
+}
+
+export interface ForumUser {
+  username: string;
+  admin: boolean;
+  moderator: boolean;
+  /** Names of the groups the user is in (as the API key's user can see them). */
+  groups: string[];
+}
+
+export interface ForumBudgetOptions {
+  redis: Redis;
+  /** Usually the queue prefix, so that two Parley installations on one Redis do not share a budget. */
+  keyPrefix: string;
+  /** Default 60, Discourse's default max_admin_api_reqs_per_minute. */
+  requestsPerMinute?: number;
+  /** How long a request may wait for the budget before ForumRateLimitedError. Default 10 s. */
+  maxWaitMs?: number;
+}
+
+/**
+ * The per-minute budget of forum API requests, shared by all processes through Redis. When Redis is
+ * unreachable each process falls back to the same budget in memory rather than stopping or running free.
+ */
+export class ForumRequestBudget {
+  private readonly limiter: RateLimiterRedis;
+  private readonly maxWaitMs: number;
+
+  constructor(opts: ForumBudgetOptions) {
+    const points = opts.requestsPerMinute ?? 60;
+    this.maxWaitMs = opts.maxWaitMs ?? 10_000;
+    this.limiter = new RateLimiterRedis({
+      storeClient: opts.redis,
+      keyPrefix: `${opts.keyPrefix}:forum-api`,
+      points,
+      duration: 60,
+      rejectIfRedisNotReady: true,
+      insuranceLimiter: new RateLimiterMemory({ keyPrefix: `${opts.keyPrefix}:forum-api-local`, points, duration: 60 }),
+    });
+  }
+
+  /** Takes one request from the budget, waiting while the wait fits in maxWaitMs; else throws ForumRateLimitedError. */
+  async take(): Promise<void> {
+    const deadline = Date.now() + this.maxWaitMs;
+    for (;;) {
+      try {
+        await this.limiter.consume('admin', 1);
+        return;
+      } catch (rejection) {
+        if (!(rejection instanceof RateLimiterRes)) {
+          throw new ForumUnavailableError(`forum request budget unavailable: ${(rejection as Error)?.message ?? String(rejection)}`);
+        }
+        const wait = Math.max(rejection.msBeforeNext, 1);
+        if (Date.now() + wait > deadline) throw new ForumRateLimitedError(wait);
+        await sleep(wait + Math.floor(Math.random() * 50));
+      }
+    }
+  }
+}
+
+export interface DiscourseClientOptions {
+  /** The forum's base URL, e.g. https://forum.example.org (a subfolder is fine). */
+  baseUrl: string;
+  apiKey: string;
+  /** The user the key acts as unless a call says otherwise (PARLEY_DISCOURSE_API_USERNAME). */
+  apiUsername: string;
+  /** Null: no shared budget (tests, tools). */
+  budget: ForumRequestBudget | null;
+  /** Per request, including reading the body. Default 10 s. */
+  timeoutMs?: number;
+  /** A 429 asking to wait at most this long is retried once after the wait. Default 10 s. */
+  maxRetryAfterMs?: number;
+  log?: Logger;
+}
+
+export interface RequestOptions {
+  /** Act as this forum user (for example to create a topic as the moderator who asked for it). */
+  apiUsername?: string;
+  /** Sent as JSON. */
+  body?: unknown;
+}
+
+// Without Retry-After or wait_seconds we cannot know; a minute is Discourse's own window.
+const UNKNOWN_RETRY_MS = 60_000;
+
+const siteResponse = z.looseObject({ categories: z.array(categorySchema) });
+const userResponse = z.looseObject({
+  user: z.looseObject({
+    username: z.string(),
+    admin: z.boolean().nullish().catch(undefined),
+    moderator: z.boolean().nullish().catch(undefined),
+    groups: z.unknown().optional().transform(tagNames),
+  }),
+});
+
+export class DiscourseClient {
+  private readonly baseUrl: string;
+  private readonly timeoutMs: number;
+  private readonly maxRetryAfterMs: number;
+  private readonly log: Logger;
+
+  constructor(private readonly opts: DiscourseClientOptions) {
+    this.baseUrl = opts.baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? 10_000;
+    this.maxRetryAfterMs = opts.maxRetryAfterMs ?? 10_000;
+    this.log = opts.log ?? silentLogger;
+  }
+
+  /** All categories the API user can see (an admin sees the restricted ones too). */
+  async site(opts: RequestOptions = {}): Promise<SiteCategory[]> {
+    const data = this.check('GET /site.json', siteResponse, await this.request('GET', '/site.json', opts));
+    return data.categories.map((c) => ({
+      id: c.id,
+      slug: categorySlugForUrl(c.id, c.slug),
+      name: c.name || categorySlugForUrl(c.id, c.slug),
+      parentCategoryId: c.parent_category_id ?? null,
+      color: c.color || null,
+      // Unknown means restricted: better silent than leaking.
+      readRestricted: c.read_restricted !== false,
+    }));
+  }
+
+  async topic(id: number, opts: RequestOptions = {}): Promise<ForumTopic> {
+    const path = `/t/${encodeURIComponent(String(id))}.json`;
+    const t = this.check(`GET ${path}`, topicSchema, await this.request('GET', path, opts));
+    return { id: t.id, title: t.title ?? '', tags: t.tags, categoryId: t.category_id ?? null };
+  }
+
+  async user(username: string, opts: RequestOptions = {}): Promise<ForumUser> {
+    const path = `/u/${encodeURIComponent(username)}.json`;
+    const { user } = this.check(`GET ${path}`, userResponse, await this.request('GET', path, opts));
+    return { username: user.username, admin: user.admin === true, moderator: user.moderator === true, groups: user.groups };
+  }
+
+  /**
+   * One API call: takes from the shared budget, times out, obeys a short 429 once, and turns failures
+   * into ForumRateLimitedError / ForumUnavailableError / ForumRequestError. Returns the parsed JSON.
+   */
+  async request(method: string, path: string, opts: RequestOptions = {}): Promise<unknown> {
+    const first = await this.send(method, path, opts);
+    if (first.status !== 429) return this.settle(method, path, first);
+    const wait = await retryAfterMs(first);
+    if (wait > this.maxRetryAfterMs) throw new ForumRateLimitedError(wait);
+    this.log.info({ method, path, waitMs: wait }, 'forum asked to slow down; retrying once');
+    await sleep(wait);
+    const second = await this.send(method, path, opts);
+    if (second.status === 429) throw new ForumRateLimitedError(await retryAfterMs(second));
+    return this.settle(method, path, second);
+  }
+
+  private async send(method: string, path: string, opts: RequestOptions): Promise<Response> {
+    const headers: Record<string, string> = {
+      Accept: 'application/json',
+      'Api-Key': this.opts.apiKey,
+      'Api-Username': opts.apiUsername ?? this.opts.apiUsername,
+    };
+    if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+    let url = `${this.baseUrl}${path}`;
+    // Redirects are followed by hand and only on the forum's own origin: fetch would carry Api-Key
+    // along to any other host a redirect names.
+    for (let hop = 0; ; hop++) {
+      await this.opts.budget?.take();
+      let res: Response;
+      try {
+        res = await fetch(url, {
+          method,
+          headers,
+          body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
+          signal: AbortSignal.timeout(this.timeoutMs),
+          redirect: 'manual',
+        });
+      } catch (err) {
+        throw new ForumUnavailableError(`forum unreachable (${method} ${path}): ${describeFetchError(err)}`);
+      }
+      this.log.debug({ method, path, status: res.status }, 'forum request');
+      const location = res.status >= 300 && res.status < 400 ? res.headers.get('location') : null;
+      if (!location) return res;
+      await res.body?.cancel();
+      const next = new URL(location, url);
+      if (next.origin !== new URL(this.baseUrl).origin || hop >= 2) {
+        throw new ForumRequestError(res.status, `forum redirected ${method} ${path} to ${next.origin}${next.pathname}: set PARLEY_DISCOURSE_URL to the forum's final address`);
+      }
+      url = next.toString();
+    }
+  }
+
+  private async settle(method: string, path: string, res: Response): Promise<unknown> {
+    let text: string;
+    try {
+      text = await res.text();
+    } catch (err) {
+      throw new ForumUnavailableError(`forum stopped answering (${method} ${path}): ${describeFetchError(err)}`);
+    }
+    if (res.status >= 500) throw new ForumUnavailableError(`forum answered ${res.status} to ${method} ${path}`);
+    if (res.status >= 300) {
+      throw new ForumRequestError(res.status, `forum refused ${method} ${path} (${res.status}): ${errorMessage(text) ?? (res.statusText || 'no reason given')}`);
+    }
+    if (text.trim() === '') return null;
+    try {
+      return JSON.parse(text) as unknown;
+    } catch {
+      // An HTML page with a 200 is what a proxy or maintenance page looks like: not the forum itself.
+      throw new ForumUnavailableError(`forum answered ${method} ${path} with something that is not JSON`);
+    }
+  }
+
+  private check<S extends z.ZodType>(what: string, schema: S, data: unknown): z.output<S> {
+    const parsed = schema.safeParse(data);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    throw new ForumRequestError(200, `unexpected answer to ${what}: ${issue ? `${issue.path.join('.')}: ${issue.message}` : 'wrong shape'}`);
+  }
+}
+
+/** Retry-After (seconds or an HTTP date), else Discourse's `extras.wait_seconds`, in ms. */
+async function retryAfterMs(res: Response): Promise<number> {
+  const header = res.headers.get('retry-after')?.trim();
+  let bodyText = '';
+  try {
+    bodyText = await res.text();
+  } catch {
+    // The header may still tell us.
+  }
+  if (header) {
+    if (/^\d+(\.\d+)?$/.test(header)) return Math.ceil(Number(header) * 1000);
+    const date = Date.parse(header);
+    if (!Number.isNaN(date)) return Math.max(0, date - Date.now());
+  }
+  try {
+    const wait = (JSON.parse(bodyText) as { extras?: { wait_seconds?: unknown } })?.extras?.wait_seconds;
+    const seconds = typeof wait === 'string' ? Number(wait) : wait;
+    if (typeof seconds === 'number' && Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+  } catch {
+    // Not JSON: fall through.
+  }
+  return UNKNOWN_RETRY_MS;
+}
+
+/** Discourse's error bodies: `{"errors": ["…"], "error_type": "…"}`. */
+function errorMessage(text: string): string | null {
+  try {
+    const body = JSON.parse(text) as { errors?: unknown; error?: unknown; error_type?: unknown };
+    if (Array.isArray(body.errors)) {
+      const messages = body.errors.filter((e): e is string => typeof e === 'string');
+      if (messages.length > 0) return messages.join('; ');
+    }
+    if (typeof body.error === 'string') return body.error;
+    if (typeof body.error_type === 'string') return body.error_type;
+  } catch {
+    // Not JSON.
+  }
+  return null;
+}
+
+function describeFetchError(err: unknown): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return 'timed out';
+    const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
+    if (cause && typeof cause.code === 'string') return cause.code;
+    return err.message;
+  }
+  return String(err);
+}
