@@ -16,6 +16,8 @@ export interface Config {
   dataDir: string;
   database: DatabaseTarget;
   redisUrl: string;
+  /** REDIS_URL was set: never start a private Redis in its place. */
+  redisUrlExplicit: boolean;
   queuePrefix: string;
   logLevel: string;
   /** Null until PARLEY_DISCOURSE_URL is set. */
@@ -30,7 +32,7 @@ export interface Config {
   } | null;
   telegram: { token: string; apiRoot: string; mode: 'polling' | 'webhook'; publicUrl: string | null; webhookSecret: string | null } | null;
   mattermost: { url: string; token: string | null; commandToken: string | null } | null;
-  delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number };
+  delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   rulesPermission: RulesPermission;
   timezone: string;
 }
@@ -58,10 +60,11 @@ export const VARIABLES = {
   PARLEY_TELEGRAM_WEBHOOK_SECRET: 'secret_token Telegram sends with webhook updates (webhook mode)',
   PARLEY_MATTERMOST_URL: 'Mattermost server URL',
   PARLEY_MATTERMOST_TOKEN: 'bot access token (REST: posting, role checks)',
-  PARLEY_MATTERMOST_COMMAND_TOKEN: "the slash command's token (checked on every command)",
+  PARLEY_MATTERMOST_COMMAND_TOKEN: "the slash commands' tokens, comma-separated (one per slash command; checked on every command)",
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
   PARLEY_WORKER_CONCURRENCY: 'deliveries in flight per platform and process (default 10)',
+  PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
   PARLEY_RULES_PERMISSION: 'who may change rules: moderators (default), anyone, forum-admins',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',
@@ -98,6 +101,7 @@ const schema = z.object({
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
   PARLEY_WORKER_CONCURRENCY: optional(int(1, 1000)).default(10),
   PARLEY_EXCERPT_LENGTH: optional(int(0, 4000)).default(300),
+  PARLEY_JOB_LOCK_SECONDS: optional(int(1, 3600)).default(30),
   PARLEY_RULES_PERMISSION: optional(z.enum(['moderators', 'anyone', 'forum-admins'])).default('moderators'),
   PARLEY_TIMEZONE: optional(z.string().refine((z) => IANAZone.isValidZone(z), 'is not an IANA time zone (e.g. Europe/Berlin)')).default('UTC'),
 });
@@ -148,6 +152,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.PARLEY_DATA_DIR,
     database: parseDatabaseUrl(e.DATABASE_URL, e.PARLEY_DATA_DIR),
     redisUrl,
+    redisUrlExplicit: Boolean(env.REDIS_URL),
     queuePrefix: e.PARLEY_QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     discourse: e.PARLEY_DISCOURSE_URL
@@ -177,6 +182,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       attempts: e.PARLEY_DELIVERY_ATTEMPTS,
       concurrency: e.PARLEY_WORKER_CONCURRENCY,
       excerptLength: e.PARLEY_EXCERPT_LENGTH,
+      lockSeconds: e.PARLEY_JOB_LOCK_SECONDS,
     },
     rulesPermission: e.PARLEY_RULES_PERMISSION,
     timezone: e.PARLEY_TIMEZONE,

@@ -1,0 +1,130 @@
+// Pipeline: signed Discourse webhooks in → delivered to a local fake platform, through the real HTTP server,
+// Redis, BullMQ and SQLite, against bare BullMQ no-op jobs added one at a time on the same Redis, same run.
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Queue, Worker } from 'bullmq';
+import { startApp } from '../lib/app.js';
+import { loadConfig } from '../lib/config.js';
+import { signBody } from '../lib/discourse/signature.js';
+import { silentLogger } from '../lib/log.js';
+import { redisConnection } from '../lib/redis.js';
+import { fakePlatform } from '../test/helpers/fake-platform.js';
+import type { Benchmark } from './types.js';
+
+const EVENTS = 2000;
+const CHANNELS = 200;
+const CLIENTS = 16; // webhooks in flight at once, as from a busy forum's Sidekiq
+const CONCURRENCY = 10; // the default PARLEY_WORKER_CONCURRENCY, used for both sides
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const FIXTURE = new URL('../../shared/fixtures/discourse-webhooks/discourse-2025.12/post_created.body.json', import.meta.url);
+
+async function inParallel(count: number, clients: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < count) await task(next++);
+  }));
+}
+
+/** Bare BullMQ: no-op jobs, added one at a time by CLIENTS callers, processed at the same concurrency. */
+async function bareBullmq(): Promise<number> {
+  const prefix = `bench-${randomUUID()}`;
+  const connection = redisConnection(REDIS_URL);
+  const queue = new Queue('noop', { connection, prefix });
+  let done = 0;
+  let finish: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (finish = r));
+  const worker = new Worker('noop', async () => {
+    if (++done === EVENTS) finish();
+  }, { connection, prefix, concurrency: CONCURRENCY });
+  await worker.waitUntilReady();
+  const start = performance.now();
+  await inParallel(EVENTS, CLIENTS, async (i) => void (await queue.add('noop', { i }, { removeOnComplete: true })));
+  await finished;
+  const rate = EVENTS / ((performance.now() - start) / 1000);
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  return rate;
+}
+
+async function parley(): Promise<{ rate: number; p50: number; p99: number }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
+  const secret = 'bench-webhook-secret';
+  const config = loadConfig({
+    DATABASE_URL: path.join(dir, 'parley.db'),
+    PARLEY_DATA_DIR: dir,
+    REDIS_URL,
+    PARLEY_QUEUE_PREFIX: `bench-${randomUUID()}`,
+    PORT: '0',
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_DISCOURSE_URL: 'http://forum.example',
+    PARLEY_DISCOURSE_WEBHOOK_SECRET: secret,
+    PARLEY_DELIVERY_DELAY_SECONDS: '0',
+    PARLEY_WORKER_CONCURRENCY: String(CONCURRENCY),
+  });
+  const fake = fakePlatform('telegram');
+  const app = await startApp({ config, log: silentLogger, platforms: [fake.factory] });
+  try {
+    // One category per channel, so every event goes to exactly one channel.
+    await app.store.categories.replaceAll(
+      Array.from({ length: CHANNELS }, (_, i) => ({ id: i + 1, slug: `cat-${i}`, name: `Cat ${i}`, parentId: null, color: '0088CC', restricted: false })),
+    );
+    for (let i = 0; i < CHANNELS; i++) {
+      const { channel } = await app.store.channels.ensure({ platform: 'telegram', externalId: `-100${i}`, name: `chat ${i}`, status: 'active', addedBy: 'bench' });
+      await app.store.rules.add({ channelId: channel.id, filter: 'watch', scope: { type: 'category', path: `cat-${i}` }, createdBy: 'bench' });
+    }
+    const template = JSON.parse(readFileSync(FIXTURE, 'utf8')) as { post: Record<string, unknown> };
+    const latencies: number[] = [];
+    const start = performance.now();
+    await inParallel(EVENTS, CLIENTS, async (i) => {
+      const body = JSON.stringify({ post: { ...template.post, id: 100_000 + i, topic_id: 50_000 + i, category_id: (i % CHANNELS) + 1, category_slug: `cat-${i % CHANNELS}` } });
+      const t0 = performance.now();
+      const res = await fetch(`${app.url}/hooks/discourse`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-discourse-event-id': String(i + 1),
+          'x-discourse-event-type': 'post',
+          'x-discourse-event': 'post_created',
+          'x-discourse-event-signature': signBody(body, secret),
+        },
+        body,
+      });
+      await res.arrayBuffer();
+      latencies.push(performance.now() - t0);
+      if (res.status !== 202) throw new Error(`webhook answered ${res.status}`);
+    });
+    await fake.waitFor(EVENTS, 300_000);
+    const rate = EVENTS / ((performance.now() - start) / 1000);
+    latencies.sort((a, b) => a - b);
+    const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+    await app.queues.ingest.obliterate({ force: true });
+    await app.queues.deliverQueue('telegram').obliterate({ force: true });
+    return { rate, p50: pct(0.5), p99: pct(0.99) };
+  } finally {
+    await app.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const pipeline: Benchmark = async () => {
+  const baseline = await bareBullmq();
+  const ours = await parley();
+  return {
+    name: 'pipeline',
+    ours: Math.round(ours.rate),
+    baseline: Math.round(baseline),
+    ratio: Number((ours.rate / baseline).toFixed(3)),
+    unit: 'events/s',
+    details: { events: EVENTS, webhook_p50_ms: Number(ours.p50.toFixed(2)), webhook_p99_ms: Number(ours.p99.toFixed(2)) },
+  };
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  console.log(JSON.stringify(await pipeline()));
+  process.exit(0);
+}

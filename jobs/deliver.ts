@@ -1,0 +1,71 @@
+// Delivers one notification to one channel. At least once: the delivery row says what was sent, a retried
+// job that finds it delivered does nothing, and the platform's duplicate guard gets a stable key.
+import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
+import type { PlatformAdapter } from '../bots/adapter.js';
+import { PlatformPermanentError, PlatformRateLimitedError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { Store } from '../lib/store/types.js';
+import type { ChannelLimiter } from './channel-limiter.js';
+import type { DeliverJob } from './queues.js';
+
+export interface DeliverDeps {
+  store: Store;
+  adapter: PlatformAdapter;
+  limiter: ChannelLimiter;
+  log: Logger;
+}
+
+export type DeliverOutcome = 'delivered' | 'already-done' | 'cancelled';
+
+/** Small random spread so jobs told to wait for the same window do not all wake at once. */
+const spread = (): number => Math.floor(Math.random() * 200);
+
+async function postpone(job: Job<DeliverJob>, token: string | undefined, ms: number): Promise<never> {
+  await job.moveToDelayed(Date.now() + ms + spread(), token);
+  throw new DelayedError();
+}
+
+export function createDeliverProcessor(deps: DeliverDeps) {
+  const { store, adapter, limiter, log } = deps;
+  return async function deliver(job: Job<DeliverJob>, token?: string): Promise<DeliverOutcome> {
+    const { deliveryId, channelId, notification, threadTopicId } = job.data;
+    const delivery = await store.deliveries.getByJobId(deliveryId);
+    if (!delivery || delivery.status === 'delivered' || delivery.status === 'cancelled') return 'already-done';
+
+    const channel = await store.channels.get(channelId);
+    if (!channel || channel.status === 'pending') {
+      await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: channel ? 'channel awaits approval' : 'channel removed' });
+      return 'cancelled';
+    }
+
+    const wait = await limiter.reserve(`${channel.id}`);
+    if (wait > 0) return postpone(job, token, wait);
+
+    const threadRoot = threadTopicId === null ? null : await store.deliveries.threadRoot(channel.id, threadTopicId);
+    const attempts = delivery.attempts + 1;
+    try {
+      const sent = await adapter.sendNotification(channel, notification, { threadRoot, idempotencyKey: deliveryId });
+      await store.deliveries.update(deliveryId, { status: 'delivered', attempts, messageRef: sent.messageRef, lastError: null });
+      if (channel.status === 'error') await store.channels.clearError(channel.id);
+      return 'delivered';
+    } catch (err) {
+      if (err instanceof PlatformRateLimitedError) {
+        // The platform said when: wait that long, without spending an attempt.
+        log.warn({ channel: channel.id, retryAfterMs: err.retryAfterMs }, 'platform rate limit: delivery postponed');
+        await store.deliveries.update(deliveryId, { lastError: err.message });
+        return postpone(job, token, err.retryAfterMs);
+      }
+      const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PlatformPermanentError) {
+        log.warn({ channel: channel.id, reason: err.reason }, `delivery failed for good: ${message}`);
+        await store.channels.setError(channel.id, { code: err.reason, message });
+        await store.deliveries.update(deliveryId, { status: 'failed', attempts, lastError: message });
+        throw new UnrecoverableError(message);
+      }
+      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      await store.deliveries.update(deliveryId, { attempts, lastError: message, ...(lastAttempt ? { status: 'failed' as const } : {}) });
+      log.warn({ channel: channel.id, attempt: attempts, lastAttempt }, `delivery failed, ${lastAttempt ? 'giving up' : 'will retry'}: ${message}`);
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,179 @@
+// Turns one accepted forum webhook into deliveries: keeps the topic and category caches current, matches
+// posts against the rules, and queues one delivery job per channel after the configured delay.
+import type { Job } from 'bullmq';
+import type { CategoryInfo, PostEventKind } from '../lib/events.js';
+import { matchInput } from '../lib/events.js';
+import type { LiveRules } from '../lib/live-rules.js';
+import type { Logger } from '../lib/log.js';
+import { buildNotification } from '../lib/notification.js';
+import type { PlatformName, Store } from '../lib/store/types.js';
+import { isSkip, toPostEvent } from '../lib/discourse/normalize.js';
+import {
+  parseCategoryWebhook,
+  parsePostWebhook,
+  parseTopicWebhook,
+  type CategoryPayload,
+  type TopicPayload,
+} from '../lib/discourse/payloads.js';
+import { deliverJobOptions, deliveryJobId, type IngestJob, type Queues } from './queues.js';
+
+export interface IngestDeps {
+  store: Store;
+  rules: LiveRules;
+  queues: Queues;
+  log: Logger;
+  categories: {
+    resolve(categoryId: number): Promise<CategoryInfo | null>;
+    applyWebhook(payload: CategoryPayload): Promise<void>;
+    removeFromWebhook(categoryId: number): Promise<void>;
+  };
+  topics: {
+    applyWebhook(payload: TopicPayload): Promise<void>;
+    tagsFor(topicId: number): Promise<string[]>;
+    remove(topicId: number): Promise<void>;
+  };
+  /** The forum's base URL for links (configured, else the webhook's X-Discourse-Instance). */
+  baseUrl(instance: string | null): string;
+  /** Platforms with a configured adapter; channels of other platforms are skipped with a warning. */
+  platforms: ReadonlySet<PlatformName>;
+  delivery: { delayMs: number; attempts: number; excerptLength: number };
+}
+
+export type IngestOutcome =
+  | { result: 'replay' }
+  | { result: 'ignored'; reason: string }
+  | { result: 'cache-updated' }
+  | { result: 'queued'; deliveries: number }
+  | { result: 'cancelled'; deliveries: number }
+  | { result: 'updated'; deliveries: number };
+
+const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created', 'post_edited', 'post_destroyed', 'post_recovered']);
+
+export const postEventKey = (postId: number): string => `post-${postId}`;
+
+export function createIngestProcessor(deps: IngestDeps) {
+  const { store, log } = deps;
+
+  async function pendingJob(channelId: number, jobId: string) {
+    const channel = await store.channels.get(channelId);
+    return channel ? deps.queues.deliverQueue(channel.platform).getJob(jobId) : undefined;
+  }
+
+  async function onPost(data: IngestJob): Promise<IngestOutcome> {
+    const parsed = parsePostWebhook(data.body);
+    if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
+    const post = parsed.value;
+
+    if (data.event === 'post_destroyed') return cancelPending(post.id);
+
+    const category = post.category_id == null ? null : await deps.categories.resolve(post.category_id);
+    const tags = await deps.topics.tagsFor(post.topic_id);
+    const event = toPostEvent(post, {
+      eventId: data.eventId,
+      kind: data.event as PostEventKind,
+      baseUrl: deps.baseUrl(data.instance),
+      category,
+      tags,
+    });
+    if (isSkip(event)) {
+      // An edit that hid the post or made it a whisper withdraws an announcement not yet sent.
+      if (data.event === 'post_edited') return cancelPending(post.id);
+      return { result: 'ignored', reason: event.skip };
+    }
+    const notification = buildNotification(event, { excerptLength: deps.delivery.excerptLength });
+
+    if (data.event === 'post_edited') {
+      // Not yet announced: announce the edited text. Already announced: leave the message as it is.
+      let updated = 0;
+      for (const d of await store.deliveries.findByPost(post.id, 'queued')) {
+        const job = await pendingJob(d.channelId, d.jobId);
+        if (job && (await job.isDelayed())) {
+          await job.updateData({ ...job.data, notification });
+          updated++;
+        }
+      }
+      return { result: 'updated', deliveries: updated };
+    }
+    if (data.event !== 'post_created') return { result: 'ignored', reason: `${data.event} is not announced` };
+
+    const matched = await deps.rules.match(matchInput(event));
+    let queued = 0;
+    for (const m of matched) {
+      const channel = await store.channels.get(m.channelId);
+      if (!channel) continue;
+      if (!deps.platforms.has(channel.platform)) {
+        log.warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
+        continue;
+      }
+      const eventKey = postEventKey(event.postId);
+      const jobId = deliveryJobId(eventKey, channel.id);
+      const { created } = await store.deliveries.create({
+        jobId,
+        eventKey,
+        channelId: channel.id,
+        postId: event.postId,
+        topicId: event.topicId,
+        postNumber: event.postNumber,
+      });
+      // A delivery row that exists already was queued by an earlier attempt or a repeated event: the
+      // job id makes adding it again a no-op while the job lives, and the row guards it after.
+      const existing = created ? null : await store.deliveries.getByJobId(jobId);
+      if (!created && existing?.status !== 'queued') continue;
+      await deps.queues.deliverQueue(channel.platform).add(
+        'deliver',
+        { deliveryId: jobId, channelId: channel.id, notification, threadTopicId: m.filter === 'thread' && !event.isFirstPost ? event.topicId : null },
+        { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
+      );
+      if (created) queued++;
+    }
+    return { result: 'queued', deliveries: queued };
+  }
+
+  /** A post deleted during the delivery delay is never announced. */
+  async function cancelPending(postId: number): Promise<IngestOutcome> {
+    let cancelled = 0;
+    for (const d of await store.deliveries.findByPost(postId, 'queued')) {
+      const job = await pendingJob(d.channelId, d.jobId);
+      if (job && (await job.isActive())) continue; // being sent right now: too late to stop
+      await job?.remove();
+      await store.deliveries.update(d.jobId, { status: 'cancelled', lastError: 'post deleted before delivery' });
+      cancelled++;
+    }
+    return { result: 'cancelled', deliveries: cancelled };
+  }
+
+  async function onTopic(data: IngestJob): Promise<IngestOutcome> {
+    const parsed = parseTopicWebhook(data.body);
+    if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
+    if (data.event === 'topic_destroyed') await deps.topics.remove(parsed.value.id);
+    else await deps.topics.applyWebhook(parsed.value);
+    return { result: 'cache-updated' };
+  }
+
+  async function onCategory(data: IngestJob): Promise<IngestOutcome> {
+    const parsed = parseCategoryWebhook(data.body);
+    if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
+    if (data.event === 'category_destroyed') await deps.categories.removeFromWebhook(parsed.value.id);
+    else await deps.categories.applyWebhook(parsed.value);
+    return { result: 'cache-updated' };
+  }
+
+  return async function ingest(job: Job<IngestJob>): Promise<IngestOutcome> {
+    const data = job.data;
+    // A retry of this job must not take its own first attempt for a replay.
+    if (job.attemptsMade === 0 && !(await store.inboundEvents.record(data.source, data.eventId))) {
+      log.info({ eventId: data.eventId, event: data.event }, 'repeated forum event dropped');
+      return { result: 'replay' };
+    }
+    const outcome =
+      data.eventType === 'post' && POST_EVENTS.has(data.event)
+        ? await onPost(data)
+        : data.eventType === 'topic'
+          ? await onTopic(data)
+          : data.eventType === 'category'
+            ? await onCategory(data)
+            : ({ result: 'ignored', reason: `${data.eventType}/${data.event} events are not used` } as const);
+    log.debug({ eventId: data.eventId, event: data.event, outcome }, 'forum event processed');
+    return outcome;
+  };
+}

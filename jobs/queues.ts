@@ -1,0 +1,77 @@
+// Queue names, job payloads and the options every job gets. One queue for incoming forum events and one
+// delivery queue per platform, so a slow platform never holds up another.
+import { Queue, type JobsOptions } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { Notification } from '../lib/notification.js';
+import type { PlatformName } from '../lib/store/types.js';
+
+export const INGEST_QUEUE = 'ingest';
+export const deliverQueueName = (platform: PlatformName): string => `deliver-${platform}`;
+
+/** A forum webhook as accepted by POST /hooks/discourse, processed later by jobs/ingest.ts. */
+export interface IngestJob {
+  source: 'discourse';
+  eventId: string;
+  /** X-Discourse-Event, e.g. post_created. */
+  event: string;
+  /** X-Discourse-Event-Type, e.g. post. */
+  eventType: string;
+  instance: string | null;
+  body: unknown;
+}
+
+export interface DeliverJob {
+  /** Same as the BullMQ job id and the delivery row's job_id. */
+  deliveryId: string;
+  channelId: number;
+  notification: Notification;
+  /** Set for `thread` rules on replies: the topic whose announcement the reply goes under. */
+  threadTopicId: number | null;
+}
+
+/** BullMQ job ids may not contain ':'; these are deterministic so a repeat is a no-op. */
+export const ingestJobId = (source: string, eventId: string): string => `${source}-event-${eventId.replace(/[^\w.-]/g, '_')}`;
+export const deliveryJobId = (eventKey: string, channelId: number): string => `${eventKey}-ch-${channelId}`;
+
+export function ingestJobOptions(): JobsOptions {
+  return {
+    attempts: 10,
+    backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
+    // Keep a day of finished ingest jobs so a replayed event id within that time is a no-op at enqueue.
+    removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export function deliverJobOptions(opts: { delayMs: number; attempts: number }): JobsOptions {
+  return {
+    delay: opts.delayMs,
+    attempts: opts.attempts,
+    backoff: { type: 'exponential', delay: 1000, jitter: 0.5 },
+    removeOnComplete: { age: 3600, count: 10_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+/** The queues a process adds jobs to. Workers live in jobs/workers.ts. */
+export class Queues {
+  readonly ingest: Queue<IngestJob>;
+  private readonly deliver = new Map<PlatformName, Queue<DeliverJob>>();
+
+  constructor(private readonly connection: Redis, private readonly prefix: string) {
+    this.ingest = new Queue<IngestJob>(INGEST_QUEUE, { connection, prefix });
+  }
+
+  deliverQueue(platform: PlatformName): Queue<DeliverJob> {
+    let q = this.deliver.get(platform);
+    if (!q) {
+      q = new Queue<DeliverJob>(deliverQueueName(platform), { connection: this.connection, prefix: this.prefix });
+      this.deliver.set(platform, q);
+    }
+    return q;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.ingest.close(), ...[...this.deliver.values()].map((q) => q.close())]);
+  }
+}

@@ -1,0 +1,45 @@
+// The BullMQ workers of a `workers` process: one for forum events, one per configured platform.
+import { Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { PlatformAdapter } from '../bots/adapter.js';
+import type { Logger } from '../lib/log.js';
+import type { Store } from '../lib/store/types.js';
+import { ChannelLimiter } from './channel-limiter.js';
+import { createDeliverProcessor } from './deliver.js';
+import { createIngestProcessor, type IngestDeps } from './ingest.js';
+import { INGEST_QUEUE, deliverQueueName, type DeliverJob, type IngestJob } from './queues.js';
+
+export interface WorkerOptions {
+  connection: Redis;
+  prefix: string;
+  store: Store;
+  log: Logger;
+  adapters: readonly PlatformAdapter[];
+  ingest: IngestDeps;
+  concurrency: number;
+  lockMs: number;
+}
+
+export function startWorkers(opts: WorkerOptions): Worker[] {
+  const { connection, prefix, log } = opts;
+  // A job whose worker died is taken back after lockMs; stalled checks run twice as often as that.
+  const common = { connection, prefix, lockDuration: opts.lockMs, stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)), maxStalledCount: 5 };
+
+  const workers: Worker[] = [new Worker<IngestJob>(INGEST_QUEUE, createIngestProcessor(opts.ingest), { ...common, concurrency: 4 })];
+  for (const adapter of opts.adapters) {
+    const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
+    const processor = createDeliverProcessor({ store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }) });
+    workers.push(
+      new Worker<DeliverJob>(deliverQueueName(adapter.platform), processor, {
+        ...common,
+        concurrency: opts.concurrency,
+        limiter: { max: adapter.rateLimits.perPlatform.max, duration: adapter.rateLimits.perPlatform.durationMs },
+      }),
+    );
+  }
+  for (const w of workers) {
+    w.on('error', (err) => log.error({ queue: w.name, err: err.message }, 'worker error'));
+    w.on('failed', (job, err) => log.debug({ queue: w.name, job: job?.id, err: err.message }, 'job attempt failed'));
+  }
+  return workers;
+}

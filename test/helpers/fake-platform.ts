@@ -1,0 +1,77 @@
+// An in-process chat platform for tests and the pipeline benchmark: records what it is sent, and can be told
+// to answer 429 or to fail. It stands in for a real platform where the subject is Parley's pipeline itself.
+import type { AdapterFactory, PlatformAdapter } from '../../bots/adapter.js';
+import { PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
+import type { Notification } from '../../lib/notification.js';
+import type { ChannelRecord, PlatformName } from '../../lib/store/types.js';
+
+export interface Sent {
+  channel: string;
+  notification: Notification;
+  threadRoot: string | null;
+}
+
+export interface FakePlatform {
+  factory: AdapterFactory;
+  sent: Sent[];
+  /** Resolves when `count` messages have been sent. */
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  /** The next N sends answer 429 with this retry-after. */
+  rateLimitNext(count: number, retryAfterMs: number): void;
+  failNext(count: number): void;
+}
+
+export function fakePlatform(platform: PlatformName): FakePlatform {
+  const sent: Sent[] = [];
+  const waiters: { count: number; resolve: () => void }[] = [];
+  let limited = { count: 0, ms: 0 };
+  let failing = 0;
+  let nextRef = 1;
+
+  const adapter: PlatformAdapter = {
+    platform,
+    capabilities: { threads: true, edits: false, ephemeralReplies: false, history: false },
+    // No limits of its own: the benchmark measures Parley, not a platform's throttle.
+    rateLimits: { perChannel: [{ max: 1_000_000, durationMs: 1000 }], perPlatform: { max: 1_000_000, durationMs: 1000 } },
+    start: async () => undefined,
+    stop: async () => undefined,
+    health: async () => ({ ok: true }),
+    memberRole: async () => ({ role: 'moderator' }),
+    async sendNotification(channel: ChannelRecord, notification, opts) {
+      if (limited.count > 0) {
+        limited.count--;
+        throw new PlatformRateLimitedError(limited.ms);
+      }
+      if (failing > 0) {
+        failing--;
+        throw new PlatformTransientError('fake platform failure');
+      }
+      sent.push({ channel: channel.externalId, notification, threadRoot: opts.threadRoot });
+      for (const w of [...waiters]) {
+        if (sent.length >= w.count) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
+      }
+      return { messageRef: String(nextRef++) };
+    },
+  };
+
+  return {
+    sent,
+    factory: { platform, isConfigured: () => true, howToConfigure: '', create: () => adapter },
+    waitFor(count, timeoutMs = 60_000) {
+      if (sent.length >= count) return Promise.resolve();
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`fake ${platform}: ${sent.length} of ${count} messages after ${timeoutMs} ms`)), timeoutMs);
+        waiters.push({ count, resolve: () => (clearTimeout(timer), resolve()) });
+      });
+    },
+    rateLimitNext(count, ms) {
+      limited = { count, ms };
+    },
+    failNext(count) {
+      failing = count;
+    },
+  };
+}
