@@ -1,0 +1,14 @@
+// `npm run bench`: every benchmark, one JSON line each: { name, ours, baseline, ratio, unit, details? }.
+// Each measures Parley and its baseline in the same run, on this machine, now.
+import { match } from './match.js';
+import { pipeline } from './pipeline.js';
+import type { Benchmark } from './types.js';
+
+const BENCHMARKS: Record<string, Benchmark> = { match, pipeline };
+
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(BENCHMARKS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  console.log(JSON.stringify(await run()));
+}
+process.exit(0);
