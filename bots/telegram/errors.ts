@@ -1,0 +1,77 @@
+// Telegram's answers, turned into the three errors the delivery job understands (lib/errors.ts).
+// Real Bot API errors are `{ ok:false, error_code, description, parameters?: { retry_after, migrate_to_chat_id } }`;
+// the description is the precise part, the code is coarse (most refusals are 400).
+import { GrammyError, HttpError, type Transformer } from 'grammy';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
+
+/** When a 429 names no wait (Telegram always does; a proxy may not). */
+export const DEFAULT_RETRY_AFTER_MS = 5000;
+
+// Ordered: the first pattern that matches the description decides. Strings as Telegram sends them
+// (e.g. "Forbidden: bot was kicked from the supergroup chat", "Bad Request: chat not found").
+const PERMANENT_BY_DESCRIPTION: [RegExp, PermanentReason, string][] = [
+  [/group chat was upgraded to a supergroup/iu, 'channel_not_found', 'The group became a supergroup with a new chat id'],
+  [/chat not found|PEER_ID_INVALID|CHANNEL_INVALID|chat_id is empty/iu, 'channel_not_found', 'Telegram does not know this chat (deleted, or the bot never joined it)'],
+  [/chat was deleted|chat was deactivated|chat is deactivated|user is deactivated|CHANNEL_PRIVATE/iu, 'channel_not_found', 'The chat no longer exists'],
+  [/bot was kicked|bot is not a member|bot was blocked by the user/iu, 'bot_removed', 'The bot was removed from this chat (or blocked): add it again'],
+  [/not enough rights|have no rights|need administrator rights|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|TOPIC_CLOSED|can't initiate conversation|can't send messages to bots/iu, 'forbidden', 'The bot may not post in this chat: give it the right to send messages'],
+];
+
+/** Removes the bot token from text that may quote a request URL (`/bot<token>/sendMessage`). */
+export function redactToken(text: string): string {
+  return text.replace(/\/bot[^/\s]+\//gu, '/bot[redacted]/');
+}
+
+function retryAfterMs(err: GrammyError): number {
+  const seconds = err.parameters.retry_after ?? Number(/retry after (\d+)/iu.exec(err.description ?? '')?.[1]);
+  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_RETRY_AFTER_MS;
+}
+
+function fromApiError(err: GrammyError): ParleyError {
+  const code = err.error_code as number | undefined;
+  const description = err.description ?? '';
+  const what = `Telegram ${code ?? '?'}: ${description || 'no description'}`;
+
+  if (code === 429) return new PlatformRateLimitedError(retryAfterMs(err), `Telegram rate limit (${what})`);
+  // No number at all is not a Bot API answer (telegram-test-api's plain HTTP 500 `{message}`, a proxy's
+  // page): as good as a server error.
+  if (typeof code !== 'number' || code >= 500) return new PlatformTransientError(`Telegram server error (${what})`);
+  // 409 is another getUpdates or webhook in the way: it passes when the other one stops.
+  if (code === 409) return new PlatformTransientError(`Telegram conflict (${what})`);
+  if (code === 401) return new PlatformPermanentError('token_revoked', `Telegram refused the bot token (${what}): get a new one from @BotFather and set PARLEY_TELEGRAM_TOKEN`);
+  // The Bot API answers 404 when the token is malformed or the API root is not a Bot API server.
+  if (code === 404) return new PlatformPermanentError('token_revoked', `Telegram answered 404 (${what}): check PARLEY_TELEGRAM_TOKEN and PARLEY_TELEGRAM_API_ROOT`);
+
+  for (const [pattern, reason, meaning] of PERMANENT_BY_DESCRIPTION) {
+    if (pattern.test(description)) {
+      const moved = err.parameters.migrate_to_chat_id;
+      const extra = moved === undefined ? '' : `; its new chat id is ${moved}`;
+      return new PlatformPermanentError(reason, `${meaning}${extra} (${what})`);
+    }
+  }
+  if (code === 403) return new PlatformPermanentError('forbidden', `Telegram forbids this (${what})`);
+  return new PlatformPermanentError('bad_request', `Telegram rejected the request (${what})`);
+}
+
+/** Maps anything a grammY call threw to the error the delivery job acts on. Messages never hold the token. */
+export function mapTelegramError(err: unknown): ParleyError {
+  if (err instanceof GrammyError) return fromApiError(err);
+  if (err instanceof HttpError) {
+    const cause = err.error instanceof Error ? `: ${err.error.message}` : '';
+    return new PlatformTransientError(redactToken(`${err.message}${cause}`));
+  }
+  if (err instanceof PlatformPermanentError || err instanceof PlatformTransientError || err instanceof PlatformRateLimitedError) return err;
+  return new PlatformTransientError(redactToken(err instanceof Error ? err.message : String(err)));
+}
+
+/**
+ * Turns a body that is not a Bot API answer (no boolean `ok`) into one, so grammY raises a GrammyError with
+ * a description instead of "undefined: undefined". telegram-test-api answers every error this way.
+ */
+export const normalizeForeignErrors: Transformer = async (prev, method, payload, signal) => {
+  const res = await prev(method, payload, signal);
+  const raw = res as unknown;
+  if (raw !== null && typeof raw === 'object' && typeof (raw as { ok?: unknown }).ok === 'boolean') return res;
+  const message = raw !== null && typeof raw === 'object' && typeof (raw as { message?: unknown }).message === 'string' ? (raw as { message: string }).message : '';
+  return { ok: false, error_code: 500, description: `Not a Bot API answer${message ? `: ${message}` : ''}` };
+};

@@ -1,0 +1,11 @@
+// Telegram's line in bots/registry.ts.
+import type { AdapterFactory } from '../adapter.js';
+import { TelegramAdapter } from './adapter.js';
+
+export const telegram: AdapterFactory = {
+  platform: 'telegram',
+  isConfigured: (config) => config.telegram !== null,
+  howToConfigure:
+    'Telegram: set PARLEY_TELEGRAM_TOKEN (from @BotFather). Long polling is the default; for a webhook set PARLEY_TELEGRAM_MODE=webhook, PARLEY_PUBLIC_URL and PARLEY_TELEGRAM_WEBHOOK_SECRET. In groups, turn the bot\'s privacy mode off (@BotFather, /setprivacy) if "!discourse" should work; /discourse works either way.',
+  create: (deps) => new TelegramAdapter(deps),
+};

@@ -1,0 +1,132 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { GrammyError, HttpError } from 'grammy';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
+import { mapTelegramError, normalizeForeignErrors, redactToken } from '../../bots/telegram/errors.js';
+
+// Bodies as the real Bot API sends them (descriptions as catalogued by Telegram client libraries, e.g.
+// tucnak/telebot errors.go, aiogram's exceptions; shape per core.telegram.org/bots/api#making-requests).
+const RECORDED = {
+  chatNotFound: '{"ok":false,"error_code":400,"description":"Bad Request: chat not found"}',
+  kickedGroup: '{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the group chat"}',
+  kickedSupergroup: '{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the supergroup chat"}',
+  blocked: '{"ok":false,"error_code":403,"description":"Forbidden: bot was blocked by the user"}',
+  notMember: '{"ok":false,"error_code":403,"description":"Forbidden: bot is not a member of the channel chat"}',
+  userDeactivated: '{"ok":false,"error_code":403,"description":"Forbidden: user is deactivated"}',
+  groupDeleted: '{"ok":false,"error_code":403,"description":"Forbidden: the group chat was deleted"}',
+  cantInitiate: '{"ok":false,"error_code":403,"description":"Forbidden: bot can\'t initiate conversation with a user"}',
+  noRights: '{"ok":false,"error_code":400,"description":"Bad Request: not enough rights to send text messages to the chat"}',
+  migrated: '{"ok":false,"error_code":400,"description":"Bad Request: group chat was upgraded to a supergroup chat","parameters":{"migrate_to_chat_id":-1001234567890}}',
+  unauthorized: '{"ok":false,"error_code":401,"description":"Unauthorized"}',
+  notFound: '{"ok":false,"error_code":404,"description":"Not Found"}',
+  tooMany: '{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 35","parameters":{"retry_after":35}}',
+  threadNotFound: '{"ok":false,"error_code":400,"description":"Bad Request: message thread not found"}',
+  cantParse: '{"ok":false,"error_code":400,"description":"Bad Request: can\'t parse entities: Unsupported start tag \\"foo\\" at byte offset 0"}',
+  internal: '{"ok":false,"error_code":500,"description":"Internal Server Error"}',
+  badGateway: '{"ok":false,"error_code":502,"description":"Bad Gateway"}',
+  conflict: '{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}',
+};
+
+function grammyError(body: string, method = 'sendMessage'): GrammyError {
+  const parsed = JSON.parse(body) as ConstructorParameters<typeof GrammyError>[1];
+  return new GrammyError(`Call to '${method}' failed!`, parsed, method, {});
+}
+
+function permanent(body: string): PlatformPermanentError {
+  const mapped = mapTelegramError(grammyError(body));
+  assert.ok(mapped instanceof PlatformPermanentError, `${body} → ${mapped.constructor.name}`);
+  return mapped;
+}
+
+describe('mapTelegramError on recorded Bot API errors', () => {
+  test('a chat that does not exist (any more) is channel_not_found', () => {
+    for (const body of [RECORDED.chatNotFound, RECORDED.userDeactivated, RECORDED.groupDeleted]) {
+      assert.equal(permanent(body).reason, 'channel_not_found', body);
+    }
+  });
+
+  test('kicked, blocked or not a member is bot_removed, and the message says what to do', () => {
+    for (const body of [RECORDED.kickedGroup, RECORDED.kickedSupergroup, RECORDED.blocked, RECORDED.notMember]) {
+      const err = permanent(body);
+      assert.equal(err.reason, 'bot_removed', body);
+      assert.match(err.message, /add it again/);
+      assert.match(err.message, /Telegram 403: Forbidden: /);
+    }
+  });
+
+  test('a group upgraded to a supergroup names the new chat id', () => {
+    const err = permanent(RECORDED.migrated);
+    assert.equal(err.reason, 'channel_not_found');
+    assert.match(err.message, /-1001234567890/);
+  });
+
+  test('missing rights are forbidden', () => {
+    assert.equal(permanent(RECORDED.noRights).reason, 'forbidden');
+    assert.equal(permanent(RECORDED.cantInitiate).reason, 'forbidden');
+  });
+
+  test('401 Unauthorized (and 404 for a malformed token) is token_revoked, pointing at the setting', () => {
+    const err = permanent(RECORDED.unauthorized);
+    assert.equal(err.reason, 'token_revoked');
+    assert.match(err.message, /PARLEY_TELEGRAM_TOKEN/);
+    assert.equal(permanent(RECORDED.notFound).reason, 'token_revoked');
+  });
+
+  test('other 400s are bad_request', () => {
+    assert.equal(permanent(RECORDED.threadNotFound).reason, 'bad_request');
+    assert.equal(permanent(RECORDED.cantParse).reason, 'bad_request');
+  });
+
+  test('429 waits retry_after seconds, in milliseconds', () => {
+    const err = mapTelegramError(grammyError(RECORDED.tooMany));
+    assert.ok(err instanceof PlatformRateLimitedError);
+    assert.equal(err.retryAfterMs, 35_000);
+  });
+
+  test('429 without parameters falls back to the number in the description', () => {
+    const err = mapTelegramError(grammyError('{"ok":false,"error_code":429,"description":"Too Many Requests: retry after 7"}'));
+    assert.ok(err instanceof PlatformRateLimitedError);
+    assert.equal(err.retryAfterMs, 7000);
+  });
+
+  test('5xx and 409 are transient', () => {
+    for (const body of [RECORDED.internal, RECORDED.badGateway, RECORDED.conflict]) {
+      assert.ok(mapTelegramError(grammyError(body)) instanceof PlatformTransientError, body);
+    }
+  });
+
+  test("telegram-test-api's plain HTTP 500 {message} (no error_code) is transient", () => {
+    const err = mapTelegramError(grammyError('{"message":"Something went wrong."}'));
+    assert.ok(err instanceof PlatformTransientError);
+  });
+
+  test('network failures are transient and never show the token', () => {
+    const cause = new Error('request to https://api.telegram.org/bot123456:SECRET-token_x/sendMessage failed, reason: connect ECONNREFUSED');
+    const err = mapTelegramError(new HttpError("Network request for 'sendMessage' failed!", cause));
+    assert.ok(err instanceof PlatformTransientError);
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.ok(!err.message.includes('SECRET'), err.message);
+  });
+});
+
+describe('redactToken', () => {
+  test('replaces the token in a Bot API URL', () => {
+    assert.equal(redactToken('GET http://127.0.0.1:9/botanything-goes:here/getMe'), 'GET http://127.0.0.1:9/bot[redacted]/getMe');
+  });
+});
+
+describe('normalizeForeignErrors', () => {
+  test('a body without `ok` becomes a Bot API error that carries its message', async () => {
+    const prev = (async () => ({ message: "API method 'getChatMember' is not supported." })) as never;
+    const res = (await normalizeForeignErrors(prev, 'getChatMember', {} as never)) as { ok: boolean; error_code: number; description: string };
+    assert.equal(res.ok, false);
+    assert.equal(res.error_code, 500);
+    assert.match(res.description, /getChatMember' is not supported/);
+  });
+
+  test('real Bot API answers pass through untouched', async () => {
+    const body = JSON.parse(RECORDED.chatNotFound) as object;
+    const prev = (async () => body) as never;
+    assert.equal(await normalizeForeignErrors(prev, 'sendMessage', {} as never), body);
+  });
+});
