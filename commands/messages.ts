@@ -90,7 +90,7 @@ export const MESSAGES = {
   'parse.scope_missing': (p: { cmd: string; filter: Filter }) =>
     `${p.filter} needs at least one scope: all, c/CATEGORY, c/PARENT/CHILD or t/TAG, as in ${p.cmd} ${p.filter} c/meta. Several scopes add one rule each.`,
   'parse.bad_scope': (p: { cmd: string; filter: Filter; error: string; guess: string | null }) =>
-    `${p.error}.${p.guess ? ` Did you mean ${p.cmd} ${p.filter} ${p.guess}?` : ` For example: ${p.cmd} ${p.filter} c/meta`} Nothing was changed.`,
+    `${p.error}.${p.guess ? ` Did you mean ${p.cmd} ${p.filter} ${p.guess}?` : ` For example: ${p.cmd} ${p.filter} c/meta.`} Nothing was changed.`,
   'parse.numbers_missing': (p: { cmd: string }) =>
     `remove needs the number of a rule as shown by ${p.cmd} status, as in ${p.cmd} remove 2 (or several: ${p.cmd} remove 1 3).`,
   'parse.not_a_number': (p: { cmd: string; word: string }) =>

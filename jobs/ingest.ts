@@ -1,6 +1,7 @@
 // Turns one accepted forum webhook into deliveries: keeps the topic and category caches current, matches
 // posts against the rules, and queues one delivery job per channel after the configured delay.
 import type { Job } from 'bullmq';
+import { ForumUnavailableError } from '../lib/errors.js';
 import type { CategoryInfo, PostEventKind } from '../lib/events.js';
 import { matchInput } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
@@ -34,6 +35,8 @@ export interface IngestDeps {
   };
   /** The forum's base URL for links (configured, else the webhook's X-Discourse-Instance). */
   baseUrl(instance: string | null): string;
+  /** The forum's REST API is configured (categories and tags can be asked for). */
+  forumApi: boolean;
   /** Platforms with a configured adapter; channels of other platforms are skipped with a warning. */
   platforms: ReadonlySet<PlatformName>;
   delivery: { delayMs: number; attempts: number; excerptLength: number };
@@ -59,6 +62,18 @@ export function createIngestProcessor(deps: IngestDeps) {
     return channel ? deps.queues.deliverQueue(channel.platform).getJob(jobId) : undefined;
   }
 
+  /**
+   * The post's category. Unknown with the forum API configured: the forum is down or the list is stale, so the
+   * event is retried rather than matched blind. Unknown without the API (webhooks only): the payload's slug
+   * lets a rule naming that category deliver it, and it counts as restricted for everything else.
+   */
+  async function resolveCategory(id: number, slug: string | null): Promise<CategoryInfo | null> {
+    const known = await deps.categories.resolve(id);
+    if (known) return known;
+    if (deps.forumApi) throw new ForumUnavailableError(`category ${id} is unknown to Parley and the forum did not tell: will retry`);
+    return slug ? { id, slug, name: slug, parentSlug: null, color: null, restricted: true } : null;
+  }
+
   async function onPost(data: IngestJob): Promise<IngestOutcome> {
     const parsed = parsePostWebhook(data.body);
     if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
@@ -66,7 +81,7 @@ export function createIngestProcessor(deps: IngestDeps) {
 
     if (data.event === 'post_destroyed') return cancelPending(post.id);
 
-    const category = post.category_id == null ? null : await deps.categories.resolve(post.category_id);
+    const category = post.category_id == null ? null : await resolveCategory(post.category_id, post.category_slug ?? null);
     const tags = await deps.topics.tagsFor(post.topic_id);
     const event = toPostEvent(post, {
       eventId: data.eventId,

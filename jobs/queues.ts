@@ -35,7 +35,8 @@ export const deliveryJobId = (eventKey: string, channelId: number): string => `$
 
 export function ingestJobOptions(): JobsOptions {
   return {
-    attempts: 10,
+    // 15 attempts from 2 s doubling: about 18 hours of retries while the forum API is down.
+    attempts: 15,
     backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
     // Keep a day of finished ingest jobs so a replayed event id within that time is a no-op at enqueue.
     removeOnComplete: { age: 24 * 3600, count: 100_000 },

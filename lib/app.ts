@@ -167,6 +167,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
           categories,
           topics,
           baseUrl: (instance) => d?.url ?? instance?.replace(/\/+$/, '') ?? '',
+          forumApi: client !== null,
           platforms: new Set(adapters.keys()),
           delivery: { delayMs: config.delivery.delaySeconds * 1000, attempts: config.delivery.attempts, excerptLength: config.delivery.excerptLength },
         },

@@ -4,6 +4,7 @@
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import type { TopicRecord, TopicStore } from '../store/types.js';
+import { ForumRequestError } from '../errors.js';
 import type { DiscourseClient } from './client.js';
 import type { TopicPayload } from './payloads.js';
 
@@ -49,7 +50,10 @@ export class TopicCache {
     await this.store.remove(topicId);
   }
 
-  /** The topic's tags; [] when neither the cache nor (sparingly) the forum knows them. */
+  /**
+   * The topic's tags; [] when neither the cache nor (sparingly) the forum knows them. Throws the forum's
+   * error when it is down or rate limited, so an event is retried rather than matched without its tags.
+   */
   async tagsFor(topicId: number): Promise<string[]> {
     return (await this.get(topicId))?.tags ?? [];
   }
@@ -74,8 +78,13 @@ export class TopicCache {
     try {
       topic = await client.topic(topicId);
     } catch (err) {
-      this.log.warn({ topicId, err: (err as Error).message }, 'could not read topic from the forum; going on without its tags');
-      return null;
+      if (err instanceof ForumRequestError) {
+        this.log.warn({ topicId, err: err.message }, 'the forum does not show this topic; going on without its tags');
+        return null;
+      }
+      // Down or rate limited: the caller retries later, and this topic may be asked for again then.
+      this.attempts.delete(topicId);
+      throw err;
     }
     const record = { topicId, title: topic.title, tags: topic.tags, categoryId: topic.categoryId };
     await this.store.upsert(record);

@@ -2,7 +2,8 @@
 // One implementation (Kysely) serves SQLite and PostgreSQL; see lib/store/index.ts.
 import type { Filter, Scope } from '../rules.js';
 
-export type PlatformName = 'telegram' | 'mattermost' | 'slack' | 'discord' | 'matrix' | 'irc';
+export const PLATFORM_NAMES = ['telegram', 'mattermost', 'slack', 'discord', 'matrix', 'irc'] as const;
+export type PlatformName = (typeof PLATFORM_NAMES)[number];
 export type ChannelStatus = 'pending' | 'active' | 'error';
 
 export interface ChannelSettings {

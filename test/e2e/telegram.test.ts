@@ -38,7 +38,7 @@ describe('Telegram end to end', () => {
   });
 
   test('in a private chat: /discourse watch c/releases, then a release post arrives in the chat', async () => {
-    const chat = { chatId: 4242, userId: 4242, type: 'private', firstName: 'Dana', userName: 'dana' };
+    const chat = { chatId: 4242, userId: 4242, type: 'private' as const, firstName: 'Dana', userName: 'dana' };
     const client = emulator.server.getClient(TOKEN, chat);
     await client.sendCommand(client.makeCommand('/discourse watch c/releases'));
     const [reply] = await emulator.waitForBotMessages(TOKEN, chat.chatId, 1);
@@ -62,7 +62,7 @@ describe('Telegram end to end', () => {
   });
 
   test('in a group, with roles the emulator cannot tell, a rule change is refused with the reason and nothing changes', async () => {
-    const group = { chatId: -100777, userId: 55, type: 'group', firstName: 'Eve', userName: 'eve', title: 'Community' };
+    const group = { chatId: -100777, userId: 55, type: 'group' as const, firstName: 'Eve', userName: 'eve', title: 'Community' };
     const client = emulator.server.getClient(TOKEN, group);
     await client.sendCommand(client.makeCommand('/discourse watch all'));
     const [reply] = await emulator.waitForBotMessages(TOKEN, group.chatId, 1);

@@ -1,0 +1,62 @@
+// `parley …`: the admin CLI (bin/parley.js runs this through tsx). Errors end here: one message on
+// stderr, no stack (LOG_LEVEL=debug adds it for errors that are not the user's), and an exit code:
+// 2 for a configuration that does not validate, 1 for anything else.
+import { readFileSync } from 'node:fs';
+import { Command } from 'commander';
+import { ConfigError, ParleyError } from '../lib/errors.js';
+import { channelsCommand } from './channels.js';
+import { CONFIG_EXIT_CODE } from './context.js';
+import { CliError } from './output.js';
+import { routeCommand } from './route.js';
+import { rulesCommand } from './rules.js';
+import { startCommand } from './start.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
+
+/** Prints what went wrong and returns the exit code. */
+function report(err: unknown, command: string | undefined): number {
+  if (err instanceof CliError) {
+    process.stderr.write(`${err.message}\n`);
+    return err.exitCode;
+  }
+  const doing = command === 'start' ? 'cannot start' : 'failed';
+  if (err instanceof ConfigError) {
+    process.stderr.write(`parley: ${doing}: ${err.message}\n`);
+    return CONFIG_EXIT_CODE;
+  }
+  // Parley's own errors (Redis missing, forum down, …) carry a message written for the person reading it.
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`parley: ${doing}: ${message}\n`);
+  if (!(err instanceof ParleyError) && err instanceof Error && /^(debug|trace)$/i.test(process.env.LOG_LEVEL ?? '')) {
+    process.stderr.write(`${err.stack ?? ''}\n`);
+  }
+  return 1;
+}
+
+/** Exits once stdout and stderr have taken everything written (pipes may be asynchronous). */
+async function exit(code: number): Promise<never> {
+  await Promise.all([process.stdout, process.stderr].map((s) => new Promise<void>((resolve) => s.write('', () => resolve()))));
+  process.exit(code);
+}
+
+const program = new Command('parley')
+  .description("Parley's admin CLI: run the service, manage channels and rules, try how a forum event is routed")
+  .version(version())
+  .showHelpAfterError('(run with --help for usage)');
+startCommand(program);
+channelsCommand(program);
+rulesCommand(program);
+routeCommand(program);
+
+let code = 0;
+try {
+  await program.parseAsync(process.argv);
+  code = typeof process.exitCode === 'number' ? process.exitCode : 0;
+} catch (err) {
+  code = report(err, process.argv[2]);
+}
+// Explicitly: a keep-alive socket or timer left by a library must not keep a finished command running.
+await exit(code);

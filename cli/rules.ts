@@ -1,0 +1,171 @@
+// `parley rules list|add|remove`: a channel's rules in the chat grammar, numbered as `/discourse status`
+// numbers them, so that an admin and a chat user talk about the same rule 2.
+import type { Command } from 'commander';
+import { closest, distance } from 'fastest-levenshtein';
+import { isParseFailure, parseDiscourseCommand } from '../commands/grammar.js';
+import { CategoryCache } from '../lib/discourse/categories.js';
+import { FILTERS, formatScope, isFilter, sortForStatus } from '../lib/rules.js';
+import type { ChannelRecord, RuleRecord, Store } from '../lib/store/types.js';
+import { withStore } from './context.js';
+import { CliError, formatChannelName, formatTime, parseChannelName, printJson, printLines, printTable } from './output.js';
+
+/** A channel's rules with their status numbers (1-based). */
+export async function numberedRules(store: Store, channelId: number): Promise<{ number: number; rule: RuleRecord }[]> {
+  return sortForStatus(await store.rules.list(channelId)).map((rule, i) => ({ number: i + 1, rule }));
+}
+
+export function ruleText(rule: Pick<RuleRecord, 'filter' | 'scope'>): string {
+  return `${rule.filter} ${formatScope(rule.scope)}`;
+}
+
+/**
+ * Category paths that the forum (as far as Parley's category cache knows it) does not have: a warning,
+ * not an error, since an admin may set rules up before Parley has seen the forum's categories.
+ */
+export async function warnUnknownCategories(store: Store, paths: readonly string[]): Promise<void> {
+  const known = await new CategoryCache({ store: store.categories, client: null }).paths();
+  if (known.length === 0) return;
+  const lower = new Set(known.map((p) => p.toLowerCase()));
+  for (const path of paths) {
+    if (lower.has(path.toLowerCase())) continue;
+    const last = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+    const nearest = known
+      .map((p) => ({ p, d: Math.min(distance(path, p.toLowerCase()), distance(path, last(p.toLowerCase()))) }))
+      .sort((a, b) => a.d - b.d || a.p.localeCompare(b.p))
+      .slice(0, 3)
+      .map(({ p }) => `c/${p}`);
+    process.stderr.write(`warning: Parley knows no forum category c/${path} (nearest: ${nearest.join(', ')}); the rule matches nothing until the forum has it.\n`);
+  }
+}
+
+function ruleJson(channel: ChannelRecord, number: number, rule: RuleRecord) {
+  return {
+    channel: formatChannelName(channel),
+    channelId: channel.id,
+    number,
+    id: rule.id,
+    filter: rule.filter,
+    scope: formatScope(rule.scope),
+    createdBy: rule.createdBy,
+    createdAt: rule.createdAt.toISOString(),
+  };
+}
+
+async function list(target: string | undefined, opts: { json?: boolean }): Promise<void> {
+  const wanted = target === undefined ? null : parseChannelName(target);
+  await withStore(async ({ store }) => {
+    let channels: ChannelRecord[];
+    if (wanted) {
+      const channel = await store.channels.find(wanted.platform, wanted.externalId);
+      if (!channel) throw new CliError(`There is no channel ${formatChannelName(wanted)}. See the channels with: parley channels list`);
+      channels = [channel];
+    } else {
+      channels = await store.channels.list();
+    }
+    const rows: { channel: ChannelRecord; number: number; rule: RuleRecord }[] = [];
+    for (const channel of channels) for (const { number, rule } of await numberedRules(store, channel.id)) rows.push({ channel, number, rule });
+
+    if (opts.json) return printJson(rows.map((r) => ruleJson(r.channel, r.number, r.rule)));
+    if (rows.length === 0) {
+      const name = wanted ? formatChannelName(wanted) : 'PLATFORM:ID';
+      return printLines(`${wanted ? `${name} has` : 'There are'} no rules, so nothing is delivered. Add one with: parley rules add ${name} watch c/CATEGORY`);
+    }
+    printTable(
+      ['CHANNEL', 'N', 'RULE', 'STATUS', 'CREATED BY', 'CREATED'],
+      rows.map(({ channel, number, rule }) => [formatChannelName(channel), String(number), ruleText(rule), channel.status, rule.createdBy ?? '', formatTime(rule.createdAt)]),
+    );
+  });
+}
+
+async function add(target: string, filterWord: string, scopeWords: string[]): Promise<void> {
+  const channelName = parseChannelName(target);
+  const name = formatChannelName(channelName);
+  const cmd = `parley rules add ${name}`;
+  const filter = filterWord.toLowerCase();
+  if (!isFilter(filter)) {
+    const nearest = closest(filter, FILTERS);
+    const guess = distance(filter, nearest) <= 2 ? ` Did you mean ${nearest}?` : '';
+    throw new CliError(`"${filterWord}" is not a filter.${guess} Use one of ${FILTERS.join(', ')}, as in ${cmd} watch c/meta.`);
+  }
+  // The chat grammar, so that scopes read the same here as in `/discourse watch …`.
+  // Each shell word stays one token: one holding a space or a quote is quoted for the tokenizer.
+  const token = (word: string) => (/[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word);
+  const parsed = parseDiscourseCommand([filter, ...scopeWords.map(token)].join(' '), { cmd });
+  if (isParseFailure(parsed)) throw new CliError(parsed.message);
+  if (parsed.kind !== 'subscribe') throw new CliError(`Expected ${cmd} FILTER SCOPE..., as in ${cmd} watch c/meta t/release.`);
+
+  await withStore(async ({ store }) => {
+    await warnUnknownCategories(
+      store,
+      parsed.scopes.flatMap((s) => (s.type === 'category' ? [s.path] : [])),
+    );
+    const { channel, created } = await store.channels.ensure({ ...channelName, name: '', status: 'active', addedBy: 'cli' });
+    const added: string[] = [];
+    const existing: string[] = [];
+    for (const scope of parsed.scopes) {
+      const result = await store.rules.add({ channelId: channel.id, filter: parsed.filter, scope, createdBy: 'cli' });
+      (result.created ? added : existing).push(ruleText(result.rule));
+    }
+    const lines: string[] = [];
+    if (created) lines.push(`Added channel ${name} (id ${channel.id}), active.`);
+    if (added.length > 0) lines.push(`Added to ${name}: ${added.join(', ')}.`);
+    if (existing.length > 0) lines.push(`Already there: ${existing.join(', ')}.`);
+    if (channel.status === 'pending') lines.push(`${name} is pending: nothing is delivered there until you approve it with: parley channels add ${name}`);
+    lines.push(`Rules of ${name} now:`);
+    for (const { number, rule } of await numberedRules(store, channel.id)) lines.push(`${number}. ${ruleText(rule)}`);
+    printLines(...lines);
+  });
+}
+
+async function remove(target: string, numberWords: string[]): Promise<void> {
+  const channelName = parseChannelName(target);
+  const name = formatChannelName(channelName);
+  const numbers = numberWords.map((word) => {
+    const m = /^#?(\d{1,9})$/.exec(word.trim());
+    if (!m || Number(m[1]) < 1) throw new CliError(`"${word}" is not a rule number: use the numbers shown by parley rules list ${name} (1, 2, …).`);
+    return Number(m[1]);
+  });
+  await withStore(async ({ store }) => {
+    const channel = await store.channels.find(channelName.platform, channelName.externalId);
+    if (!channel) throw new CliError(`There is no channel ${name}. See the channels with: parley channels list`);
+    const rules = await numberedRules(store, channel.id);
+    if (rules.length === 0) throw new CliError(`${name} has no rules, so there is nothing to remove.`);
+    const wrong = numbers.filter((n) => n > rules.length);
+    if (wrong.length > 0) {
+      const range = rules.length === 1 ? 'its only rule is number 1' : `its rules are numbered 1 to ${rules.length}`;
+      throw new CliError(`${name} has no rule ${wrong.join(', ')}: ${range} (see parley rules list ${name}). Nothing was removed.`);
+    }
+    // All numbers refer to the list as it was before this command, so removing 1 and 2 removes both.
+    const targets = [...new Set(numbers)].map((n) => rules[n - 1]!.rule);
+    for (const rule of targets) await store.rules.remove(rule.id);
+    const left = await numberedRules(store, channel.id);
+    printLines(
+      `Removed from ${name}: ${targets.map(ruleText).join(', ')}.`,
+      ...(left.length > 0 ? [`Rules of ${name} now:`, ...left.map(({ number, rule }) => `${number}. ${ruleText(rule)}`)] : [`${name} has no rules left, so nothing is delivered there.`]),
+    );
+  });
+}
+
+export function rulesCommand(program: Command): void {
+  const rules = program.command('rules').description("list, add and remove channels' rules (the chat grammar: FILTER SCOPE...)");
+  rules
+    .command('list')
+    .description('rules, numbered per channel as /discourse status numbers them (most restrictive first)')
+    .argument('[channel]', 'PLATFORM:ID; all channels when left out')
+    .option('--json', 'print a JSON array')
+    .action(list);
+  rules
+    .command('add')
+    .description('add one rule per scope; creates the channel (active) when missing')
+    .argument('<channel>', 'PLATFORM:ID, as in telegram:-1001234')
+    .argument('<filter>', `${FILTERS.join(' | ')}`)
+    .argument('<scope...>', 'all | c/SLUG | c/PARENT/CHILD | t/TAG')
+    .addHelpText('after', '\nExample: parley rules add telegram:-1001234 watch c/meta t/release')
+    .action(add);
+  rules
+    .command('remove')
+    .description('remove rules by their numbers in parley rules list')
+    .argument('<channel>', 'PLATFORM:ID')
+    .argument('<n...>', 'rule numbers as listed')
+    .action(remove);
+}
