@@ -1,13 +1,14 @@
 // The HTTP server: health endpoints here, every other route registered by its owner (forum hooks, adapters).
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '../log.js';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
 export function createHttpServer(opts: { log: Logger; checks: Record<string, ReadinessCheck> }): FastifyInstance {
   // Per-request log lines would drown the log under a busy forum: routes log what matters themselves.
+  const loggerInstance: FastifyBaseLogger = opts.log;
   const app = Fastify({
-    loggerInstance: opts.log,
+    loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
   });
