@@ -25,17 +25,23 @@ export class ChannelLimiter {
    * Windows are read before any is charged, so a job told to wait spends nothing from the longer windows.
    */
   async reserve(channelKey: string): Promise<number> {
+    if (this.windows.length === 1) return this.consumeAll(channelKey);
     const states = await Promise.all(this.windows.map((w) => w.get(channelKey)));
     const full = states.map((s, i) => (s && s.consumedPoints >= this.windows[i]!.points ? s.msBeforeNext : 0));
     const wait = Math.max(0, ...full);
     if (wait > 0) return wait;
+    return this.consumeAll(channelKey);
+  }
+
+  /** Charges every window; the longest wait among those already full (0 when none was). */
+  private async consumeAll(channelKey: string): Promise<number> {
     let raced = 0;
     for (const window of this.windows) {
       try {
         await window.consume(channelKey, 1);
       } catch (rejection) {
         if (!(rejection instanceof RateLimiterRes)) throw rejection;
-        raced = Math.max(raced, rejection.msBeforeNext); // another worker took the slot between get and consume
+        raced = Math.max(raced, rejection.msBeforeNext); // full (or another worker took the slot after our get)
       }
     }
     return raced;

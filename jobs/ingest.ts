@@ -24,11 +24,13 @@ export interface IngestDeps {
   queues: Queues;
   log: Logger;
   categories: {
+    resolveKnown(categoryId: number): Promise<CategoryInfo | null>;
     resolve(categoryId: number): Promise<CategoryInfo | null>;
     applyWebhook(payload: CategoryPayload): Promise<void>;
     removeFromWebhook(categoryId: number): Promise<void>;
   };
   topics: {
+    known(topicId: number): Promise<{ tags: string[] } | undefined>;
     applyWebhook(payload: TopicPayload): Promise<void>;
     tagsFor(topicId: number): Promise<string[]>;
     remove(topicId: number): Promise<void>;
@@ -52,9 +54,19 @@ export type IngestOutcome =
 
 const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created', 'post_edited', 'post_destroyed', 'post_recovered']);
 
+/** `local`: use only what Parley knows (webhook path); `forum`: may ask the forum's API (queued path). */
+type Mode = 'local' | 'forum';
+
+/** Thrown in `local` mode when the forum would have to be asked: the event goes to the queue instead. */
+class NeedsForum extends Error {}
+
+export type InlineResult = { done: true; outcome: IngestOutcome } | { done: false; recorded: boolean };
+
+export type Ingest = ReturnType<typeof createIngest>;
+
 export const postEventKey = (postId: number): string => `post-${postId}`;
 
-export function createIngestProcessor(deps: IngestDeps) {
+export function createIngest(deps: IngestDeps) {
   const { store, log } = deps;
 
   async function pendingJob(channelId: number, jobId: string) {
@@ -67,22 +79,36 @@ export function createIngestProcessor(deps: IngestDeps) {
    * event is retried rather than matched blind. Unknown without the API (webhooks only): the payload's slug
    * lets a rule naming that category deliver it, and it counts as restricted for everything else.
    */
-  async function resolveCategory(id: number, slug: string | null): Promise<CategoryInfo | null> {
-    const known = await deps.categories.resolve(id);
+  async function resolveCategory(id: number, slug: string | null, mode: Mode): Promise<CategoryInfo | null> {
+    const known = await deps.categories.resolveKnown(id);
     if (known) return known;
-    if (deps.forumApi) throw new ForumUnavailableError(`category ${id} is unknown to Parley and the forum did not tell: will retry`);
+    if (deps.forumApi) {
+      if (mode === 'local') throw new NeedsForum();
+      const fetched = await deps.categories.resolve(id);
+      if (fetched) return fetched;
+      throw new ForumUnavailableError(`category ${id} is unknown to Parley and the forum did not tell: will retry`);
+    }
     return slug ? { id, slug, name: slug, parentSlug: null, color: null, restricted: true } : null;
   }
 
-  async function onPost(data: IngestJob): Promise<IngestOutcome> {
+  async function topicTags(topicId: number, mode: Mode): Promise<string[]> {
+    const known = await deps.topics.known(topicId);
+    if (known) return known.tags;
+    if (!deps.forumApi) return [];
+    if (mode === 'local') throw new NeedsForum();
+    return deps.topics.tagsFor(topicId);
+  }
+
+  async function onPost(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
     const parsed = parsePostWebhook(data.body);
     if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
     const post = parsed.value;
 
     if (data.event === 'post_destroyed') return cancelPending(post.id);
 
-    const category = post.category_id == null ? null : await resolveCategory(post.category_id, post.category_slug ?? null);
-    const tags = await deps.topics.tagsFor(post.topic_id);
+    if (data.event !== 'post_created' && data.event !== 'post_edited') return { result: 'ignored', reason: `${data.event} is not announced` };
+    const category = post.category_id == null ? null : await resolveCategory(post.category_id, post.category_slug ?? null, mode);
+    const tags = await topicTags(post.topic_id, mode);
     const event = toPostEvent(post, {
       eventId: data.eventId,
       kind: data.event as PostEventKind,
@@ -109,8 +135,6 @@ export function createIngestProcessor(deps: IngestDeps) {
       }
       return { result: 'updated', deliveries: updated };
     }
-    if (data.event !== 'post_created') return { result: 'ignored', reason: `${data.event} is not announced` };
-
     const matched = await deps.rules.match(matchInput(event));
     let queued = 0;
     for (const m of matched) {
@@ -173,16 +197,10 @@ export function createIngestProcessor(deps: IngestDeps) {
     return { result: 'cache-updated' };
   }
 
-  return async function ingest(job: Job<IngestJob>): Promise<IngestOutcome> {
-    const data = job.data;
-    // A retry of this job must not take its own first attempt for a replay.
-    if (job.attemptsMade === 0 && !(await store.inboundEvents.record(data.source, data.eventId))) {
-      log.info({ eventId: data.eventId, event: data.event }, 'repeated forum event dropped');
-      return { result: 'replay' };
-    }
+  async function handle(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
     const outcome =
       data.eventType === 'post' && POST_EVENTS.has(data.event)
-        ? await onPost(data)
+        ? await onPost(data, mode)
         : data.eventType === 'topic'
           ? await onTopic(data)
           : data.eventType === 'category'
@@ -190,5 +208,36 @@ export function createIngestProcessor(deps: IngestDeps) {
             : ({ result: 'ignored', reason: `${data.eventType}/${data.event} events are not used` } as const);
     log.debug({ eventId: data.eventId, event: data.event, outcome }, 'forum event processed');
     return outcome;
+  }
+
+  const replay = (data: IngestJob): IngestOutcome => {
+    log.info({ eventId: data.eventId, event: data.event }, 'repeated forum event dropped');
+    return { result: 'replay' };
+  };
+
+  return {
+    /** The BullMQ processor: may ask the forum, and is retried with backoff when the forum is down. */
+    async processor(job: Job<IngestJob>): Promise<IngestOutcome> {
+      const data = job.data;
+      // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
+      if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data);
+      return handle(data, 'forum');
+    },
+
+    /**
+     * Called by the webhook before queueing: handles the event at once when everything it needs is known
+     * locally (the common case), so most events take one queue hop instead of two. Never throws.
+     */
+    async tryInline(data: IngestJob): Promise<InlineResult> {
+      let recorded = false;
+      try {
+        if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data) };
+        recorded = true;
+        return { done: true, outcome: await handle(data, 'local') };
+      } catch (err) {
+        if (!(err instanceof NeedsForum)) log.warn({ eventId: data.eventId, err: (err as Error).message }, 'forum event handed to the queue after an error');
+        return { done: false, recorded };
+      }
+    },
   };
 }

@@ -18,6 +18,8 @@ export interface IngestJob {
   eventType: string;
   instance: string | null;
   body: unknown;
+  /** The webhook already recorded this event id (it began handling it, then handed it to the queue). */
+  recorded?: boolean;
 }
 
 export interface DeliverJob {

@@ -6,7 +6,7 @@ import type { Logger } from '../lib/log.js';
 import type { Store } from '../lib/store/types.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
-import { createIngestProcessor, type IngestDeps } from './ingest.js';
+import type { Ingest } from './ingest.js';
 import { INGEST_QUEUE, deliverQueueName, type DeliverJob, type IngestJob } from './queues.js';
 
 export interface WorkerOptions {
@@ -15,7 +15,7 @@ export interface WorkerOptions {
   store: Store;
   log: Logger;
   adapters: readonly PlatformAdapter[];
-  ingest: IngestDeps;
+  ingest: Ingest;
   concurrency: number;
   lockMs: number;
 }
@@ -25,7 +25,7 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   // A job whose worker died is taken back after lockMs; stalled checks run twice as often as that.
   const common = { connection, prefix, lockDuration: opts.lockMs, stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)), maxStalledCount: 5 };
 
-  const workers: Worker[] = [new Worker<IngestJob>(INGEST_QUEUE, createIngestProcessor(opts.ingest), { ...common, concurrency: 4 })];
+  const workers: Worker[] = [new Worker<IngestJob>(INGEST_QUEUE, (job) => opts.ingest.processor(job), { ...common, concurrency: opts.concurrency })];
   for (const adapter of opts.adapters) {
     const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
     const processor = createDeliverProcessor({ store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }) });

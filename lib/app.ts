@@ -10,8 +10,9 @@ import { PLATFORMS } from '../bots/registry.js';
 import { handleCommand } from '../commands/dispatch.js';
 import type { CommandDeps } from '../commands/context.js';
 import type { CommandInvocation } from '../commands/types.js';
-import { ingestJobId, ingestJobOptions, Queues } from '../jobs/queues.js';
+import { ingestJobId, ingestJobOptions, Queues, type IngestJob } from '../jobs/queues.js';
 import { startWorkers } from '../jobs/workers.js';
+import { createIngest } from '../jobs/ingest.js';
 import type { Config } from './config.js';
 import { CategoryCache } from './discourse/categories.js';
 import { DiscourseClient, ForumRequestBudget } from './discourse/client.js';
@@ -119,6 +120,20 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log.warn('PARLEY_DISCOURSE_ALLOW_UNSIGNED=true: webhooks are accepted WITHOUT a signature. Anyone who can reach /hooks/discourse can inject events. Use this for testing only.');
     }
 
+    // Forum events are handled in the webhook when all they need is known locally, else by the ingest queue.
+    const ingest = createIngest({
+      store,
+      rules: new LiveRules(store),
+      queues,
+      log,
+      categories,
+      topics,
+      baseUrl: (instance) => d?.url ?? instance?.replace(/\/+$/, '') ?? '',
+      forumApi: client !== null,
+      platforms: new Set(adapters.keys()),
+      delivery: { delayMs: config.delivery.delaySeconds * 1000, attempts: config.delivery.attempts, excerptLength: config.delivery.excerptLength },
+    });
+
     let http: FastifyInstance | null = null;
     let url: string | null = null;
     if (roles.has('web')) {
@@ -135,11 +150,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
         allowUnsigned: d?.allowUnsigned ?? false,
         log,
         accept: async (delivery) => {
-          await queues.ingest.add(
-            delivery.event,
-            { source: 'discourse', ...delivery },
-            { ...ingestJobOptions(), jobId: ingestJobId('discourse', delivery.eventId) },
-          );
+          const data: IngestJob = { source: 'discourse', ...delivery };
+          const inline = await ingest.tryInline(data);
+          if (inline.done) return;
+          await queues.ingest.add(delivery.event, { ...data, recorded: inline.recorded }, { ...ingestJobOptions(), jobId: ingestJobId('discourse', delivery.eventId) });
         },
       });
       for (const adapter of adapters.values()) adapter.registerRoutes?.(http);
@@ -159,18 +173,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         adapters: [...adapters.values()],
         concurrency: config.delivery.concurrency,
         lockMs: config.delivery.lockSeconds * 1000,
-        ingest: {
-          store,
-          rules: new LiveRules(store),
-          queues,
-          log,
-          categories,
-          topics,
-          baseUrl: (instance) => d?.url ?? instance?.replace(/\/+$/, '') ?? '',
-          forumApi: client !== null,
-          platforms: new Set(adapters.keys()),
-          delivery: { delayMs: config.delivery.delaySeconds * 1000, attempts: config.delivery.attempts, excerptLength: config.delivery.excerptLength },
-        },
+        ingest,
       });
       // Closing a worker lets its in-flight jobs finish; jobs not started stay queued for the next process.
       cleanups.push(async () => void (await Promise.all(workers.map((w) => w.close()))));

@@ -45,6 +45,13 @@ export class CategoryCache {
     this.now = opts.now ?? Date.now;
   }
 
+  /** What Parley knows of a category without asking the forum; null when that is nothing. */
+  async resolveKnown(categoryId: number): Promise<CategoryInfo | null> {
+    const snap = await this.load();
+    const c = snap.get(categoryId);
+    return c !== undefined && (c.parentId == null || snap.has(c.parentId)) ? toInfo(c, snap) : null;
+  }
+
   async resolve(categoryId: number): Promise<CategoryInfo | null> {
     let snap = await this.load();
     const known = (s: Snapshot) => {

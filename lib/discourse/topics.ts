@@ -58,6 +58,11 @@ export class TopicCache {
     return (await this.get(topicId))?.tags ?? [];
   }
 
+  /** The cached topic, without asking the forum; undefined when it is not cached. */
+  async known(topicId: number): Promise<TopicRecord | undefined> {
+    return this.store.get(topicId);
+  }
+
   /** From the store, else from the forum (at most once per topic per interval), else null. */
   async get(topicId: number): Promise<TopicRecord | null> {
     const cached = await this.store.get(topicId);

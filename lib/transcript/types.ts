@@ -1,0 +1,28 @@
+// The transcript seam: chat messages as adapters hand them over (already in forum Markdown), and the range
+// a /topic command asks for.
+
+export interface ChatAuthor {
+  /** The platform's user id. */
+  id: string;
+  /** Handle without @ (may be empty where the platform has none). */
+  username: string;
+  displayName: string;
+  isBot: boolean;
+}
+
+/** One chat message, normalized by its adapter: the body is forum Markdown, mentions already names. */
+export interface ChatMessage {
+  /** The platform's message id (unique within the channel). */
+  id: string;
+  author: ChatAuthor;
+  sentAt: Date;
+  /** Forum Markdown, converted from the platform's markup by the adapter (bots/<platform>/markup.ts). */
+  markdown: string;
+  /** Files and images, linked in the transcript. */
+  attachments: { name: string; url: string }[];
+}
+
+/** Which messages a transcript covers, resolved to absolute times or a count. */
+export type TranscriptRange =
+  | { kind: 'last'; count: number }
+  | { kind: 'between'; from: Date; to: Date };
