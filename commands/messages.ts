@@ -181,6 +181,74 @@ export const MESSAGES = {
     `On this Parley only chat users linked to forum admins may change rules (PARLEY_RULES_PERMISSION=forum-admins), and ${identityClause(p.identity)}. Ask a forum admin to make the change, or ${LINK_HINT}.`,
   'rules.forbidden.unknown_role': (p: { platform: PlatformName; why: string; identity: ForumAdminStatus }) =>
     `Parley could not tell whether you moderate this channel: ${p.why}. Changing rules needs a moderator of this channel (${MODERATORS[p.platform]}) or a chat user linked to a forum admin (PARLEY_RULES_PERMISSION=moderators), and ${identityClause(p.identity)}. A Parley admin can fix what stops the role check, set PARLEY_RULES_PERMISSION=anyone, or link your chat account to your forum account if you are a forum admin.`,
+
+  // /topic: its grammar (commands/topic/grammar.ts) and its time ranges (commands/topic/time-range.ts).
+  'topic.help': (p: { cmd: string; maxMessages: number; zone: string | null; defaultPauseMinutes: number; defaultMaxMessages: number }) =>
+    [
+      `${p.cmd} turns part of this conversation into one forum topic, posted as you. Options, in any order, each at most once:`,
+      `last:50: the last 50 messages (at most ${p.maxMessages})`,
+      'from:15:35-16:10: the messages between two times of today; an end before the start reaches back to yesterday (from:23:30-00:15)',
+      'since:2h: everything since a time, as in since:90m, since:"yesterday 3pm" or since:"monday 9:00"',
+      `Without last:, from: or since:, it takes the messages back to the last pause of ${p.defaultPauseMinutes} minutes or more, at most ${p.defaultMaxMessages}.`,
+      p.zone
+        ? `Times are read in ${p.zone}.`
+        : "Times are read in your time zone where the chat tells it, else in the channel's or Parley's configured zone.",
+      "category:staff: the forum category (else the channel's default)",
+      'tags:incident,database: tags for the topic',
+      "ignore:bob,sara: leave these people's messages out",
+      'title:"Outage review": the title (else one naming the channel and the time range)',
+      'preview: show the topic first, with a link to post it from the forum, instead of posting it',
+      `Example: ${p.cmd} last:50 category:staff ignore:bob title:"Outage review"`,
+    ].join('\n'),
+  'topic.unknown_option': (p: { cmd: string; key: string; suggestion: string | null; valid: readonly string[] }) =>
+    `${p.cmd} has no option "${echo(p.key)}:".${p.suggestion ? ` Did you mean ${p.suggestion}?` : ''} Its options are: ${p.valid.join(', ')}.`,
+  'topic.stray_word': (p: { cmd: string; word: string; suggestion: string | null; note: string | null; valid: readonly string[] }) =>
+    [
+      `"${echo(p.word)}" is not an option of ${p.cmd}.`,
+      p.suggestion ? `Did you mean ${p.suggestion}${p.note ? ` (${p.note})` : ''}?` : null,
+      `Options are written key:value, as in ${p.cmd} last:50 category:staff; they are: ${p.valid.join(', ')}. Type ${p.cmd} help for more.`,
+    ]
+      .filter((line): line is string => line !== null)
+      .join(' '),
+  'topic.repeated_option': (p: { key: string; first: string; second: string; list: boolean }) =>
+    `${p.key}: is given twice (${echo(p.first)} and ${echo(p.second)}); give it once.${
+      p.list ? ` To give several, separate them with commas, as in ${p.key}:a,b.` : ''
+    }`,
+  'topic.range_conflict': (p: { cmd: string; first: string; second: string }) =>
+    `${echo(p.first)} and ${echo(p.second)} cannot go together: both choose which messages to take (last: counts back from now, from: and since: take a time span). Use one of them, as in ${p.cmd} ${echo(p.first)} or ${p.cmd} ${echo(p.second)}.`,
+  'topic.empty_value': (p: { key: string; example: string }) => `${p.key}: needs a value after the colon, as in ${p.example}.`,
+  'topic.preview_value': (p: { value: string }) =>
+    `preview takes no value: write just preview (or leave it out to post at once), not preview:${echo(p.value)}.`,
+  'topic.last_not_a_number': (p: { value: string; max: number; since: string | null }) =>
+    `last: takes a number of messages, from 1 to ${p.max}, as in last:50; "${echo(p.value)}" is not a whole number.${
+      p.since ? ` For a span of time, use since:${p.since}.` : ''
+    }`,
+  'topic.last_too_small': (p: { value: string; max: number }) =>
+    `last:${echo(p.value)} would take no messages: last: counts messages back from now, from 1 to ${p.max}, as in last:50.`,
+  'topic.last_too_large': (p: { value: string; max: number }) =>
+    `last:${echo(p.value)} is more than Parley takes at once: at most ${p.max} messages (PARLEY_TRANSCRIPT_MAX_MESSAGES). Use last:${p.max} or fewer, or split the conversation into several topics with from:HH:MM-HH:MM.`,
+  'topic.from_malformed': (p: { value: string; hint: string | null }) =>
+    `from: takes the start and end times of today, as in from:15:35-16:10 (or from:3:35pm-4:10pm); "${echo(p.value)}" is not that.${p.hint ? ` ${p.hint}` : ''}`,
+  'topic.from_bad_time': (p: { value: string; time: string; why: string }) =>
+    `"${echo(p.time)}" in from:${echo(p.value)} is not a time of day: ${p.why}. For example: from:15:35-16:10.`,
+  'topic.from_empty_range': (p: { value: string; time: string }) =>
+    `from:${echo(p.value)} starts and ends at ${p.time}, so it holds no messages. Give an end after the start, as in from:15:35-16:10.`,
+  'topic.bad_category': (p: { value: string }) =>
+    `category: takes a forum category's slug, as in category:staff or category:support/billing (parent/child); "${echo(p.value)}" is not one.`,
+  'topic.bad_tag': (p: { tag: string; why: string; suggestion: string | null }) =>
+    `"${echo(p.tag)}" cannot be a forum tag: ${p.why}.${p.suggestion ? ` Did you mean tags:${p.suggestion}?` : ''} Separate tags with commas, as in tags:incident,database.`,
+  'topic.range_in_future': (p: { value: string; now: string; zone: string; example: string }) =>
+    `from:${echo(p.value)} has not begun yet: it is ${p.now} now in ${p.zone}, and from: reads its times as today's (or, when the end comes before the start, from yesterday to today). Choose a range that has begun, as in from:${p.example}, or for an earlier day use since:, as in since:"yesterday 3pm".`,
+  'topic.since_future': (p: { typed: string; when: string; now: string; zone: string; suggestion: string | null }) =>
+    `${echo(p.typed)} means ${p.when} (${p.zone}), which is still to come: it is ${p.now} now. since: takes a time in the past, as in ${
+      p.suggestion ?? 'since:2h or since:"yesterday 3pm"'
+    }.`,
+  'topic.since_unreadable': (p: { typed: string; zone: string }) =>
+    `Parley cannot read ${echo(p.typed)} as a time. since: takes a time in the past, as in since:2h, since:90m, since:"yesterday 3pm", since:"monday 9:00" or since:15:30 (read in ${p.zone}); quote it when it has spaces.`,
+  'topic.since_partial': (p: { typed: string; understood: string; rest: string; zone: string }) =>
+    `In ${echo(p.typed)} Parley understood "${echo(p.understood)}" but not "${echo(p.rest)}". Give just the time, as in since:"yesterday 3pm" or since:2h (read in ${p.zone}).`,
+  'topic.bad_zone': (p: { zone: string }) =>
+    `Parley cannot read times here: "${echo(p.zone)}" is not a known time zone (an IANA name such as Europe/Berlin). An admin should fix the channel's zone or PARLEY_TIMEZONE; meanwhile last:N works.`,
 } satisfies Record<string, (params: never) => string>;
 
 export type MessageId = keyof typeof MESSAGES;

@@ -1,0 +1,80 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { loadConfig, VARIABLES } from '../../lib/config.js';
+import { ConfigError } from '../../lib/errors.js';
+
+function problems(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  assert.fail('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  test('the embedded defaults: SQLite in ./data, local Redis, nothing else configured', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.database, { kind: 'sqlite', path: path.join('./data', 'parley.db') });
+    assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
+    assert.equal(c.redisUrlExplicit, false);
+    assert.equal(c.port, 3000);
+    assert.equal(c.delivery.delaySeconds, 15);
+    assert.equal(c.rulesPermission, 'moderators');
+    assert.equal(c.timezone, 'UTC');
+    assert.equal(c.discourse, null);
+    assert.equal(c.telegram, null);
+    assert.equal(c.mattermost, null);
+  });
+
+  test('DATABASE_URL: a path with or without sqlite:/file:, or a postgres URL', () => {
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/var/parley.db' }).database, { kind: 'sqlite', path: '/var/parley.db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'file:x.db' }).database, { kind: 'sqlite', path: 'x.db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database, { kind: 'postgres', url: 'postgres://u@h/db' });
+  });
+
+  test('REDIS_URL as HOST:PORT is accepted and marked explicit', () => {
+    const c = loadConfig({ REDIS_URL: 'cache:6380' });
+    assert.equal(c.redisUrl, 'redis://cache:6380');
+    assert.equal(c.redisUrlExplicit, true);
+  });
+
+  test('every mistake names its variable', () => {
+    const found = problems({ PORT: 'abc', PARLEY_TIMEZONE: 'Mars/Olympus', PARLEY_RULES_PERMISSION: 'everyone', REDIS_URL: 'nope' });
+    for (const name of ['PORT', 'PARLEY_TIMEZONE', 'PARLEY_RULES_PERMISSION', 'REDIS_URL']) {
+      assert.ok(found.some((p) => p.startsWith(`${name}:`)), `${name} in ${JSON.stringify(found)}`);
+    }
+  });
+
+  test('Discourse configured without a webhook secret refuses to start, unless unsigned webhooks are allowed explicitly', () => {
+    const [p] = problems({ PARLEY_DISCOURSE_URL: 'https://forum.example.org' });
+    assert.match(p!, /^PARLEY_DISCOURSE_WEBHOOK_SECRET: required/);
+    assert.match(p!, /PARLEY_DISCOURSE_ALLOW_UNSIGNED=true/);
+    const c = loadConfig({ PARLEY_DISCOURSE_URL: 'https://forum.example.org/', PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true' });
+    assert.equal(c.discourse?.url, 'https://forum.example.org');
+    assert.equal(c.discourse?.allowUnsigned, true);
+  });
+
+  test('Telegram webhook mode needs the public URL', () => {
+    const [p] = problems({ PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_TELEGRAM_MODE: 'webhook' });
+    assert.match(p!, /^PARLEY_PUBLIC_URL/);
+  });
+
+  test('PARLEY_CONFIG_FILE adds variables; the environment wins', () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), 'parley-config-')), 'parley.env');
+    writeFileSync(file, 'PORT=4000\nPARLEY_TIMEZONE=Europe/Berlin\n');
+    const c = loadConfig({ PARLEY_CONFIG_FILE: file, PORT: '5000' });
+    assert.equal(c.port, 5000);
+    assert.equal(c.timezone, 'Europe/Berlin');
+    assert.match(problems({ PARLEY_CONFIG_FILE: '/nonexistent/parley.env' })[0]!, /^PARLEY_CONFIG_FILE: cannot read/);
+  });
+
+  test('the README documents every variable Parley reads', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    for (const name of Object.keys(VARIABLES)) assert.ok(readme.includes(`| \`${name}\` |`), `${name} missing from README`);
+  });
+});
