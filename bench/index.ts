@@ -2,9 +2,10 @@
 // Each measures Parley and its baseline in the same run, on this machine, now.
 import { match } from './match.js';
 import { pipeline } from './pipeline.js';
+import { transcript } from './transcript.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Record<string, Benchmark> = { match, pipeline };
+const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, transcript };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHMARKS)) {

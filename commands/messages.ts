@@ -211,7 +211,7 @@ export const MESSAGES = {
       .filter((line): line is string => line !== null)
       .join(' '),
   'topic.repeated_option': (p: { key: string; first: string; second: string; list: boolean }) =>
-    `${p.key}: is given twice (${echo(p.first)} and ${echo(p.second)}); give it once.${
+    `${p.key === 'preview' ? 'preview' : `${p.key}:`} is given twice${p.first === p.second ? '' : ` (${echo(p.first)} and ${echo(p.second)})`}; give it once.${
       p.list ? ` To give several, separate them with commas, as in ${p.key}:a,b.` : ''
     }`,
   'topic.range_conflict': (p: { cmd: string; first: string; second: string }) =>
@@ -221,10 +221,10 @@ export const MESSAGES = {
     `preview takes no value: write just preview (or leave it out to post at once), not preview:${echo(p.value)}.`,
   'topic.last_not_a_number': (p: { value: string; max: number; since: string | null }) =>
     `last: takes a number of messages, from 1 to ${p.max}, as in last:50; "${echo(p.value)}" is not a whole number.${
-      p.since ? ` For a span of time, use since:${p.since}.` : ''
+      p.since ? ` For a span of time, use ${p.since}.` : ''
     }`,
-  'topic.last_too_small': (p: { value: string; max: number }) =>
-    `last:${echo(p.value)} would take no messages: last: counts messages back from now, from 1 to ${p.max}, as in last:50.`,
+  'topic.last_too_small': (p: { value: string; max: number; negative: boolean }) =>
+    `last:${echo(p.value)} ${p.negative ? 'is a negative count' : 'would take no messages'}: last: counts messages back from now, from 1 to ${p.max}, as in last:50.`,
   'topic.last_too_large': (p: { value: string; max: number }) =>
     `last:${echo(p.value)} is more than Parley takes at once: at most ${p.max} messages (PARLEY_TRANSCRIPT_MAX_MESSAGES). Use last:${p.max} or fewer, or split the conversation into several topics with from:HH:MM-HH:MM.`,
   'topic.from_malformed': (p: { value: string; hint: string | null }) =>
@@ -237,16 +237,20 @@ export const MESSAGES = {
     `category: takes a forum category's slug, as in category:staff or category:support/billing (parent/child); "${echo(p.value)}" is not one.`,
   'topic.bad_tag': (p: { tag: string; why: string; suggestion: string | null }) =>
     `"${echo(p.tag)}" cannot be a forum tag: ${p.why}.${p.suggestion ? ` Did you mean tags:${p.suggestion}?` : ''} Separate tags with commas, as in tags:incident,database.`,
-  'topic.range_in_future': (p: { value: string; now: string; zone: string; example: string }) =>
-    `from:${echo(p.value)} has not begun yet: it is ${p.now} now in ${p.zone}, and from: reads its times as today's (or, when the end comes before the start, from yesterday to today). Choose a range that has begun, as in from:${p.example}, or for an earlier day use since:, as in since:"yesterday 3pm".`,
+  'topic.range_in_future': (p: { value: string; now: string; zone: string; example: string; earlier: string }) =>
+    `from:${echo(p.value)} has not begun yet: it is ${p.now} now in ${p.zone}, and from: reads its times as today's (or, when the end comes before the start, from yesterday to today). Choose a range that has begun, as in from:${p.example}, or for an earlier day use since:, as in ${p.earlier}.`,
+  'topic.from_skipped': (p: { value: string; zone: string }) =>
+    `from:${echo(p.value)} never happened today in ${p.zone}: the clocks skipped those minutes when they were put forward for daylight saving time. Widen the range so that it reaches past the change, or use last:N.`,
   'topic.since_future': (p: { typed: string; when: string; now: string; zone: string; suggestion: string | null }) =>
-    `${echo(p.typed)} means ${p.when} (${p.zone}), which is still to come: it is ${p.now} now. since: takes a time in the past, as in ${
+    `${echo(p.typed)} means ${p.when} (${p.zone}), which is not in the past: it is ${p.now} now. since: takes a time in the past, as in ${
       p.suggestion ?? 'since:2h or since:"yesterday 3pm"'
     }.`,
   'topic.since_unreadable': (p: { typed: string; zone: string }) =>
     `Parley cannot read ${echo(p.typed)} as a time. since: takes a time in the past, as in since:2h, since:90m, since:"yesterday 3pm", since:"monday 9:00" or since:15:30 (read in ${p.zone}); quote it when it has spaces.`,
   'topic.since_partial': (p: { typed: string; understood: string; rest: string; zone: string }) =>
     `In ${echo(p.typed)} Parley understood "${echo(p.understood)}" but not "${echo(p.rest)}". Give just the time, as in since:"yesterday 3pm" or since:2h (read in ${p.zone}).`,
+  'topic.since_range': (p: { typed: string; understood: string }) =>
+    `${echo(p.typed)} names a span ("${echo(p.understood)}"), but since: takes one time and runs until now, as in since:"yesterday 3pm". For a span of today use from:, as in from:15:35-16:10.`,
   'topic.bad_zone': (p: { zone: string }) =>
     `Parley cannot read times here: "${echo(p.zone)}" is not a known time zone (an IANA name such as Europe/Berlin). An admin should fix the channel's zone or PARLEY_TIMEZONE; meanwhile last:N works.`,
 } satisfies Record<string, (params: never) => string>;
