@@ -111,7 +111,7 @@ export function createIngest(deps: IngestDeps) {
     const tags = await topicTags(post.topic_id, mode);
     const event = toPostEvent(post, {
       eventId: data.eventId,
-      kind: data.event as PostEventKind,
+      kind: data.event,
       baseUrl: deps.baseUrl(data.instance),
       category,
       tags,
