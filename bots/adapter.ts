@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.js';
 import type { Notification } from '../lib/notification.js';
 import type { ChannelRecord, PlatformName, Store } from '../lib/store/types.js';
 import type { CommandInvocation, CommandReply } from '../commands/types.js';
+import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
 
 export interface Capabilities {
   /** Replies can be grouped under the message that announced a topic. */
@@ -66,6 +67,19 @@ export interface PlatformAdapter {
 
   /** The issuing user's role in a channel, read from the platform. */
   memberRole(invocation: CommandInvocation): Promise<MemberRole>;
+
+  /**
+   * A later answer to a command (a transcript's link or failure), sent where the command was typed:
+   * Telegram as a reply to the command message, Mattermost through the command's response_url (or the channel).
+   * `invocation` is the one handed to handleCommand, platformContext included.
+   */
+  replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void>;
+
+  /**
+   * The channel's history for transcripts, in pages of forum-Markdown messages, oldest first, within the
+   * platform's rate limits. Absent where the platform has no history API: Parley's message log is used instead.
+   */
+  fetchHistory?(channel: ChannelRecord, range: TranscriptRange, opts: { pageSize: number }): AsyncIterable<ChatMessage[]>;
 }
 
 /** One line in bots/registry.ts per platform. */

@@ -6,10 +6,12 @@ import { Command } from 'commander';
 import { ConfigError, ParleyError } from '../lib/errors.js';
 import { channelsCommand } from './channels.js';
 import { CONFIG_EXIT_CODE } from './context.js';
+import { identitiesCommand } from './identities.js';
 import { CliError } from './output.js';
 import { routeCommand } from './route.js';
 import { rulesCommand } from './rules.js';
 import { startCommand } from './start.js';
+import { transcriptCommand } from './transcript.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -43,13 +45,15 @@ async function exit(code: number): Promise<never> {
 }
 
 const program = new Command('parley')
-  .description("Parley's admin CLI: run the service, manage channels and rules, try how a forum event is routed")
+  .description("Parley's admin CLI: run the service, manage channels, rules and identities, try how a forum event is routed")
   .version(version())
   .showHelpAfterError('(run with --help for usage)');
 startCommand(program);
 channelsCommand(program);
 rulesCommand(program);
+identitiesCommand(program);
 routeCommand(program);
+transcriptCommand(program);
 
 let code = 0;
 try {

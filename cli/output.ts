@@ -27,21 +27,39 @@ export interface ChannelName {
   externalId: string;
 }
 
+/** What a `platform:id` names, for the messages that say how to write one. */
+export interface PlatformIdKind {
+  /** "channel", "chat user". */
+  noun: string;
+  /** What stands for the id in PLATFORM:…, e.g. ID or USER_ID. */
+  placeholder: string;
+  examples: string;
+  /** What the id is, for the error, e.g. "the platform's id of the room". */
+  idMeaning: string;
+}
+
+const CHANNEL: PlatformIdKind = { noun: 'channel', placeholder: 'ID', examples: 'telegram:-1001234 or mattermost:CHANNEL_ID', idMeaning: "the platform's id of the room" };
+
 /**
- * `telegram:-1001234`, `mattermost:4xp9…`, `matrix:!room:example.org`: the platform is everything before
- * the first colon, so external ids may hold colons themselves.
+ * `telegram:-1001234`, `mattermost:4xp9…`, `matrix:!room:example.org`, `matrix:@ada:example.org`: the platform
+ * is everything before the first colon, so ids may hold colons themselves.
  */
-export function parseChannelName(text: string): ChannelName {
+export function parsePlatformId(text: string, kind: PlatformIdKind): { platform: PlatformName; id: string } {
   const colon = text.indexOf(':');
   if (colon < 0) {
-    throw new CliError(`"${text}" is not a channel: write PLATFORM:ID, as in telegram:-1001234 or mattermost:CHANNEL_ID (platforms: ${PLATFORM_NAMES.join(', ')}).`);
+    throw new CliError(`"${text}" is not a ${kind.noun}: write PLATFORM:${kind.placeholder}, as in ${kind.examples} (platforms: ${PLATFORM_NAMES.join(', ')}).`);
   }
   const platform = parsePlatform(text.slice(0, colon));
-  const externalId = text.slice(colon + 1).trim();
-  if (externalId === '' || /\s/.test(externalId)) {
-    throw new CliError(`"${text}" has no valid channel id after "${platform}:": write ${platform}:ID, the platform's id of the room, without spaces.`);
+  const id = text.slice(colon + 1).trim();
+  if (id === '' || /\s/.test(id)) {
+    throw new CliError(`"${text}" has no valid ${kind.noun} id after "${platform}:": write ${platform}:${kind.placeholder}, ${kind.idMeaning}, without spaces.`);
   }
-  return { platform, externalId };
+  return { platform, id };
+}
+
+export function parseChannelName(text: string): ChannelName {
+  const { platform, id } = parsePlatformId(text, CHANNEL);
+  return { platform, externalId: id };
 }
 
 export function formatChannelName(c: ChannelName): string {

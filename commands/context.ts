@@ -1,6 +1,8 @@
 // What the command handlers need from the rest of Parley, and what one invocation carries through them.
 import type { MemberRole } from '../bots/adapter.js';
 import type { Config } from '../lib/config.js';
+import type { ForumUser } from '../lib/discourse/client.js';
+import type { TranscriptJob } from '../jobs/queues.js';
 import type { CategoryInfo } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
 import type { ChannelRecord, Store } from '../lib/store/types.js';
@@ -21,6 +23,17 @@ export interface CommandDeps {
   memberRole(invocation: CommandInvocation): Promise<MemberRole>;
   /** Called after rules were added or removed, so matchers reload. */
   onRulesChanged?(): void;
+  /** What /topic needs; absent when transcripts cannot be posted (no forum API key). */
+  transcripts?: TranscriptDeps;
+}
+
+export interface TranscriptDeps {
+  settings: Config['transcripts'];
+  /** PARLEY_TIMEZONE: the zone when neither the user's nor the channel's is known. */
+  timezone: string;
+  /** The forum user (admin flag and groups); null: no such user; undefined: the forum cannot tell now. */
+  forumUser(username: string): Promise<ForumUser | null | undefined>;
+  enqueue(job: TranscriptJob): Promise<void>;
 }
 
 /** Whether the issuing chat user maps (store.identities) to a forum admin. */

@@ -11,12 +11,14 @@ import { commandPrefix, text } from './messages.js';
 import { forumAdminOnce } from './permissions.js';
 import { ephemeral } from './reply.js';
 import type { CommandInvocation, CommandReply } from './types.js';
+import type { ChannelRecord } from '../lib/store/types.js';
+import { topic } from './topic/handler.js';
 
 type CommandHandler = (invocation: CommandInvocation, deps: CommandDeps) => Promise<CommandReply>;
 
-async function discourse(invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
+/** The first command in a chat registers it; an existing channel is returned unchanged. */
+async function registerChannel(invocation: CommandInvocation, deps: CommandDeps): Promise<ChannelRecord> {
   const actor = `${invocation.platform}:${invocation.user.id}`;
-  // The first command in a chat registers it; an existing channel is returned unchanged.
   const { channel, created } = await deps.store.channels.ensure({
     platform: invocation.platform,
     externalId: invocation.channel.externalId,
@@ -25,6 +27,12 @@ async function discourse(invocation: CommandInvocation, deps: CommandDeps): Prom
     addedBy: actor,
   });
   if (created) deps.log.info({ platform: channel.platform, channelId: channel.id, addedBy: actor }, 'channel registered by its first command');
+  return channel;
+}
+
+async function discourse(invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
+  const actor = `${invocation.platform}:${invocation.user.id}`;
+  const channel = await registerChannel(invocation, deps);
 
   const cmd = commandPrefix(invocation.platform);
   const parsed = parseDiscourseCommand(invocation.args, { cmd });
@@ -43,8 +51,11 @@ async function discourse(invocation: CommandInvocation, deps: CommandDeps): Prom
   }
 }
 
-/** Command word → handler. `/topic` joins here when it exists. */
-const COMMANDS = new Map<string, CommandHandler>([['discourse', discourse]]);
+/** Command word → handler. */
+const COMMANDS = new Map<string, CommandHandler>([
+  ['discourse', discourse],
+  ['topic', async (invocation, deps) => topic(invocation, deps, await registerChannel(invocation, deps))],
+]);
 
 /** `/Discourse@ParleyBot` → `discourse`: adapters strip these already, but a stray one costs nothing. */
 export function normalizeCommandWord(word: string): string {

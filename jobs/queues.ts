@@ -4,8 +4,10 @@ import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Notification } from '../lib/notification.js';
 import type { PlatformName } from '../lib/store/types.js';
+import type { CommandInvocation } from '../commands/types.js';
 
 export const INGEST_QUEUE = 'ingest';
+export const TRANSCRIPT_QUEUE = 'transcripts';
 export const deliverQueueName = (platform: PlatformName): string => `deliver-${platform}`;
 
 /** A forum webhook as accepted by POST /hooks/discourse, processed later by jobs/ingest.ts. */
@@ -31,6 +33,25 @@ export interface DeliverJob {
   threadTopicId: number | null;
 }
 
+/** A /topic request, checked and resolved by commands/topic/handler.ts, carried out by jobs/transcript.ts. */
+export interface TranscriptJob {
+  /** Same as the BullMQ job id; the topic's external_id is derived from it, so a retry never posts twice. */
+  transcriptId: string;
+  invocation: CommandInvocation;
+  channelId: number;
+  forumUsername: string;
+  /** ISO instants; `default`: back to the last pause, resolved against the messages. */
+  range: { kind: 'last'; count: number } | { kind: 'between'; from: string; to: string } | { kind: 'default' };
+  categoryId: number | null;
+  tags: string[];
+  ignore: string[];
+  title: string | null;
+  preview: boolean;
+  /** IANA zone the transcript's times are shown in. */
+  zone: string;
+  requestedAt: string;
+}
+
 /** BullMQ job ids may not contain ':'; these are deterministic so a repeat is a no-op. */
 export const ingestJobId = (source: string, eventId: string): string => `${source}-event-${eventId.replace(/[^\w.-]/g, '_')}`;
 export const deliveryJobId = (eventKey: string, channelId: number): string => `${eventKey}-ch-${channelId}`;
@@ -42,6 +63,15 @@ export function ingestJobOptions(): JobsOptions {
     backoff: { type: 'exponential', delay: 2000, jitter: 0.5 },
     // Keep a day of finished ingest jobs so a replayed event id within that time is a no-op at enqueue.
     removeOnComplete: { age: 24 * 3600, count: 100_000 },
+    removeOnFail: { age: 7 * 24 * 3600 },
+  };
+}
+
+export function transcriptJobOptions(): JobsOptions {
+  return {
+    attempts: 5,
+    backoff: { type: 'exponential', delay: 5000, jitter: 0.5 },
+    removeOnComplete: { age: 24 * 3600 },
     removeOnFail: { age: 7 * 24 * 3600 },
   };
 }
@@ -59,10 +89,12 @@ export function deliverJobOptions(opts: { delayMs: number; attempts: number }): 
 /** The queues a process adds jobs to. Workers live in jobs/workers.ts. */
 export class Queues {
   readonly ingest: Queue<IngestJob>;
+  readonly transcripts: Queue<TranscriptJob>;
   private readonly deliver = new Map<PlatformName, Queue<DeliverJob>>();
 
   constructor(private readonly connection: Redis, private readonly prefix: string) {
     this.ingest = new Queue<IngestJob>(INGEST_QUEUE, { connection, prefix });
+    this.transcripts = new Queue<TranscriptJob>(TRANSCRIPT_QUEUE, { connection, prefix });
   }
 
   deliverQueue(platform: PlatformName): Queue<DeliverJob> {
@@ -75,6 +107,6 @@ export class Queues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.ingest.close(), ...[...this.deliver.values()].map((q) => q.close())]);
+    await Promise.all([this.ingest.close(), this.transcripts.close(), ...[...this.deliver.values()].map((q) => q.close())]);
   }
 }

@@ -1,5 +1,5 @@
 // The BullMQ workers of a `workers` process: one for forum events, one per configured platform.
-import { Worker } from 'bullmq';
+import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { PlatformAdapter } from '../bots/adapter.js';
 import type { Logger } from '../lib/log.js';
@@ -7,7 +7,7 @@ import type { Store } from '../lib/store/types.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
 import type { Ingest } from './ingest.js';
-import { INGEST_QUEUE, deliverQueueName, type DeliverJob, type IngestJob } from './queues.js';
+import { INGEST_QUEUE, TRANSCRIPT_QUEUE, deliverQueueName, type DeliverJob, type IngestJob, type TranscriptJob } from './queues.js';
 
 export interface WorkerOptions {
   connection: Redis;
@@ -16,6 +16,8 @@ export interface WorkerOptions {
   log: Logger;
   adapters: readonly PlatformAdapter[];
   ingest: Ingest;
+  /** The /topic processor; null when transcripts cannot be posted (no forum API key). */
+  transcripts: ((job: Job<TranscriptJob>) => Promise<unknown>) | null;
   concurrency: number;
   lockMs: number;
 }
@@ -26,6 +28,7 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   const common = { connection, prefix, lockDuration: opts.lockMs, stalledInterval: Math.max(500, Math.floor(opts.lockMs / 2)), maxStalledCount: 5 };
 
   const workers: Worker[] = [new Worker<IngestJob>(INGEST_QUEUE, (job) => opts.ingest.processor(job), { ...common, concurrency: opts.concurrency })];
+  if (opts.transcripts) workers.push(new Worker<TranscriptJob>(TRANSCRIPT_QUEUE, opts.transcripts, { ...common, concurrency: 2 }));
   for (const adapter of opts.adapters) {
     const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
     const processor = createDeliverProcessor({ store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }) });

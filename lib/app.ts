@@ -10,7 +10,9 @@ import { PLATFORMS } from '../bots/registry.js';
 import { handleCommand } from '../commands/dispatch.js';
 import type { CommandDeps } from '../commands/context.js';
 import type { CommandInvocation } from '../commands/types.js';
-import { ingestJobId, ingestJobOptions, Queues, type IngestJob } from '../jobs/queues.js';
+import { ingestJobId, ingestJobOptions, Queues, transcriptJobOptions, type IngestJob, type TranscriptJob } from '../jobs/queues.js';
+import { createTranscriptProcessor } from '../jobs/transcript.js';
+import { registerTranscriptPage } from './http/transcript-page.js';
 import { startWorkers } from '../jobs/workers.js';
 import { createIngest } from '../jobs/ingest.js';
 import type { Config } from './config.js';
@@ -102,6 +104,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log,
       categories,
       forumUsers,
+      ...(client
+        ? {
+            transcripts: {
+              settings: config.transcripts,
+              timezone: config.timezone,
+              forumUser: (username: string) => forumUsers.get(username),
+              enqueue: async (job: TranscriptJob) => void (await queues.transcripts.add('transcript', job, { ...transcriptJobOptions(), jobId: job.transcriptId })),
+            },
+          }
+        : {}),
       memberRole: async (inv: CommandInvocation) => {
         const adapter = adapters.get(inv.platform);
         return adapter ? adapter.memberRole(inv) : { role: 'unknown', why: `${inv.platform} is not configured` };
@@ -156,6 +168,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
           await queues.ingest.add(delivery.event, { ...data, recorded: inline.recorded }, { ...ingestJobOptions(), jobId: ingestJobId('discourse', delivery.eventId) });
         },
       });
+      if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });
       for (const adapter of adapters.values()) adapter.registerRoutes?.(http);
       const server = http;
       cleanups.push(() => server.close());
@@ -174,7 +187,26 @@ export async function startApp(opts: AppOptions): Promise<App> {
         concurrency: config.delivery.concurrency,
         lockMs: config.delivery.lockSeconds * 1000,
         ingest,
+        transcripts:
+          client && d
+            ? createTranscriptProcessor({ store, adapters, forum: client, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log })
+            : null,
       });
+      // Old message log entries, expired previews and remembered event ids are forgotten hourly.
+      const prune = async (): Promise<void> => {
+        const now = Date.now();
+        try {
+          await store.messageLog.prune(new Date(now - config.transcripts.messageLogDays * 86_400_000));
+          await store.transcripts.pruneExpired(new Date(now));
+          await store.inboundEvents.prune(new Date(now - 30 * 86_400_000));
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'pruning old records failed; will try again');
+        }
+      };
+      void prune();
+      const pruner = setInterval(() => void prune(), 3600_000);
+      pruner.unref();
+      cleanups.push(async () => clearInterval(pruner));
       // Closing a worker lets its in-flight jobs finish; jobs not started stay queued for the next process.
       cleanups.push(async () => void (await Promise.all(workers.map((w) => w.close()))));
     }

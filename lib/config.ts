@@ -20,6 +20,8 @@ export interface Config {
   redisUrlExplicit: boolean;
   queuePrefix: string;
   logLevel: string;
+  /** PARLEY_PUBLIC_URL: where users reach Parley (Telegram webhooks, transcript preview pages). */
+  publicUrl: string | null;
   /** Null until PARLEY_DISCOURSE_URL is set. */
   discourse: {
     url: string;
@@ -35,6 +37,17 @@ export interface Config {
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   rulesPermission: RulesPermission;
   timezone: string;
+  transcripts: {
+    /** Forum groups whose members may post transcripts (besides forum admins). */
+    groups: string[];
+    /** A chat username maps to the same forum username when no identity says otherwise. */
+    sameUsername: boolean;
+    messageLogDays: number;
+    mergeSeconds: number;
+    maxMessages: number;
+    maxPostLength: number;
+    previewHours: number;
+  };
 }
 
 /** Every variable Parley reads, with its default and meaning: the README's table is made from the same facts. */
@@ -56,7 +69,7 @@ export const VARIABLES = {
   PARLEY_TELEGRAM_TOKEN: 'bot token from @BotFather',
   PARLEY_TELEGRAM_API_ROOT: 'Bot API root (default https://api.telegram.org)',
   PARLEY_TELEGRAM_MODE: 'polling (default) or webhook',
-  PARLEY_PUBLIC_URL: "Parley's public base URL (Telegram webhook mode)",
+  PARLEY_PUBLIC_URL: "Parley's public base URL (Telegram webhook mode, transcript preview pages)",
   PARLEY_TELEGRAM_WEBHOOK_SECRET: 'secret_token Telegram sends with webhook updates (webhook mode)',
   PARLEY_MATTERMOST_URL: 'Mattermost server URL',
   PARLEY_MATTERMOST_TOKEN: 'bot access token (REST: posting, role checks)',
@@ -68,6 +81,13 @@ export const VARIABLES = {
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
   PARLEY_RULES_PERMISSION: 'who may change rules: moderators (default), anyone, forum-admins',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',
+  PARLEY_TRANSCRIPT_GROUPS: 'forum groups whose members may post transcripts, comma-separated (empty: forum admins only)',
+  PARLEY_IDENTITY_SAME_USERNAME: 'true: a chat user maps to the forum user of the same username unless an identity says otherwise (default false)',
+  PARLEY_MESSAGE_LOG_DAYS: 'days Parley keeps the messages it sees where the platform has no history API (Telegram) (default 7)',
+  PARLEY_TRANSCRIPT_MERGE_SECONDS: "consecutive messages of one author closer than this become one block (default 120)",
+  PARLEY_TRANSCRIPT_MAX_MESSAGES: 'upper bound of /topic last:N (default 1000)',
+  PARLEY_TRANSCRIPT_MAX_POST_LENGTH: "the forum's max_post_length: a longer transcript is refused with its size (default 32000)",
+  PARLEY_TRANSCRIPT_PREVIEW_HOURS: 'how long a /topic preview page stays readable (default 24)',
 } as const;
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -103,6 +123,13 @@ const schema = z.object({
   PARLEY_EXCERPT_LENGTH: optional(int(0, 4000)).default(300),
   PARLEY_JOB_LOCK_SECONDS: optional(int(1, 3600)).default(30),
   PARLEY_RULES_PERMISSION: optional(z.enum(['moderators', 'anyone', 'forum-admins'])).default('moderators'),
+  PARLEY_TRANSCRIPT_GROUPS: optional(z.string()).default(''),
+  PARLEY_IDENTITY_SAME_USERNAME: optional(bool).default(false),
+  PARLEY_MESSAGE_LOG_DAYS: optional(int(1, 3650)).default(7),
+  PARLEY_TRANSCRIPT_MERGE_SECONDS: optional(int(0, 86400)).default(120),
+  PARLEY_TRANSCRIPT_MAX_MESSAGES: optional(int(1, 100000)).default(1000),
+  PARLEY_TRANSCRIPT_MAX_POST_LENGTH: optional(int(100, 10_000_000)).default(32000),
+  PARLEY_TRANSCRIPT_PREVIEW_HOURS: optional(int(1, 24 * 90)).default(24),
   PARLEY_TIMEZONE: optional(z.string().refine((z) => IANAZone.isValidZone(z), 'is not an IANA time zone (e.g. Europe/Berlin)')).default('UTC'),
 });
 
@@ -155,6 +182,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     redisUrlExplicit: Boolean(env.REDIS_URL),
     queuePrefix: e.PARLEY_QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
+    publicUrl: e.PARLEY_PUBLIC_URL ?? null,
     discourse: e.PARLEY_DISCOURSE_URL
       ? {
           url: e.PARLEY_DISCOURSE_URL,
@@ -186,5 +214,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     },
     rulesPermission: e.PARLEY_RULES_PERMISSION,
     timezone: e.PARLEY_TIMEZONE,
+    transcripts: {
+      groups: e.PARLEY_TRANSCRIPT_GROUPS.split(',').map((g) => g.trim()).filter(Boolean),
+      sameUsername: e.PARLEY_IDENTITY_SAME_USERNAME,
+      messageLogDays: e.PARLEY_MESSAGE_LOG_DAYS,
+      mergeSeconds: e.PARLEY_TRANSCRIPT_MERGE_SECONDS,
+      maxMessages: e.PARLEY_TRANSCRIPT_MAX_MESSAGES,
+      maxPostLength: e.PARLEY_TRANSCRIPT_MAX_POST_LENGTH,
+      previewHours: e.PARLEY_TRANSCRIPT_PREVIEW_HOURS,
+    },
   };
 }

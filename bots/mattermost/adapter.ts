@@ -3,13 +3,15 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { AdapterDeps, Capabilities, MemberRole, PlatformAdapter, RateLimits, SendOptions } from '../adapter.js';
-import type { CommandInvocation } from '../../commands/types.js';
+import type { CommandInvocation, CommandReply } from '../../commands/types.js';
 import { PlatformPermanentError } from '../../lib/errors.js';
 import type { Notification } from '../../lib/notification.js';
 import type { ChannelRecord } from '../../lib/store/types.js';
+import type { ChatMessage, TranscriptRange } from '../../lib/transcript/types.js';
 import { MattermostClient, postJson } from './client.js';
-import { registerCommandRoute } from './command-route.js';
+import { isHttpUrl, registerCommandRoute, toResponse, type CommandResponse } from './command-route.js';
 import { buildAttachmentPayload } from './format.js';
+import { MattermostHistory } from './history.js';
 
 export interface MattermostAdapterOptions {
   /** When a slow command gets its "working on it" answer (default 2.5 s; Mattermost waits 3 s). */
@@ -18,7 +20,17 @@ export interface MattermostAdapterOptions {
   requestTimeoutMs?: number;
   /** How long stop() waits for late command answers. */
   stopTimeoutMs?: number;
+  /** History: the least time between two requests (default 100 ms, under Mattermost's 10 a second). */
+  historyRequestIntervalMs?: number;
+  /** History: posts per request (default and most 200). */
+  historyPerPage?: number;
 }
+
+/**
+ * Mattermost takes answers at a command's response_url for 30 minutes (and 5 times); past that, Parley
+ * posts in the channel instead. A minute is kept in hand for clocks and queues.
+ */
+export const RESPONSE_URL_LIFETIME_MS = 29 * 60_000;
 
 // Mattermost ids are 26 characters of this base32 alphabet.
 const ID_ALPHABET = 'ybndrfg8ejkmcpqxot1uwisza345h769';
@@ -54,8 +66,8 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
     threads: true,
     edits: false,
     ephemeralReplies: true,
-    // GET /api/v4/channels/{id}/posts exists, but the adapter seam has no history method yet.
-    history: false,
+    // GET /api/v4/channels/{id}/posts, with a bot token (fetchHistory says so when there is none).
+    history: true,
   };
 
   const rateLimits: RateLimits = {
@@ -63,6 +75,32 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
     // Mattermost's own limiter (when an admin enables it) defaults to 10 requests a second per client IP.
     perPlatform: { max: 10, durationMs: 1000 },
   };
+
+  /** Where a later answer goes when the response_url cannot take it: the channel's webhook, else the REST API. */
+  async function replyInChannel(invocation: CommandInvocation, response: CommandResponse): Promise<void> {
+    const channelId = invocation.channel.externalId;
+    const webhookUrl = (await deps.store.channels.find('mattermost', channelId))?.settings.webhookUrl;
+    if (webhookUrl) {
+      await postJson(webhookUrl, { text: response.text }, { action: 'webhook', timeoutMs: opts.requestTimeoutMs });
+      return;
+    }
+    if (!client) {
+      throw new PlatformPermanentError(
+        'not_configured',
+        `Parley cannot answer in Mattermost channel ${channelId} any more (the command's response_url has expired): set PARLEY_MATTERMOST_TOKEN to a bot token, or give the channel an incoming webhook (parley channels add mattermost:${channelId} --webhook-url URL)`,
+      );
+    }
+    if (response.response_type === 'ephemeral') {
+      try {
+        await client.createEphemeralPost(invocation.user.id, { channel_id: channelId, message: response.text });
+        return;
+      } catch (err) {
+        // Ephemeral posts need create_post_ephemeral, which Mattermost gives system admins only: say it to the channel.
+        if (!(err instanceof PlatformPermanentError) || err.reason === 'token_revoked') throw err;
+      }
+    }
+    await client.createPost({ channel_id: channelId, message: response.text });
+  }
 
   return {
     platform: 'mattermost',
@@ -128,6 +166,37 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
         pending_post_id: pendingPostId(send.idempotencyKey),
       });
       return { messageRef: post.id };
+    },
+
+    async replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void> {
+      if (!reply.text.trim()) return;
+      const response = toResponse(reply);
+      const responseUrl = invocation.platformContext?.responseUrl ?? '';
+      const receivedAt = Number(invocation.platformContext?.receivedAt);
+      const fresh = !Number.isFinite(receivedAt) || Date.now() - receivedAt < RESPONSE_URL_LIFETIME_MS;
+      if (isHttpUrl(responseUrl) && fresh) {
+        try {
+          await postJson(responseUrl, response, { action: 'command-response', timeoutMs: opts.requestTimeoutMs });
+          return;
+        } catch (err) {
+          // Used up or expired (a 4xx): the channel is the way left. Anything else is the job's to retry.
+          if (!(err instanceof PlatformPermanentError)) throw err;
+          log.warn({ err: err.message }, 'mattermost: response_url refused a later answer; answering in the channel');
+        }
+      }
+      await replyInChannel(invocation, response);
+    },
+
+    fetchHistory(channel: ChannelRecord, range: TranscriptRange, { pageSize }: { pageSize: number }): AsyncIterable<ChatMessage[]> {
+      return (async function* () {
+        if (!client) throw new PlatformPermanentError('not_configured', 'Mattermost history needs PARLEY_MATTERMOST_TOKEN (a bot account token)');
+        const history = new MattermostHistory(client, channel.externalId, {
+          pageSize,
+          ...(opts.historyRequestIntervalMs !== undefined ? { minRequestIntervalMs: opts.historyRequestIntervalMs } : {}),
+          ...(opts.historyPerPage !== undefined ? { perPage: opts.historyPerPage } : {}),
+        });
+        yield* history.pages(range);
+      })();
     },
 
     async memberRole(invocation: CommandInvocation): Promise<MemberRole> {

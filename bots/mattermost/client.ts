@@ -33,6 +33,41 @@ export interface MattermostPost {
   root_id?: string;
 }
 
+/** A user as GET /users/ids returns it: enough to name an author. */
+export interface MattermostUserProfile extends MattermostUser {
+  first_name?: string;
+  last_name?: string;
+  nickname?: string;
+  is_bot?: boolean;
+}
+
+export interface MattermostFileInfo {
+  id: string;
+  name: string;
+}
+
+/** A post as the channel's history returns it. */
+export interface MattermostChannelPost {
+  id: string;
+  create_at: number;
+  delete_at?: number;
+  user_id: string;
+  channel_id: string;
+  root_id?: string;
+  message: string;
+  /** Empty for a user's post; `system_…` for joins, header changes and the like. */
+  type?: string;
+  props?: Record<string, unknown>;
+  file_ids?: string[];
+  metadata?: { files?: MattermostFileInfo[] };
+}
+
+/** One page of a channel's posts: `order` newest first; `posts` may also hold other posts (threads' roots). */
+export interface MattermostPostList {
+  order: string[];
+  posts: Record<string, MattermostChannelPost>;
+}
+
 export interface CreatePostInput {
   channel_id: string;
   message: string;
@@ -81,18 +116,20 @@ export class MattermostClient {
   }
 
   async #request<T>(method: 'GET' | 'POST', path: string, action: MattermostAction, body?: unknown): Promise<T> {
+    // Errors name the path without its query.
+    const shown = path.split('?')[0] ?? path;
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const text = await send(
       `${this.baseUrl}/api/v4${path}`,
       { method, headers, body: body === undefined ? undefined : JSON.stringify(body), timeoutMs: this.#timeoutMs },
       action,
-      `Mattermost ${method} ${path}`,
+      `Mattermost ${method} ${shown}`,
     );
     try {
       return JSON.parse(text) as T;
     } catch {
-      throw new PlatformTransientError(`Mattermost ${method} ${path}: the answer was not JSON`);
+      throw new PlatformTransientError(`Mattermost ${method} ${shown}: the answer was not JSON`);
     }
   }
 
@@ -111,6 +148,28 @@ export class MattermostClient {
 
   getChannelMember(channelId: string, userId: string): Promise<MattermostChannelMember> {
     return this.#request<MattermostChannelMember>('GET', `/channels/${encodeURIComponent(channelId)}/members/${encodeURIComponent(userId)}`, 'read');
+  }
+
+  /** Posts of a channel, newest first: `per_page` of them before the post `before` (or the newest). */
+  getChannelPosts(channelId: string, opts: { perPage: number; before?: string }): Promise<MattermostPostList> {
+    const query = new URLSearchParams({ page: '0', per_page: String(opts.perPage) });
+    if (opts.before) query.set('before', opts.before);
+    return this.#request<MattermostPostList>('GET', `/channels/${encodeURIComponent(channelId)}/posts?${query.toString()}`, 'history');
+  }
+
+  /** Users by id; unknown ids are left out of the answer. */
+  getUsersByIds(ids: readonly string[]): Promise<MattermostUserProfile[]> {
+    return this.#request<MattermostUserProfile[]>('POST', '/users/ids', 'read', ids);
+  }
+
+  /** Users by username; unknown names are left out of the answer. */
+  getUsersByUsernames(usernames: readonly string[]): Promise<MattermostUserProfile[]> {
+    return this.#request<MattermostUserProfile[]>('POST', '/users/usernames', 'read', usernames);
+  }
+
+  /** An ephemeral post, shown to one user only (needs the create_post_ephemeral permission). */
+  createEphemeralPost(userId: string, post: { channel_id: string; message: string }): Promise<MattermostPost> {
+    return this.#request<MattermostPost>('POST', '/posts/ephemeral', 'post', { user_id: userId, post });
   }
 
   getTeamMember(teamId: string, userId: string): Promise<MattermostTeamMember> {

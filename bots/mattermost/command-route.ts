@@ -12,8 +12,11 @@ import { escapeMarkdown } from './format.js';
 
 export const COMMAND_PATH = '/hooks/mattermost/command';
 
-/** The command words this endpoint answers. Add `topic` here once transcripts exist (it needs its own slash command, and so its own token). */
-export const COMMAND_WORDS: readonly string[] = ['discourse'];
+/**
+ * The command words this endpoint answers. Each is its own Mattermost slash command with its own token
+ * (PARLEY_MATTERMOST_COMMAND_TOKEN lists them, comma-separated), both posting to COMMAND_PATH.
+ */
+export const COMMAND_WORDS: readonly string[] = ['discourse', 'topic'];
 
 /** Mattermost gives up after 3 s; answer well before that. */
 export const DEFAULT_DEADLINE_MS = 2500;
@@ -87,7 +90,7 @@ export function describeChannel(p: Pick<SlashCommandPayload, 'channel_id' | 'cha
   return { externalId: p.channel_id, name: `${team}${p.channel_name || p.channel_id}`, isPrivate: false };
 }
 
-export function toInvocation(p: SlashCommandPayload, word: string): CommandInvocation {
+export function toInvocation(p: SlashCommandPayload, word: string, receivedAt = Date.now()): CommandInvocation {
   const invocation: CommandInvocation = {
     platform: 'mattermost',
     command: word,
@@ -96,7 +99,14 @@ export function toInvocation(p: SlashCommandPayload, word: string): CommandInvoc
     // The request carries no display name; the username stands in for it.
     user: { id: p.user_id, username: p.user_name, displayName: p.user_name },
   };
-  if (p.team_id) invocation.platformContext = { teamId: p.team_id };
+  // For role checks (teamId) and for replyLater: response_url takes later answers for a while after receivedAt.
+  const context: Record<string, string> = {};
+  if (p.team_id) context.teamId = p.team_id;
+  if (isHttpUrl(p.response_url)) {
+    context.responseUrl = p.response_url;
+    context.receivedAt = String(receivedAt);
+  }
+  if (Object.keys(context).length > 0) invocation.platformContext = context;
   return invocation;
 }
 
@@ -107,7 +117,7 @@ export function toResponse(reply: CommandReply): CommandResponse {
 const WORKING: CommandResponse = { response_type: 'ephemeral', text: 'Working on it…' };
 const FAILED: CommandResponse = { response_type: 'ephemeral', text: 'Sorry, Parley failed to run this command. The error is in its log.' };
 
-function isHttpUrl(s: string): boolean {
+export function isHttpUrl(s: string): boolean {
   try {
     const u = new URL(s);
     return u.protocol === 'http:' || u.protocol === 'https:';

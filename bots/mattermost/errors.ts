@@ -2,7 +2,7 @@
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError } from '../../lib/errors.js';
 
 /** What we were doing, so a 403 or 404 can say what it means for the admin. */
-export type MattermostAction = 'post' | 'webhook' | 'read' | 'command-response';
+export type MattermostAction = 'post' | 'webhook' | 'read' | 'history' | 'command-response';
 
 /** When a 429 says nothing about when to come back. */
 export const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -70,9 +70,9 @@ export function errorFromResponse(action: MattermostAction, status: number, head
     return new PlatformPermanentError('token_revoked', `Mattermost refused the bot token (${what}): create a new bot access token and set PARLEY_MATTERMOST_TOKEN`);
   }
   if (status === 403) {
-    return action === 'post'
-      ? new PlatformPermanentError('bot_removed', `The bot may not post in this channel (${what}): add the bot account to the channel`)
-      : new PlatformPermanentError('forbidden', `Mattermost denied the request (${what})`);
+    if (action === 'post') return new PlatformPermanentError('bot_removed', `The bot may not post in this channel (${what}): add the bot account to the channel`);
+    if (action === 'history') return new PlatformPermanentError('bot_removed', `The bot may not read this channel (${what}): add the bot account to the channel`);
+    return new PlatformPermanentError('forbidden', `Mattermost denied the request (${what})`);
   }
   if (status === 404) return new PlatformPermanentError('channel_not_found', `Mattermost does not know this channel or post (${what})`);
   // An archived channel answers 400 with an id that names it.

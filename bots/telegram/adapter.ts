@@ -10,11 +10,12 @@ import type { Notification } from '../../lib/notification.js';
 import type { ChannelRecord } from '../../lib/store/types.js';
 import { COMMAND_WORDS, parseCommand, type ParsedCommand } from './commands.js';
 import { mapTelegramError, normalizeForeignErrors } from './errors.js';
-import { formatNotification, splitMessage } from './format.js';
+import { escapeHtml, formatNotification, splitMessage } from './format.js';
+import { TelegramMessageLog } from './message-log.js';
 
 export const WEBHOOK_PATH = '/hooks/telegram';
-/** Update kinds Parley reads; the same list for polling and for the webhook. */
-export const ALLOWED_UPDATES = ['message'] as const;
+/** Update kinds Parley reads; the same list for polling and for the webhook. Edits keep the message log current. */
+export const ALLOWED_UPDATES = ['message', 'edited_message'] as const;
 
 const LONG_POLL_SECONDS = 30;
 /** An empty long poll answered sooner than this waits out the rest (see pollFloor). */
@@ -124,6 +125,7 @@ export class TelegramAdapter implements PlatformAdapter {
   private readonly settings: TelegramSettings;
   private readonly log: Logger;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly messageLog: TelegramMessageLog;
   private polling: Promise<void> | null = null;
   private pollingFailure: string | null = null;
   private stopped = false;
@@ -136,6 +138,7 @@ export class TelegramAdapter implements PlatformAdapter {
     if (!settings) throw new ConfigError(['PARLEY_TELEGRAM_TOKEN: not set, so the Telegram adapter cannot start']);
     this.settings = settings;
     this.log = deps.log.child({ platform: 'telegram' });
+    this.messageLog = new TelegramMessageLog(deps.store, this.log);
     // The client timeout must outlast a long poll.
     this.bot = new Bot(settings.token, { client: { apiRoot: settings.apiRoot, timeoutSeconds: LONG_POLL_SECONDS + 30 } });
     this.bot.api.config.use(normalizeForeignErrors, pollFloor(opts.minEmptyPollMs ?? MIN_EMPTY_POLL_MS));
@@ -148,6 +151,11 @@ export class TelegramAdapter implements PlatformAdapter {
       } finally {
         this.inFlight.delete(work);
       }
+    });
+    // Logged first, commands included: the transcript drops the command itself by its message id.
+    this.bot.on(['message', 'edited_message'], async (ctx, next) => {
+      await this.messageLog.record(ctx.msg, ctx.me.username);
+      await next();
     });
     this.bot.on('message:text', (ctx) => this.onText(ctx, ctx.message));
     // Long polling only: a failed update is logged and the loop goes on.
@@ -301,6 +309,44 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
+  /**
+   * A later answer (a transcript's link or failure) as a reply to the command message, in parts if long.
+   * Throws the delivery errors of lib/errors.ts, so the job that calls it can retry.
+   */
+  async replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void> {
+    if (!reply.text.trim()) return;
+    const chatId = invocation.channel.externalId;
+    const replyTo = messageIdOf(invocation.platformContext?.messageId ?? null);
+    const threadId = messageIdOf(invocation.platformContext?.threadId ?? null);
+    // Cut the plain text, then escape: the limit counts the text as shown, not its HTML.
+    for (const part of splitMessage(reply.text)) {
+      const send = (inThread: boolean) =>
+        this.bot.api.sendMessage(
+          chatId,
+          escapeHtml(part),
+          {
+            parse_mode: 'HTML',
+            link_preview_options: { is_disabled: true },
+            ...(replyTo !== null ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}),
+            ...(inThread && threadId !== null ? { message_thread_id: threadId } : {}),
+          },
+          timeoutSignal(SEND_TIMEOUT_MS),
+        );
+      try {
+        await send(true);
+        continue;
+      } catch (err) {
+        if (threadId === null || !isLostReplyTarget(err)) throw mapTelegramError(err);
+      }
+      // The forum topic the command was typed in is gone: answer in the chat's general thread.
+      try {
+        await send(false);
+      } catch (err) {
+        throw mapTelegramError(err);
+      }
+    }
+  }
+
   private async onText(ctx: Context, message: Message & { text: string }): Promise<void> {
     if (message.forward_origin || message.is_automatic_forward) return;
     const anonymousAdmin = message.sender_chat?.id === message.chat.id;
@@ -317,11 +363,17 @@ export class TelegramAdapter implements PlatformAdapter {
       this.log.error({ error: err instanceof Error ? err.message : String(err), chat: invocation.channel.externalId }, 'telegram command failed');
       reply = { text: FAILED_COMMAND_REPLY, visibility: 'channel' };
     }
+    // The command may have registered this chat: its next messages belong in the log at once.
+    this.messageLog.forget(invocation.channel.externalId);
     await this.replyTo(ctx, message, reply.text);
   }
 
   private invocationOf(message: Message, from: User, parsed: ParsedCommand, anonymousAdmin: boolean): CommandInvocation {
     const chat = message.chat;
+    // What replyLater needs to answer the command where it was typed.
+    const platformContext: Record<string, string> = { messageId: String(message.message_id) };
+    if (message.is_topic_message && message.message_thread_id !== undefined) platformContext.threadId = String(message.message_thread_id);
+    if (anonymousAdmin) platformContext.anonymousAdmin = 'true';
     return {
       platform: 'telegram',
       command: parsed.command,
@@ -330,7 +382,7 @@ export class TelegramAdapter implements PlatformAdapter {
       user: anonymousAdmin
         ? { id: String(from.id), username: from.username ?? '', displayName: `${chatName(chat)} (anonymous admin)` }
         : { id: String(from.id), username: from.username ?? '', displayName: fullName(from) },
-      ...(anonymousAdmin ? { platformContext: { anonymousAdmin: 'true' } } : {}),
+      platformContext,
     };
   }
 

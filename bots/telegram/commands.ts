@@ -1,7 +1,7 @@
 // Which Telegram messages are Parley commands. Pure: the adapter hands it the text and the bot's name.
 
-/** The command words Parley answers to; `topic` joins this list when transcripts arrive. */
-export const COMMAND_WORDS: readonly string[] = ['discourse'];
+/** The command words Parley answers to: `discourse` (rules, status, identities) and `topic` (transcripts). */
+export const COMMAND_WORDS: readonly string[] = ['discourse', 'topic'];
 
 export interface ParsedCommand {
   /** The command word, lower case, without `/`, `!` or `@BotName`. */
@@ -24,4 +24,13 @@ export function parseCommand(text: string, botUsername: string, words: readonly 
   // In a group every bot sees `/discourse@OtherBot`: only the one named answers.
   if (addressee !== undefined && addressee.toLowerCase() !== botUsername.toLowerCase()) return null;
   return { command, args: rest.trim() };
+}
+
+// `/word@SomeBot`: the addressee is explicit.
+const ADDRESSED = /^\s*\/[A-Za-z0-9_]+@([A-Za-z0-9_]+)(?=\s|$)/u;
+
+/** `/anything@OtherBot …`: a command for another bot, which is not part of the conversation. */
+export function isCommandForOtherBot(text: string, botUsername: string): boolean {
+  const addressee = ADDRESSED.exec(text)?.[1];
+  return addressee !== undefined && addressee.toLowerCase() !== botUsername.toLowerCase();
 }

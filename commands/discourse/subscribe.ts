@@ -1,7 +1,6 @@
 // `/discourse watch|follow|mute|thread SCOPE...`: one rule per scope, all or nothing.
 // Order of checks: who may change rules, then whether the categories exist, then whether they are
 // restricted; only when every scope passes is anything written.
-import { distance } from 'fastest-levenshtein';
 import { formatScope, sortForStatus, type Filter, type Scope } from '../../lib/rules.js';
 import type { CommandContext } from '../context.js';
 import { text } from '../messages.js';
@@ -10,31 +9,7 @@ import { ephemeral, toChannel } from '../reply.js';
 import type { CommandReply } from '../types.js';
 import { notifyRulesChanged } from './changed.js';
 
-const SUGGESTIONS = 3;
-
-function lastSegment(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/**
- * The known paths nearest to what was typed. `c/billing` should find `support/billing`, so the last
- * segment counts as well as the whole path. Restricted categories are named only to forum admins.
- */
-async function nearestPaths(ctx: CommandContext, typed: string, known: readonly string[]): Promise<string[]> {
-  const ranked = known
-    .map((p) => ({ p, d: Math.min(distance(typed, p.toLowerCase()), distance(typed, lastSegment(p.toLowerCase()))) }))
-    .sort((a, b) => a.d - b.d || a.p.localeCompare(b.p));
-  const visible: { p: string; d: number }[] = [];
-  for (const candidate of ranked) {
-    if (visible.length === SUGGESTIONS) break;
-    const info = await ctx.deps.categories.findByPath(candidate.p);
-    if (info?.restricted && (await ctx.forumAdmin()).status !== 'admin') continue;
-    visible.push(candidate);
-  }
-  // Typos first; when nothing is close, the nearest few still show what the forum has.
-  const close = visible.filter(({ d }) => d <= Math.max(2, Math.ceil(typed.length / 2)));
-  return (close.length > 0 ? close : visible).map(({ p }) => p);
-}
+import { nearestPaths } from '../category-hints.js';
 
 /** Category scopes whose path the forum does not have, each with suggestions. Empty list of paths: unknown, accept. */
 async function unknownCategories(ctx: CommandContext, scopes: readonly Scope[]): Promise<{ path: string; suggestions: string[] }[]> {

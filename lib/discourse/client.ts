@@ -1,4 +1,4 @@
-// The forum's REST API, as Parley uses it: categories, topics, users (and, later, posting as a user).
+// The forum's REST API, as Parley uses it: categories, topics, users, and creating a topic as a user.
 // Discourse allows a fixed number of admin API requests a minute for the whole forum, so every request
 // first takes a token from a budget shared through Redis by all Parley processes.
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -33,6 +33,44 @@ export interface ForumUser {
   moderator: boolean;
   /** Names of the groups the user is in (as the API key's user can see them). */
   groups: string[];
+}
+
+export interface NewTopic {
+  title: string;
+  /** The first post, in forum Markdown. */
+  raw: string;
+  /** Omitted: the forum's default (uncategorized, where allowed). */
+  categoryId?: number | null;
+  tags?: readonly string[];
+  /**
+   * Makes creation idempotent: the forum refuses a second topic with the same id, and we then return the first.
+   * Discourse takes letters, digits, `_` and `-`, at most 50, compared case-insensitively.
+   */
+  externalId: string;
+}
+
+export interface TopicRef {
+  topicId: number;
+  /** The first post; null when the forum's answer about an existing topic did not include it. */
+  postId: number | null;
+  /** Absolute: `${baseUrl}/t/{slug}/{id}`. */
+  url: string;
+}
+
+export interface CreatedTopic extends TopicRef {
+  /** True when a topic with this external id was already there (a retried job): nothing new was made. */
+  existed: boolean;
+}
+
+/** A ForumRequestError that keeps Discourse's own messages (`errors: [...]`) for callers that tell them apart. */
+export class ForumRefusalError extends ForumRequestError {
+  constructor(
+    status: number,
+    message: string,
+    readonly reasons: string[],
+  ) {
+    super(status, message);
+  }
 }
 
 export interface ForumBudgetOptions {
@@ -110,7 +148,21 @@ export interface RequestOptions {
 // Without Retry-After or wait_seconds we cannot know; a minute is Discourse's own window.
 const UNKNOWN_RETRY_MS = 60_000;
 
+/** Discourse's own rule for Topic#external_id (Ruby's \w is ASCII). */
+const EXTERNAL_ID = /^[A-Za-z0-9_-]{1,50}$/;
+
 const siteResponse = z.looseObject({ categories: z.array(categorySchema) });
+const createdPostResponse = z.looseObject({ id: z.number().int(), topic_id: z.number().int(), topic_slug: z.string().nullish().catch(undefined) });
+/** What Discourse answers (200) when the post waits in the review queue instead of being created. */
+const enqueuedResponse = z.looseObject({ action: z.literal('enqueued') });
+const topicWithPostsResponse = z.looseObject({
+  id: z.number().int(),
+  slug: z.string().nullish().catch(undefined),
+  post_stream: z
+    .looseObject({ posts: z.array(z.looseObject({ id: z.number().int(), post_number: z.number().int().nullish().catch(undefined) })) })
+    .optional()
+    .catch(undefined),
+});
 const userResponse = z.looseObject({
   user: z.looseObject({
     username: z.string(),
@@ -157,6 +209,67 @@ export class DiscourseClient {
     const path = `/u/${encodeURIComponent(username)}.json`;
     const { user } = this.check(`GET ${path}`, userResponse, await this.request('GET', path, opts));
     return { username: user.username, admin: user.admin === true, moderator: user.moderator === true, groups: user.groups };
+  }
+
+  /**
+   * Creates a topic with its first post, as `apiUsername`, in ONE `POST /posts.json`. When the forum says the
+   * external id is taken (a retried job whose first try got through), returns that topic with existed=true.
+   * Other refusals (title too short, body too long, no permission…) are a ForumRefusalError carrying
+   * Discourse's messages.
+   */
+  async createTopic(topic: NewTopic, opts: { apiUsername: string }): Promise<CreatedTopic> {
+    if (!EXTERNAL_ID.test(topic.externalId)) {
+      throw new RangeError(`external id ${JSON.stringify(topic.externalId)} is not one Discourse accepts: 1 to 50 letters, digits, _ or -`);
+    }
+    // Real Discourse takes `tags` here, though its OpenAPI document does not list it.
+    const body = {
+      title: topic.title,
+      raw: topic.raw,
+      ...(topic.categoryId != null ? { category: topic.categoryId } : {}),
+      ...(topic.tags && topic.tags.length > 0 ? { tags: [...topic.tags] } : {}),
+      external_id: topic.externalId,
+    };
+    let data: unknown;
+    try {
+      data = await this.request('POST', '/posts.json', { apiUsername: opts.apiUsername, body });
+    } catch (err) {
+      if (!(err instanceof ForumRefusalError && err.status === 422 && err.reasons.some(saysExternalIdTaken))) throw err;
+      const existing = await this.topicByExternalId(topic.externalId, { apiUsername: opts.apiUsername });
+      if (!existing) {
+        throw new ForumRefusalError(422, `${err.message}; yet ${opts.apiUsername} can see no topic with external id ${topic.externalId}`, err.reasons);
+      }
+      this.log.info({ topicId: existing.topicId, externalId: topic.externalId }, 'topic already created by an earlier attempt');
+      return { ...existing, existed: true };
+    }
+    if (enqueuedResponse.safeParse(data).success) {
+      throw new ForumRequestError(
+        202,
+        `the forum put the post in its review queue instead of creating the topic: a moderator must approve it (or let ${opts.apiUsername} post in that category without approval)`,
+      );
+    }
+    const post = this.check('POST /posts.json', createdPostResponse, data);
+    return { topicId: post.topic_id, postId: post.id, url: this.topicUrl(post.topic_id, post.topic_slug), existed: false };
+  }
+
+  /** The topic created with this external id, or null when there is none (or the user may not see it). */
+  async topicByExternalId(externalId: string, opts: RequestOptions = {}): Promise<TopicRef | null> {
+    // Discourse answers with a redirect to /t/{slug}/{id}.json, which request() follows on the forum's origin.
+    const path = `/t/external_id/${encodeURIComponent(externalId)}.json`;
+    let data: unknown;
+    try {
+      data = await this.request('GET', path, opts);
+    } catch (err) {
+      if (err instanceof ForumRequestError && err.status === 404) return null;
+      throw err;
+    }
+    const t = this.check(`GET ${path}`, topicWithPostsResponse, data);
+    const first = t.post_stream?.posts.find((p) => p.post_number === 1);
+    return { topicId: t.id, postId: first?.id ?? null, url: this.topicUrl(t.id, t.slug) };
+  }
+
+  private topicUrl(id: number, slug: string | null | undefined): string {
+    // Discourse serves a topic under any slug; "topic" is its own stand-in for an empty one.
+    return `${this.baseUrl}/t/${encodeURIComponent(decodeSlug(slug?.trim() || 'topic'))}/${id}`;
   }
 
   /**
@@ -220,7 +333,9 @@ export class DiscourseClient {
     }
     if (res.status >= 500) throw new ForumUnavailableError(`forum answered ${res.status} to ${method} ${path}`);
     if (res.status >= 300) {
-      throw new ForumRequestError(res.status, `forum refused ${method} ${path} (${res.status}): ${errorMessage(text) ?? (res.statusText || 'no reason given')}`);
+      const reasons = errorMessages(text);
+      const reason = reasons.length > 0 ? reasons.join('; ') : res.statusText || 'no reason given';
+      throw new ForumRefusalError(res.status, `forum refused ${method} ${path} (${res.status}): ${reason}`, reasons);
     }
     if (text.trim() === '') return null;
     try {
@@ -264,19 +379,36 @@ async function retryAfterMs(res: Response): Promise<number> {
 }
 
 /** Discourse's error bodies: `{"errors": ["…"], "error_type": "…"}`. */
-function errorMessage(text: string): string | null {
+function errorMessages(text: string): string[] {
   try {
     const body = JSON.parse(text) as { errors?: unknown; error?: unknown; error_type?: unknown };
     if (Array.isArray(body.errors)) {
       const messages = body.errors.filter((e): e is string => typeof e === 'string');
-      if (messages.length > 0) return messages.join('; ');
+      if (messages.length > 0) return messages;
     }
-    if (typeof body.error === 'string') return body.error;
-    if (typeof body.error_type === 'string') return body.error_type;
+    if (typeof body.error === 'string') return [body.error];
+    if (typeof body.error_type === 'string') return [body.error_type];
   } catch {
     // Not JSON.
   }
-  return null;
+  return [];
+}
+
+/**
+ * The uniqueness error on Topic#external_id. Rails names the attribute "External" (humanize drops `_id`),
+ * a locale may say "External ID": match both, in any case, and not the format or length errors.
+ */
+function saysExternalIdTaken(message: string): boolean {
+  return /\bexternal\b/i.test(message) && /already|taken/i.test(message);
+}
+
+/** Slugs of non-Latin titles come percent-encoded; decode first so that they are encoded exactly once. */
+function decodeSlug(slug: string): string {
+  try {
+    return decodeURIComponent(slug);
+  } catch {
+    return slug;
+  }
 }
 
 function describeFetchError(err: unknown): string {

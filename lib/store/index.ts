@@ -17,9 +17,11 @@ import { createChannelStore } from './channels.js';
 import { createDeliveryStore } from './deliveries.js';
 import { createIdentityStore } from './identities.js';
 import { createInboundEventStore } from './inbound-events.js';
+import { createMessageLogStore } from './message-log.js';
 import { migrateToLatest, type Dialect } from './migrations.js';
 import { createRuleStore } from './rules.js';
 import { createTopicStore } from './topics.js';
+import { createTranscriptStore } from './transcripts.js';
 import type { Database, Db } from './schema.js';
 import type { Store } from './types.js';
 
@@ -115,6 +117,8 @@ function createStore(db: Db, dialect: Dialect): Store {
     categories: createCategoryStore(db),
     identities: createIdentityStore(db),
     inboundEvents: createInboundEventStore(db),
+    messageLog: createMessageLogStore(db),
+    transcripts: createTranscriptStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

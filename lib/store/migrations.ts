@@ -1,5 +1,5 @@
 // The schema, as Kysely migrations kept in code (no migration folder to ship), applied at open.
-// The only dialect difference is the autoincrement id column; everything else is the same DDL.
+// The dialect differences are the autoincrement id column and one binary collation; everything else is the same DDL.
 import { Migrator, sql, type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, type Migration } from 'kysely';
 import { RULES_VERSION_KEY } from './schema.js';
 
@@ -110,9 +110,61 @@ function initial(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Text compared byte by byte, as SQLite always does: PostgreSQL's default collation follows the locale
+ * (case and punctuation weigh less), which would order message ids differently from SQLite.
+ */
+function binaryText(dialect: Dialect) {
+  return dialect === 'sqlite' ? 'text' : sql`text collate "C"`;
+}
+
+function transcripts(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('message_log')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        .addColumn('channel_external_id', 'text', (c) => c.notNull())
+        .addColumn('message_id', binaryText(dialect), (c) => c.notNull())
+        .addColumn('author_id', 'text', (c) => c.notNull())
+        .addColumn('author_username', 'text', (c) => c.notNull())
+        .addColumn('author_display_name', 'text', (c) => c.notNull())
+        .addColumn('author_is_bot', 'integer', (c) => c.notNull().defaultTo(0))
+        .addColumn('sent_at', 'text', (c) => c.notNull())
+        .addColumn('markdown', 'text', (c) => c.notNull())
+        .addColumn('attachments', 'text', (c) => c.notNull().defaultTo('[]'))
+        .addPrimaryKeyConstraint('message_log_pkey', ['platform', 'channel_external_id', 'message_id'])
+        .execute();
+      // A channel's messages in time order: latest(), between() and their cursor all walk this index.
+      await db.schema.createIndex('message_log_channel_sent_at_idx').on('message_log').columns(['platform', 'channel_external_id', 'sent_at', 'message_id']).execute();
+      // prune() cuts across all channels by time.
+      await db.schema.createIndex('message_log_sent_at_idx').on('message_log').column('sent_at').execute();
+
+      await db.schema
+        .createTable('transcripts')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+        .addColumn('requested_by', 'text', (c) => c.notNull())
+        .addColumn('forum_username', 'text', (c) => c.notNull())
+        .addColumn('status', 'text', (c) => c.notNull())
+        .addColumn('title', 'text')
+        .addColumn('topic_url', 'text')
+        .addColumn('secret', 'text')
+        .addColumn('markdown', 'text')
+        .addColumn('error', 'text')
+        .addColumn('expires_at', 'text')
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        // NULLs are never equal: any number of transcripts without a preview page.
+        .addUniqueConstraint('transcripts_secret_key', ['secret'])
+        .execute();
+      await db.schema.createIndex('transcripts_expires_at_idx').on('transcripts').column('expires_at').execute();
+    },
+  };
+}
+
 /** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_initial': initial(dialect) };
+  return { '0001_initial': initial(dialect), '0002_transcripts': transcripts(dialect) };
 }
 
 /**

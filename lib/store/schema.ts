@@ -76,6 +76,36 @@ export interface InboundEventsTable {
   received_at: string;
 }
 
+export interface MessageLogTable {
+  platform: string;
+  channel_external_id: string;
+  message_id: string;
+  author_id: string;
+  author_username: string;
+  author_display_name: string;
+  author_is_bot: number;
+  sent_at: string;
+  /** Forum Markdown, as the adapter converted it. */
+  markdown: string;
+  /** JSON text of { name, url }[]. */
+  attachments: string;
+}
+
+export interface TranscriptsTable {
+  id: string;
+  channel_id: number;
+  requested_by: string;
+  forum_username: string;
+  status: string;
+  title: string | null;
+  topic_url: string | null;
+  secret: string | null;
+  markdown: string | null;
+  error: string | null;
+  expires_at: string | null;
+  created_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -89,6 +119,8 @@ export interface Database {
   categories: CategoriesTable;
   identities: IdentitiesTable;
   inbound_events: InboundEventsTable;
+  message_log: MessageLogTable;
+  transcripts: TranscriptsTable;
   meta: MetaTable;
 }
 

@@ -1,6 +1,7 @@
 // The store's seam: plain records and one small interface per table group.
 // One implementation (Kysely) serves SQLite and PostgreSQL; see lib/store/index.ts.
 import type { Filter, Scope } from '../rules.js';
+import type { ChatMessage } from '../transcript/types.js';
 
 export const PLATFORM_NAMES = ['telegram', 'mattermost', 'slack', 'discord', 'matrix', 'irc'] as const;
 export type PlatformName = (typeof PLATFORM_NAMES)[number];
@@ -157,6 +158,53 @@ export interface InboundEventStore {
   prune(olderThan: Date): Promise<number>;
 }
 
+/** Messages Parley saw in registered channels of platforms without a history API (Telegram, IRC). */
+export interface MessageLogStore {
+  /** Idempotent on (platform, channel, message id): a message seen twice is kept once (the newer text wins). */
+  append(platform: PlatformName, channelExternalId: string, message: ChatMessage): Promise<void>;
+  /** The newest `count` messages sent before `before`, returned oldest first. */
+  latest(platform: PlatformName, channelExternalId: string, count: number, before: Date): Promise<ChatMessage[]>;
+  /**
+   * Messages sent in [from, to], oldest first, one page at a time: pass the last message of the previous page
+   * as `after` to get the next. Ties on time are ordered by message id.
+   */
+  between(platform: PlatformName, channelExternalId: string, from: Date, to: Date, page: { limit: number; after?: { sentAt: Date; id: string } }): Promise<ChatMessage[]>;
+  /** Deletes messages sent before the cutoff; returns how many. */
+  prune(olderThan: Date): Promise<number>;
+}
+
+export type TranscriptStatus = 'queued' | 'posted' | 'previewed' | 'failed';
+
+/** One /topic request: what it made, and for previews too long for a URL the page that holds it. */
+export interface TranscriptRecord {
+  /** The transcript job id. */
+  id: string;
+  channelId: number;
+  requestedBy: string;
+  forumUsername: string;
+  status: TranscriptStatus;
+  title: string | null;
+  topicUrl: string | null;
+  /** Unguessable id of the preview page (GET /transcripts/:secret). */
+  secret: string | null;
+  /** The rendered post, kept only for preview pages. */
+  markdown: string | null;
+  error: string | null;
+  expiresAt: Date | null;
+  createdAt: Date;
+}
+
+export interface TranscriptStore {
+  /** Idempotent on id: a second call returns the first record with created=false. */
+  create(input: { id: string; channelId: number; requestedBy: string; forumUsername: string }): Promise<{ record: TranscriptRecord; created: boolean }>;
+  get(id: string): Promise<TranscriptRecord | undefined>;
+  /** A preview page that has not expired at `now`. */
+  bySecret(secret: string, now: Date): Promise<TranscriptRecord | undefined>;
+  update(id: string, patch: Partial<Pick<TranscriptRecord, 'status' | 'title' | 'topicUrl' | 'secret' | 'markdown' | 'error' | 'expiresAt'>>): Promise<void>;
+  /** Forgets preview pages (markdown and secret) expired before `now`. */
+  pruneExpired(now: Date): Promise<number>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly channels: ChannelStore;
@@ -166,6 +214,8 @@ export interface Store {
   readonly categories: CategoryStore;
   readonly identities: IdentityStore;
   readonly inboundEvents: InboundEventStore;
+  readonly messageLog: MessageLogStore;
+  readonly transcripts: TranscriptStore;
   /** Answers a trivial query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -230,7 +230,8 @@ function isSorted(messages: readonly ChatMessage[]): boolean {
 function renderMessage(message: ChatMessage): string {
   const text = closeOpenFence(neutralizeMentions(message.markdown));
   if (message.attachments.length === 0) return text;
-  const files = message.attachments.map((a) => link(a.name || a.url, a.url)).join('\n');
+  // A file without a shareable link (Telegram: its URL would carry the bot token) is named, not linked.
+  const files = message.attachments.map((a) => (a.url ? link(a.name || a.url, a.url) : `📎 ${escapeName(a.name || 'file')}`)).join('\n');
   if (text.trim() === '') return files;
   // A blank line first, so that a file link never continues a quote or list the text ended with.
   return `${text}${text.endsWith('\n') ? '\n' : '\n\n'}${files}`;

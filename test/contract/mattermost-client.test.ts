@@ -3,9 +3,14 @@
 // without a token), which the client throws; so every call below resolving means none broke the spec.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { MattermostClient } from '../../bots/mattermost/client.js';
+import { MattermostClient, type MattermostChannelPost, type MattermostUserProfile } from '../../bots/mattermost/client.js';
 import { buildAttachmentPayload } from '../../bots/mattermost/format.js';
-import { pendingPostId } from '../../bots/mattermost/adapter.js';
+import { createMattermostAdapter, pendingPostId } from '../../bots/mattermost/adapter.js';
+import { loadConfig } from '../../lib/config.js';
+import { silentLogger } from '../../lib/log.js';
+import type { Store } from '../../lib/store/types.js';
+import type { TranscriptRange } from '../../lib/transcript/types.js';
+import { startFakeMattermost, type Answer, type RecordedRequest } from '../helpers/fake-mattermost.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';
 
 const SPEC = new URL('../../../shared/specs/mattermost-openapi-v4-2023-06.yaml', import.meta.url);
@@ -80,5 +85,76 @@ describe('Mattermost REST client against the v4 spec', () => {
   test('get team member', async () => {
     const member = await conforms(client.getTeamMember('carya1qs77bemjup96ff538snh', 'k1x4aqdjy3813c84m771eoc9xo'));
     assert.equal(typeof member.roles, 'string');
+  });
+});
+
+describe('history requests against the v4 spec', () => {
+  test('Prism rejects a malformed history request (so the checks below mean something)', async () => {
+    const res = await fetch(`${prism.url}/api/v4/channels/4xp9fdt77pncbef59f4k1qe83o/posts?per_page=many`, { headers: { authorization: 'Bearer x' } });
+    assert.ok([400, 422].includes(res.status), `got ${res.status}`);
+  });
+
+  test('channel posts (newest, then before a post), users by ids and by usernames, ephemeral posts', async () => {
+    const newest = await conforms(client.getChannelPosts('4xp9fdt77pncbef59f4k1qe83o', { perPage: 200 }));
+    assert.ok(Array.isArray(newest.order));
+    await conforms(client.getChannelPosts('4xp9fdt77pncbef59f4k1qe83o', { perPage: 30, before: 'post00000000000000000000aa' }));
+    const users = await conforms(client.getUsersByIds(['k1x4aqdjy3813c84m771eoc9xo', 'aoa1agao6t8fmx3ikt1j9w5ybw']));
+    assert.ok(Array.isArray(users));
+    await conforms(client.getUsersByUsernames(['alice', 'bob']));
+    await conforms(client.createEphemeralPost('k1x4aqdjy3813c84m771eoc9xo', { channel_id: '4xp9fdt77pncbef59f4k1qe83o', message: 'Posted: https://forum.example.org/t/x/1' }));
+  });
+
+  test('every request fetchHistory makes passes the spec (each is checked by Prism, then answered by a stateful fake)', async () => {
+    const channelId = '4xp9fdt77pncbef59f4k1qe83o';
+    const t0 = Date.UTC(2024, 2, 1, 10, 0);
+    const users: MattermostUserProfile[] = [
+      { id: 'alice000000000000000000000', username: 'alice', roles: 'system_user', first_name: 'Alice' },
+      { id: 'bob00000000000000000000000', username: 'bob', roles: 'system_user' },
+    ];
+    const posts: MattermostChannelPost[] = Array.from({ length: 25 }, (_, n) => ({
+      id: `post${String(n).padStart(22, '0')}`,
+      create_at: t0 + n * 60_000,
+      user_id: users[n % 2]!.id,
+      channel_id: channelId,
+      message: n % 5 === 0 ? 'thanks @bob and @carol' : `message ${n}`,
+      type: n % 6 === 0 ? 'system_join_channel' : '',
+    }));
+    const rejected: string[] = [];
+    // Prism judges the request; its answer is used only when it refuses.
+    const check = async (r: RecordedRequest): Promise<Answer | null> => {
+      const query = r.query.toString();
+      const res = await fetch(`${prism.url}${r.path}${query ? `?${query}` : ''}`, {
+        method: r.method,
+        headers: { authorization: String(r.headers.authorization ?? ''), ...(r.body ? { 'content-type': 'application/json' } : {}) },
+        ...(r.body ? { body: r.body } : {}),
+      });
+      const text = await res.text();
+      if (res.status < 400) return null;
+      rejected.push(`${r.method} ${r.path}?${query} → ${res.status} ${text.slice(0, 300)}`);
+      return { status: res.status, body: text };
+    };
+    const fake = await startFakeMattermost({ channelId, posts, users, check });
+    try {
+      const adapter = createMattermostAdapter(
+        { config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_TOKEN: 'contract-test-token' }), log: silentLogger, store: {} as Store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }) },
+        { historyRequestIntervalMs: 0, historyPerPage: 7 },
+      );
+      const channel = { id: 1, platform: 'mattermost' as const, externalId: channelId, name: 'acme/town-square', status: 'active' as const, lastError: null, addedBy: null, settings: {}, createdAt: new Date() };
+      const ranges: TranscriptRange[] = [
+        { kind: 'last', count: 12 },
+        { kind: 'between', from: new Date(t0 + 3 * 60_000), to: new Date(t0 + 20 * 60_000) },
+      ];
+      for (const range of ranges) {
+        let count = 0;
+        for await (const page of adapter.fetchHistory!(channel, range, { pageSize: 4 })) count += page.length;
+        assert.ok(count > 0, `${range.kind}: some messages came through`);
+      }
+      assert.deepEqual(rejected, []);
+      const paths = new Set(fake.requests.map((r) => r.path));
+      assert.deepEqual([...paths].sort(), [`/api/v4/channels/${channelId}/posts`, '/api/v4/users/ids', '/api/v4/users/usernames']);
+      assert.ok(fake.requests.some((r) => r.query.has('before')), 'the before cursor was used, and checked');
+    } finally {
+      await fake.stop();
+    }
   });
 });

@@ -62,7 +62,7 @@ describe('Telegram end to end', () => {
   });
 
   test('in a group, with roles the emulator cannot tell, a rule change is refused with the reason and nothing changes', async () => {
-    const group = { chatId: -100777, userId: 55, type: 'group' as const, firstName: 'Eve', userName: 'eve', title: 'Community' };
+    const group = { chatId: -100777, userId: 55, type: 'group' as const, firstName: 'Eve', userName: 'eve', chatTitle: 'Community' };
     const client = emulator.server.getClient(TOKEN, group);
     await client.sendCommand(client.makeCommand('/discourse watch all'));
     const [reply] = await emulator.waitForBotMessages(TOKEN, group.chatId, 1);

@@ -14,6 +14,8 @@ export interface Sent {
 export interface FakePlatform {
   factory: AdapterFactory;
   sent: Sent[];
+  /** Later answers to commands (replyLater). */
+  replies: { channel: string; text: string }[];
   /** Resolves when `count` messages have been sent. */
   waitFor(count: number, timeoutMs?: number): Promise<void>;
   /** The next N sends answer 429 with this retry-after. */
@@ -23,6 +25,7 @@ export interface FakePlatform {
 
 export function fakePlatform(platform: PlatformName): FakePlatform {
   const sent: Sent[] = [];
+  const replies: { channel: string; text: string }[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let limited = { count: 0, ms: 0 };
   let failing = 0;
@@ -37,6 +40,7 @@ export function fakePlatform(platform: PlatformName): FakePlatform {
     stop: async () => undefined,
     health: async () => ({ ok: true }),
     memberRole: async () => ({ role: 'moderator' }),
+    replyLater: async (invocation, reply) => void replies.push({ channel: invocation.channel.externalId, text: reply.text }),
     async sendNotification(channel: ChannelRecord, notification, opts) {
       if (limited.count > 0) {
         limited.count--;
@@ -59,6 +63,7 @@ export function fakePlatform(platform: PlatformName): FakePlatform {
 
   return {
     sent,
+    replies,
     factory: { platform, isConfigured: () => true, howToConfigure: '', create: () => adapter },
     waitFor(count, timeoutMs = 60_000) {
       if (sent.length >= count) return Promise.resolve();

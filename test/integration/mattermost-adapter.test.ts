@@ -198,6 +198,7 @@ describe('slash command route', () => {
     assert.equal(res.statusCode, 200);
     assert.match(String(res.headers['content-type']), /application\/json/);
     assert.deepEqual(res.json(), { response_type: 'ephemeral', text: 'Now watching c/meta\\_team \\*for you\\*' });
+    const receivedAt = rec.calls[0]?.platformContext?.receivedAt;
     assert.deepEqual(rec.calls, [
       {
         platform: 'mattermost',
@@ -205,9 +206,11 @@ describe('slash command route', () => {
         args: 'watch c/meta',
         channel: { externalId: 'jux16pkewjrkfj3ehep1psxyxc', name: 'acme/town-square', isPrivate: false },
         user: { id: 'aoa1agao6t8fmx3ikt1j9w5ybw', username: 'somename', displayName: 'somename' },
-        platformContext: { teamId: 'carya1qs77bemjup96ff538snh' },
+        // What replyLater needs: the response_url, and when it was handed over (it expires after 30 minutes).
+        platformContext: { teamId: 'carya1qs77bemjup96ff538snh', responseUrl: fields.response_url, receivedAt: String(receivedAt) },
       },
     ]);
+    assert.ok(Math.abs(Number(receivedAt) - Date.now()) < 60_000, `receivedAt ${receivedAt} is the time of the request`);
   });
 
   test('a JSON command works too, and a channel reply is in_channel', async () => {

@@ -15,6 +15,7 @@ import type { DatabaseTarget } from '../../lib/config.js';
 import { openStore } from '../../lib/store/index.js';
 import { migrateToLatest } from '../../lib/store/migrations.js';
 import type { Store } from '../../lib/store/types.js';
+import type { ChatMessage } from '../../lib/transcript/types.js';
 
 const PG_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const STORE_MODULE = new URL('../../lib/store/index.ts', import.meta.url).href;
@@ -116,6 +117,16 @@ async function withStore(backend: Backend, fn: (store: Store, fresh: Fresh) => P
 
 const telegram = (externalId: string, name = `chat ${externalId}`) =>
   ({ platform: 'telegram', externalId, name, status: 'active', addedBy: 'cli' }) as const;
+
+function chat(
+  id: string,
+  sentAt: Date,
+  markdown: string,
+  author: ChatMessage['author'] = { id: 'u1', username: 'ada', displayName: 'Ada', isBot: false },
+  attachments: ChatMessage['attachments'] = [],
+): ChatMessage {
+  return { id, author, sentAt, markdown, attachments };
+}
 
 function assertRecent(at: Date, before: Date, after: Date): void {
   assert.ok(at instanceof Date && !Number.isNaN(at.getTime()), 'a valid Date');
@@ -519,6 +530,198 @@ function storeSuite(backend: Backend): void {
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), false, 'still remembered');
         assert.equal(await store.inboundEvents.prune(new Date(Date.now() + 60_000)), 3);
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true, 'forgotten after pruning');
+      }));
+
+    void test('message log: append is idempotent per channel and message (the newer text wins); fields round-trip', () =>
+      withStore(backend, async (store) => {
+        const sentAt = new Date('2026-03-01T10:00:00.000Z');
+        await store.messageLog.append('telegram', '-100', chat('7', sentAt, 'first *draft*', { id: '42', username: 'søren', displayName: 'Søren 🚀', isBot: false }));
+        const edited = chat('7', new Date('2026-03-01T10:05:00.000Z'), 'final text — ünïcødé 日本語', { id: '42', username: 'søren', displayName: 'Søren 🚀', isBot: false }, [
+          { name: 'log "1".txt', url: 'https://files.example.org/a?b=1&c=2' },
+        ]);
+        await store.messageLog.append('telegram', '-100', edited);
+        await store.messageLog.append('telegram', '-100', chat('8', new Date('2026-03-01T10:01:00.000Z'), 'from a bot', { id: '1', username: 'parleybot', displayName: 'Parley', isBot: true }));
+
+        const all = await store.messageLog.latest('telegram', '-100', 10, new Date('2026-03-02T00:00:00Z'));
+        assert.deepEqual(all, [
+          { ...edited, sentAt, markdown: 'final text — ünïcødé 日本語' },
+          chat('8', new Date('2026-03-01T10:01:00.000Z'), 'from a bot', { id: '1', username: 'parleybot', displayName: 'Parley', isBot: true }),
+        ]);
+        assert.deepEqual(all[0]?.sentAt, sentAt, 'an edit keeps the message in its place in time');
+        // The same message id in another chat, or on another platform, is another message.
+        assert.deepEqual(await store.messageLog.latest('telegram', '-200', 10, new Date('2026-03-02T00:00:00Z')), []);
+        await store.messageLog.append('irc', '-100', chat('7', sentAt, 'irc'));
+        assert.equal((await store.messageLog.latest('telegram', '-100', 10, new Date('2026-03-02T00:00:00Z'))).length, 2);
+      }));
+
+    void test('message log: latest gives the newest N before a time, oldest first; same-second ids sort as numbers', () =>
+      withStore(backend, async (store) => {
+        const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+        // Out of order on purpose; 9, 10 and 11 share one second, as Telegram's one-second dates make them.
+        const ids = ['11', '3', '9', '1', '10', '2', '12'];
+        const at: Record<string, number> = { '1': 0, '2': 1, '3': 2, '9': 3, '10': 3, '11': 3, '12': 4 };
+        for (const id of ids) await store.messageLog.append('telegram', '-100', chat(id, new Date(t0 + at[id]! * 1000), `m${id}`));
+
+        const latest = (n: number, before: Date) => store.messageLog.latest('telegram', '-100', n, before).then((ms) => ms.map((m) => m.id));
+        assert.deepEqual(await latest(3, new Date(t0 + 60_000)), ['10', '11', '12']);
+        assert.deepEqual(await latest(100, new Date(t0 + 60_000)), ['1', '2', '3', '9', '10', '11', '12']);
+        assert.deepEqual(await latest(2, new Date(t0 + 3000)), ['2', '3'], 'before is exclusive');
+        assert.deepEqual(await latest(0, new Date(t0 + 60_000)), []);
+        assert.deepEqual(await latest(5, new Date(t0)), []);
+
+        // Ids that are not numbers (IRC's are Parley's own) tie-break byte by byte on every database.
+        for (const id of ['b', 'B', 'a', 'A', 'é']) await store.messageLog.append('irc', '#parley', chat(id, new Date(t0), id));
+        assert.deepEqual((await store.messageLog.latest('irc', '#parley', 10, new Date(t0 + 1))).map((m) => m.id), ['A', 'B', 'a', 'b', 'é']);
+      }));
+
+    void test('message log: between pages with a cursor, across many messages of one time, without loss or repeats', () =>
+      withStore(backend, async (store) => {
+        const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+        const expected: string[] = [];
+        // 3 messages before the range, 25 in it (12 of them in one second), 3 after.
+        await store.messageLog.append('telegram', '-100', chat('1', new Date(t0 - 2000), 'before'));
+        await store.messageLog.append('telegram', '-100', chat('2', new Date(t0 - 1), 'before'));
+        await store.messageLog.append('telegram', '-100', chat('3', new Date(t0 - 1000), 'before'));
+        for (let i = 0; i < 25; i++) {
+          const id = String(100 + i * 7 - (i % 2) * 95); // mixed lengths: 2- and 3-digit ids
+          const second = i >= 6 && i < 18 ? 6 : i;
+          await store.messageLog.append('telegram', '-100', chat(id, new Date(t0 + second * 1000), `in ${i}`));
+          expected.push(id);
+        }
+        await store.messageLog.append('telegram', '-100', chat('900', new Date(t0 + 24_001), 'after'));
+        await store.messageLog.append('telegram', '-100', chat('901', new Date(t0 + 3_600_000), 'after'));
+        // Another channel's messages in the same range stay out.
+        await store.messageLog.append('telegram', '-200', chat('150', new Date(t0 + 6000), 'elsewhere'));
+
+        const inOrder = [...expected].sort((a, b) => {
+          const sa = at(a);
+          const sb = at(b);
+          return sa - sb || a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+        });
+        function at(id: string): number {
+          const i = expected.indexOf(id);
+          return i >= 6 && i < 18 ? 6 : i;
+        }
+
+        const from = new Date(t0);
+        const to = new Date(t0 + 24_000);
+        for (const limit of [1, 4, 5, 100]) {
+          const seen: string[] = [];
+          let after: { sentAt: Date; id: string } | undefined;
+          for (let pages = 0; pages < 100; pages++) {
+            const page = await store.messageLog.between('telegram', '-100', from, to, { limit, ...(after ? { after } : {}) });
+            assert.ok(page.length <= limit);
+            seen.push(...page.map((m) => m.id));
+            const last = page.at(-1);
+            if (!last || page.length < limit) break;
+            after = { sentAt: last.sentAt, id: last.id };
+          }
+          assert.deepEqual(seen, inOrder, `pages of ${limit}`);
+        }
+        const ninetyFive = inOrder.filter((id) => at(id) === 6);
+        assert.ok(ninetyFive.some((id) => id.length === 2) && ninetyFive.some((id) => id.length === 3), 'the tie spans ids of two lengths');
+        assert.deepEqual(await store.messageLog.between('telegram', '-100', new Date(t0 + 30_000), new Date(t0 + 40_000), { limit: 10 }), []);
+      }));
+
+    void test('message log: prune deletes what was sent before the cutoff, in every channel', () =>
+      withStore(backend, async (store) => {
+        const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+        await store.messageLog.append('telegram', '-100', chat('1', new Date(t0 - 8 * 86_400_000), 'old'));
+        await store.messageLog.append('irc', '#parley', chat('a', new Date(t0 - 86_400_001), 'old'));
+        await store.messageLog.append('telegram', '-100', chat('2', new Date(t0 - 86_400_000), 'exactly at the cutoff'));
+        await store.messageLog.append('telegram', '-100', chat('3', new Date(t0), 'new'));
+        assert.equal(await store.messageLog.prune(new Date(t0 - 86_400_000)), 2);
+        assert.deepEqual((await store.messageLog.latest('telegram', '-100', 10, new Date(t0 + 1))).map((m) => m.id), ['2', '3']);
+        assert.deepEqual(await store.messageLog.latest('irc', '#parley', 10, new Date(t0 + 1)), []);
+        assert.equal(await store.messageLog.prune(new Date(t0 - 86_400_000)), 0);
+      }));
+
+    void test('transcripts: create is idempotent on the job id; get and update', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('-100'))).channel;
+        const before = new Date();
+        const first = await store.transcripts.create({ id: 'transcript:abc', channelId: ch.id, requestedBy: 'telegram:42', forumUsername: 'ada' });
+        const after = new Date();
+        assert.equal(first.created, true);
+        assert.deepEqual({ ...first.record, createdAt: null }, {
+          id: 'transcript:abc',
+          channelId: ch.id,
+          requestedBy: 'telegram:42',
+          forumUsername: 'ada',
+          status: 'queued',
+          title: null,
+          topicUrl: null,
+          secret: null,
+          markdown: null,
+          error: null,
+          expiresAt: null,
+          createdAt: null,
+        });
+        assertRecent(first.record.createdAt, before, after);
+
+        const again = await store.transcripts.create({ id: 'transcript:abc', channelId: ch.id, requestedBy: 'telegram:7', forumUsername: 'someone' });
+        assert.equal(again.created, false);
+        assert.deepEqual(again.record, first.record);
+        const racing = await Promise.all(Array.from({ length: 10 }, () => store.transcripts.create({ id: 'transcript:race', channelId: ch.id, requestedBy: 'x', forumUsername: 'y' })));
+        assert.equal(racing.filter((r) => r.created).length, 1);
+
+        assert.equal(await store.transcripts.get('no-such'), undefined);
+        await store.transcripts.update('transcript:abc', { status: 'posted', title: 'Outage review — “quotes”', topicUrl: 'https://forum.example.org/t/outage-review/12' });
+        let got = await store.transcripts.get('transcript:abc');
+        assert.equal(got?.status, 'posted');
+        assert.equal(got?.title, 'Outage review — “quotes”');
+        assert.equal(got?.topicUrl, 'https://forum.example.org/t/outage-review/12');
+        assert.equal(got?.error, null);
+        await store.transcripts.update('transcript:abc', { status: 'failed', error: 'the post is 40,123 characters; the forum takes 32,000' });
+        got = await store.transcripts.get('transcript:abc');
+        assert.equal(got?.status, 'failed');
+        assert.equal(got?.title, 'Outage review — “quotes”', 'fields not in the patch are kept');
+        await store.transcripts.update('transcript:abc', { error: null, title: null });
+        got = await store.transcripts.get('transcript:abc');
+        assert.equal(got?.error, null);
+        assert.equal(got?.title, null);
+        await store.transcripts.update('transcript:abc', {});
+        assert.deepEqual(await store.transcripts.get('transcript:abc'), got);
+
+        // A transcript goes with its channel.
+        await store.channels.remove(ch.id);
+        assert.equal(await store.transcripts.get('transcript:abc'), undefined);
+      }));
+
+    void test('transcripts: a preview page is found by its secret until it expires; pruneExpired forgets its text and key', () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('-100'))).channel;
+        const t0 = new Date('2026-03-01T10:00:00.000Z');
+        const expiresAt = new Date(t0.getTime() + 3_600_000);
+        const body = '# Transcript\n\n**Søren**: hello 🚀\n'.repeat(2000);
+        await store.transcripts.create({ id: 'p1', channelId: ch.id, requestedBy: 'telegram:42', forumUsername: 'ada' });
+        await store.transcripts.update('p1', { status: 'previewed', title: 'Preview', secret: 's3cr3t-one', markdown: body, expiresAt });
+        await store.transcripts.create({ id: 'p2', channelId: ch.id, requestedBy: 'telegram:42', forumUsername: 'ada' });
+        await store.transcripts.update('p2', { status: 'previewed', secret: 's3cr3t-two', markdown: 'later', expiresAt: new Date(t0.getTime() + 7_200_000) });
+        await store.transcripts.create({ id: 'posted', channelId: ch.id, requestedBy: 'telegram:42', forumUsername: 'ada' });
+
+        const found = await store.transcripts.bySecret('s3cr3t-one', t0);
+        assert.equal(found?.id, 'p1');
+        assert.equal(found?.markdown, body);
+        assert.deepEqual(found?.expiresAt, expiresAt);
+        assert.equal(await store.transcripts.bySecret('s3cr3t-ONE', t0), undefined, 'secrets are exact');
+        assert.equal(await store.transcripts.bySecret('nope', t0), undefined);
+        assert.equal((await store.transcripts.bySecret('s3cr3t-one', new Date(expiresAt.getTime() - 1)))?.id, 'p1');
+        assert.equal(await store.transcripts.bySecret('s3cr3t-one', expiresAt), undefined, 'expired at its expiry time');
+
+        await assert.rejects(store.transcripts.update('p2', { secret: 's3cr3t-one' }), 'a secret names one page');
+
+        assert.equal(await store.transcripts.pruneExpired(t0), 0);
+        assert.equal(await store.transcripts.pruneExpired(new Date(expiresAt.getTime() + 1)), 1);
+        const pruned = await store.transcripts.get('p1');
+        assert.equal(pruned?.secret, null);
+        assert.equal(pruned?.markdown, null);
+        assert.equal(pruned?.status, 'previewed', 'the record stays');
+        assert.equal(pruned?.title, 'Preview');
+        assert.equal((await store.transcripts.bySecret('s3cr3t-two', new Date(expiresAt.getTime() + 1)))?.markdown, 'later');
+        assert.equal(await store.transcripts.pruneExpired(new Date(expiresAt.getTime() + 1)), 0, 'nothing left to forget');
+        assert.equal(await store.transcripts.pruneExpired(new Date(t0.getTime() + 86_400_000)), 1);
+        assert.equal((await store.transcripts.get('posted'))?.status, 'queued', 'a transcript without a page is untouched');
       }));
 
     void test('concurrency: 20 identical creates at once make one row each, and never throw', () =>

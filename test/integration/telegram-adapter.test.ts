@@ -103,6 +103,8 @@ describe('long polling against telegram-test-api', () => {
       await client.sendCommand(client.makeCommand('/discourse@OtherBot status'));
       await client.sendCommand(client.makeCommand(`/discourse@${EMULATOR_BOT} watch c/meta`));
       const replies = await emulator.waitForBotMessages(token, GROUP.chatId, 2);
+      const sent = await emulator.userMessages(token, GROUP.chatId);
+      const commandIds = [sent[0]!.messageId, sent[2]!.messageId];
 
       assert.deepEqual(invocations, [
         {
@@ -111,6 +113,8 @@ describe('long polling against telegram-test-api', () => {
           args: 'status',
           channel: { externalId: String(GROUP.chatId), name: GROUP.chatTitle, isPrivate: false },
           user: { id: '42', username: 'alice', displayName: 'Alice' },
+          // The command message, for a later answer (replyLater) to reply to.
+          platformContext: { messageId: String(commandIds[0]) },
         },
         {
           platform: 'telegram',
@@ -118,6 +122,7 @@ describe('long polling against telegram-test-api', () => {
           args: 'watch c/meta',
           channel: { externalId: String(GROUP.chatId), name: GROUP.chatTitle, isPrivate: false },
           user: { id: '42', username: 'alice', displayName: 'Alice' },
+          platformContext: { messageId: String(commandIds[1]) },
         },
       ]);
       assert.deepEqual(
@@ -125,8 +130,6 @@ describe('long polling against telegram-test-api', () => {
         ['you said: status', 'you said: watch c/meta'],
       );
       // Each reply answers its own command message.
-      const sent = await emulator.userMessages(token, GROUP.chatId);
-      const commandIds = [sent[0]!.messageId, sent[2]!.messageId];
       assert.deepEqual(
         replies.map((r) => (r.params.reply_parameters as { message_id: number }).message_id),
         commandIds,
@@ -433,6 +436,43 @@ describe('real Bot API error shapes through grammY', () => {
       const sent = await adapter.sendNotification(channel('-5'), { ...NOTIFICATION, kind: 'reply' }, { threadRoot: '12', idempotencyKey: 'k' });
       assert.deepEqual(sent, { messageRef: '99' });
       assert.deepEqual(api.calls.map((c) => Boolean(c.payload.reply_parameters)), [true, false]);
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('replyLater throws the mapped error, and answers outside a forum topic that is gone', async () => {
+    const sentOk = ok({ message_id: 100, date: 0, chat: { id: -6, type: 'supergroup', title: 'x' }, text: 'x' });
+    const api = await recordedBotApi({
+      sendMessage: (p) => {
+        if (String(p.chat_id) === '-1') return fail(403, 'Forbidden: bot was kicked from the supergroup chat');
+        if (String(p.chat_id) === '-3') return fail(429, 'Too Many Requests: retry after 4', { retry_after: 4 });
+        return p.message_thread_id !== undefined ? fail(400, 'Bad Request: message thread not found') : sentOk;
+      },
+    });
+    try {
+      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const invocation = (chat: string, platformContext: Record<string, string>): CommandInvocation => ({
+        platform: 'telegram',
+        command: 'topic',
+        args: 'last:5',
+        channel: { externalId: chat, name: 'g', isPrivate: false },
+        user: { id: '42', username: 'alice', displayName: 'Alice' },
+        platformContext,
+      });
+      const reply: CommandReply = { text: 'Posted: https://forum.example.org/t/x/1', visibility: 'channel' };
+      await assert.rejects(adapter.replyLater(invocation('-1', { messageId: '5' }), reply), (e) => e instanceof PlatformPermanentError && e.reason === 'bot_removed');
+      await assert.rejects(adapter.replyLater(invocation('-3', { messageId: '5' }), reply), (e) => e instanceof PlatformRateLimitedError && e.retryAfterMs === 4000);
+
+      api.calls.length = 0;
+      await adapter.replyLater(invocation('-6', { messageId: '5', threadId: '9' }), reply);
+      assert.deepEqual(
+        api.calls.map((c) => [c.payload.message_thread_id, c.payload.reply_parameters]),
+        [
+          [9, { message_id: 5, allow_sending_without_reply: true }],
+          [undefined, { message_id: 5, allow_sending_without_reply: true }],
+        ],
+      );
     } finally {
       await api.close();
     }

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseCommand } from '../../bots/telegram/commands.js';
+import { isCommandForOtherBot, parseCommand } from '../../bots/telegram/commands.js';
 
 const BOT = 'ParleyBot';
 
@@ -37,8 +37,28 @@ describe('parseCommand', () => {
     assert.equal(parseCommand('', BOT), null);
   });
 
-  test('the list of command words is the seam for /topic', () => {
-    assert.equal(parseCommand('/topic last:50', BOT), null);
-    assert.deepEqual(parseCommand('/topic last:50', BOT, ['discourse', 'topic']), { command: 'topic', args: 'last:50' });
+  test('/topic, /topic@OurBot and !topic are ours too; the word list can narrow it', () => {
+    assert.deepEqual(parseCommand('/topic last:50 title:"Outage"', BOT), { command: 'topic', args: 'last:50 title:"Outage"' });
+    assert.deepEqual(parseCommand('/topic@ParleyBot last:50', BOT), { command: 'topic', args: 'last:50' });
+    assert.deepEqual(parseCommand('!topic preview', BOT), { command: 'topic', args: 'preview' });
+    assert.equal(parseCommand('/topic@OtherBot last:50', BOT), null);
+    assert.equal(parseCommand('/topics', BOT), null);
+    assert.equal(parseCommand('/topic last:50', BOT, ['discourse']), null);
+  });
+});
+
+describe('isCommandForOtherBot', () => {
+  test('a command addressed to another bot, whatever the word', () => {
+    assert.equal(isCommandForOtherBot('/start@OtherBot', BOT), true);
+    assert.equal(isCommandForOtherBot('  /topic@other_bot last:5', BOT), true);
+  });
+
+  test('ours, unaddressed commands and plain chat are not', () => {
+    assert.equal(isCommandForOtherBot('/topic@parleybot last:5', BOT), false);
+    assert.equal(isCommandForOtherBot('/start', BOT), false);
+    assert.equal(isCommandForOtherBot('mail me at /x@example.org', BOT), false);
+    assert.equal(isCommandForOtherBot('write to bob@OtherBot', BOT), false);
+    assert.equal(isCommandForOtherBot('/cmd@OtherBotX', 'OtherBot'), true);
+    assert.equal(isCommandForOtherBot('/cmd@OtherBot.', 'ParleyBot'), false);
   });
 });

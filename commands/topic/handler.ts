@@ -1,0 +1,82 @@
+// `/topic …`: checks who asks and what they ask for, answers at once, and queues the transcript job
+// (jobs/transcript.ts) that collects, renders and posts. Every refusal says why and what would allow it.
+import { randomUUID } from 'node:crypto';
+import { nearestPaths } from '../category-hints.js';
+import type { CommandContext, CommandDeps, TranscriptDeps } from '../context.js';
+import { forumAdminOnce } from '../permissions.js';
+import { ephemeral } from '../reply.js';
+import type { CommandInvocation, CommandReply } from '../types.js';
+import type { ChannelRecord } from '../../lib/store/types.js';
+import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand } from './grammar.js';
+import { resolveRange } from './time-range.js';
+import { transcriptText } from './messages.js';
+
+/** How /topic is typed on a platform, for examples in replies. */
+export function topicPrefix(platform: CommandInvocation['platform']): string {
+  return platform === 'irc' || platform === 'matrix' ? '!topic' : '/topic';
+}
+
+type Allowed = { ok: true; forumUsername: string } | { ok: false; message: string };
+
+/**
+ * PRODUCT.md "Permissions": the chat user must map to a forum user who is a forum admin or a member of one of
+ * PARLEY_TRANSCRIPT_GROUPS. The mapping is an identity set by admins, or the same username when allowed.
+ */
+export async function mayPostTranscripts(invocation: CommandInvocation, deps: CommandDeps, t: TranscriptDeps): Promise<Allowed> {
+  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id);
+  const username = identity?.forumUsername ?? (t.settings.sameUsername && invocation.user.username ? invocation.user.username : null);
+  const chatUser = `${invocation.platform}:${invocation.user.id}`;
+  if (!username) return { ok: false, message: transcriptText.notLinked(chatUser, t.settings.sameUsername) };
+  const user = await t.forumUser(username);
+  if (user === undefined) return { ok: false, message: transcriptText.forumUnknown(username) };
+  if (user === null) return { ok: false, message: transcriptText.noForumUser(username, chatUser, identity !== undefined) };
+  const groups = new Set(t.settings.groups.map((g) => g.toLowerCase()));
+  if (user.admin || user.groups.some((g) => groups.has(g.toLowerCase()))) return { ok: true, forumUsername: user.username };
+  return { ok: false, message: transcriptText.notAllowed(user.username, t.settings.groups) };
+}
+
+export async function topic(invocation: CommandInvocation, deps: CommandDeps, channel: ChannelRecord): Promise<CommandReply> {
+  const cmd = topicPrefix(invocation.platform);
+  const t = deps.transcripts;
+  if (!t) return ephemeral(transcriptText.notSetUp(cmd));
+  if (channel.status === 'pending') return ephemeral(transcriptText.pending(channel.platform, channel.externalId));
+
+  const zone = invocation.timezone ?? channel.settings.timezone ?? t.timezone;
+  const parsed = parseTopicCommand(invocation.args, { cmd, maxMessages: t.settings.maxMessages, zone });
+  if (isTopicFailure(parsed)) return ephemeral(parsed.message);
+  const now = new Date();
+  const range = resolveRange(parsed.range, { now, zone });
+  if ('message' in range) return ephemeral(range.message);
+
+  const allowed = await mayPostTranscripts(invocation, deps, t);
+  if (!allowed.ok) return ephemeral(allowed.message);
+
+  const categoryPath = parsed.category ?? channel.settings.defaultCategory ?? null;
+  let categoryId: number | null = null;
+  if (categoryPath) {
+    const category = await deps.categories.findByPath(categoryPath);
+    if (!category) {
+      const ctx: CommandContext = { invocation, deps, channel, cmd, actor: `${invocation.platform}:${invocation.user.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
+      const known = await deps.categories.paths();
+      return ephemeral(transcriptText.unknownCategory(categoryPath, await nearestPaths(ctx, categoryPath.toLowerCase(), known)));
+    }
+    categoryId = category.id;
+  }
+
+  const transcriptId = `transcript-${randomUUID()}`;
+  await t.enqueue({
+    transcriptId,
+    invocation,
+    channelId: channel.id,
+    forumUsername: allowed.forumUsername,
+    range: range.kind === 'between' ? { kind: 'between', from: range.from.toISOString(), to: range.to.toISOString() } : range,
+    categoryId,
+    tags: parsed.tags,
+    ignore: parsed.ignore,
+    title: parsed.title,
+    preview: parsed.preview,
+    zone,
+    requestedAt: now.toISOString(),
+  });
+  return ephemeral(transcriptText.collecting(range, zone, parsed.preview, DEFAULT_RANGE));
+}

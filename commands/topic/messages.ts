@@ -1,0 +1,36 @@
+// What /topic says to users beyond parse errors (those are in commands/messages.ts under topic.*).
+import { DateTime } from 'luxon';
+import type { ResolvedRange } from './time-range.js';
+
+const fmt = (d: Date, zone: string): string => DateTime.fromJSDate(d, { zone }).toFormat('yyyy-MM-dd HH:mm');
+
+export const transcriptText = {
+  notSetUp: (cmd: string) =>
+    `${cmd} is not set up here: Parley needs the forum's API key (PARLEY_DISCOURSE_URL and PARLEY_DISCOURSE_API_KEY) to post transcripts. Ask the Parley admin.`,
+  pending: (platform: string, id: string) =>
+    `This channel waits for an admin's approval before Parley acts in it: an admin can activate it with \`parley channels add ${platform}:${id}\`.`,
+  notLinked: (chatUser: string, sameUsername: boolean) =>
+    `Posting transcripts needs your chat account linked to a forum account that is a forum admin or in an allowed group. Yours (${chatUser}) is not linked: a Parley admin can link it with \`parley identities add ${chatUser} FORUM_USERNAME\`${sameUsername ? '' : ' (or set PARLEY_IDENTITY_SAME_USERNAME=true when chat and forum usernames are the same people)'}. Nothing was posted.`,
+  forumUnknown: (username: string) =>
+    `Parley could not ask the forum whether ${username} may post transcripts (the forum did not answer). Try again in a few minutes. Nothing was posted.`,
+  noForumUser: (username: string, chatUser: string, linked: boolean) =>
+    `There is no forum user "${username}"${linked ? ` (the account ${chatUser} is linked to)` : ' (the same name as your chat account)'}: a Parley admin can fix the link with \`parley identities add ${chatUser} FORUM_USERNAME\`. Nothing was posted.`,
+  notAllowed: (username: string, groups: readonly string[]) =>
+    `Your forum account ${username} may not post transcripts: that takes a forum admin${groups.length > 0 ? ` or a member of ${groups.join(', ')}` : ' (PARLEY_TRANSCRIPT_GROUPS can allow forum groups too)'}. Nothing was posted.`,
+  unknownCategory: (path: string, suggestions: readonly string[]) =>
+    `The forum has no category "${path}".${suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `category:${s}`).join(', ')}?` : ''} Nothing was posted.`,
+  collecting: (range: ResolvedRange, zone: string, preview: boolean, defaults: { pauseMinutes: number; maxMessages: number }) => {
+    const what =
+      range.kind === 'last'
+        ? `the last ${range.count} messages`
+        : range.kind === 'between'
+          ? `the messages from ${fmt(range.from, zone)} to ${fmt(range.to, zone)} (${zone})`
+          : `the messages back to the last pause of ${defaults.pauseMinutes} minutes (at most ${defaults.maxMessages})`;
+    return `Collecting ${what}… I will answer here with ${preview ? 'a link to a preview' : "the new topic's link"}.`;
+  },
+  posted: (url: string, count: number, existed: boolean) =>
+    existed ? `The transcript was already posted: ${url}` : `Transcript of ${count} message${count === 1 ? '' : 's'} posted: ${url}`,
+  preview: (url: string, count: number) => `Preview of ${count} message${count === 1 ? '' : 's'}, ready to post in the forum: ${url}`,
+  forumRefused: (reason: string) => `The forum refused the topic: ${reason}. Nothing was posted.`,
+  failed: (reason: string) => `The transcript could not be made: ${reason}. Nothing was posted.`,
+};

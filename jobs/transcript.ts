@@ -1,0 +1,196 @@
+// Carries out one /topic request: reads the range from the platform's history (or Parley's message log),
+// renders it page by page, and creates one forum topic as the issuing user, or a preview. A retry never
+// creates a second topic: the topic's external_id is derived from the transcript id.
+import { randomBytes } from 'node:crypto';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { DateTime } from 'luxon';
+import type { PlatformAdapter } from '../bots/adapter.js';
+import { transcriptText } from '../commands/topic/messages.js';
+import { DEFAULT_RANGE } from '../commands/topic/grammar.js';
+import type { CommandReply } from '../commands/types.js';
+import type { DiscourseClient } from '../lib/discourse/client.js';
+import { ForumRequestError, PlatformPermanentError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
+import type { ChannelRecord, Store } from '../lib/store/types.js';
+import { TranscriptRenderer } from '../lib/transcript/render.js';
+import { selectMessages } from '../lib/transcript/select.js';
+import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
+import type { TranscriptJob } from './queues.js';
+
+const PAGE_SIZE = 100;
+/** Longer composer links are refused by some browsers and proxies: past this, a preview page holds the text. */
+export const MAX_COMPOSER_URL = 6000;
+
+export interface TranscriptDeps {
+  store: Store;
+  adapters: ReadonlyMap<string, PlatformAdapter>;
+  forum: DiscourseClient;
+  forumUrl: string;
+  /** PARLEY_PUBLIC_URL, for preview pages; null: previews too long for a link cannot be offered. */
+  publicUrl: string | null;
+  settings: { mergeSeconds: number; maxPostLength: number; previewHours: number };
+  log: Logger;
+}
+
+export type TranscriptOutcome = 'posted' | 'already-posted' | 'previewed' | 'empty' | 'too-long' | 'refused';
+
+/** Pages of messages, oldest first: from the platform's history API, else from the message log. */
+export async function* readMessages(
+  store: Store,
+  adapter: PlatformAdapter,
+  channel: ChannelRecord,
+  range: TranscriptRange,
+  before: Date,
+  commandMessageId: string | null,
+): AsyncIterable<ChatMessage[]> {
+  if (adapter.fetchHistory) {
+    yield* adapter.fetchHistory(channel, range, { pageSize: PAGE_SIZE });
+    return;
+  }
+  if (range.kind === 'last') {
+    // The log holds the /topic message too: `last:5` means five messages besides it.
+    const page = await store.messageLog.latest(channel.platform, channel.externalId, range.count + 1, before);
+    const others = page.filter((m) => m.id !== commandMessageId);
+    yield others.slice(Math.max(0, others.length - range.count));
+    return;
+  }
+  let after: { sentAt: Date; id: string } | undefined;
+  for (;;) {
+    const page = await store.messageLog.between(channel.platform, channel.externalId, range.from, range.to, { limit: PAGE_SIZE, ...(after ? { after } : {}) });
+    if (page.length > 0) yield page;
+    if (page.length < PAGE_SIZE) return;
+    const last = page[page.length - 1]!;
+    after = { sentAt: last.sentAt, id: last.id };
+  }
+}
+
+/** The default range: the newest messages back to the last pause of `pauseMinutes` (at most `max`). */
+export function sinceLastPause(messages: readonly ChatMessage[], pauseMinutes: number): ChatMessage[] {
+  for (let i = messages.length - 1; i > 0; i--) {
+    if (messages[i]!.sentAt.getTime() - messages[i - 1]!.sentAt.getTime() >= pauseMinutes * 60_000) return messages.slice(i);
+  }
+  return [...messages];
+}
+
+export function composerUrl(forumUrl: string, post: { title: string; body: string; categoryId: number | null; tags: string[] }): string {
+  const q = new URLSearchParams({ title: post.title, body: post.body });
+  if (post.categoryId !== null) q.set('category_id', String(post.categoryId));
+  if (post.tags.length > 0) q.set('tags', post.tags.join(','));
+  return `${forumUrl}/new-topic?${q.toString()}`;
+}
+
+/** Discourse's external_id allows 50 characters. */
+export const externalIdFor = (transcriptId: string): string => `parley-${transcriptId.replace(/^transcript-/, '').replace(/-/g, '')}`.slice(0, 50);
+
+/** Where a transcript's answers go: the chat (replyLater) for /topic, the terminal for `parley transcript`. */
+export interface TranscriptIO {
+  reply(reply: CommandReply): Promise<void>;
+  /** Called after each page of messages is read, with the running count. */
+  onPage?(messagesRead: number): void;
+}
+
+/**
+ * Makes one transcript and posts it (or a preview). Refusals the user can act on (empty, too long, no page for a
+ * long preview) are answered and returned; forum and platform errors are thrown for the caller to handle.
+ */
+export async function makeTranscript(data: TranscriptJob, deps: TranscriptDeps, adapter: PlatformAdapter, io: TranscriptIO): Promise<TranscriptOutcome> {
+  const { store, log } = deps;
+  const { invocation } = data;
+  const fail = async (message: string, outcome: TranscriptOutcome): Promise<TranscriptOutcome> => {
+    await store.transcripts.update(data.transcriptId, { status: 'failed', error: message });
+    await io.reply({ text: message, visibility: 'ephemeral' });
+    return outcome;
+  };
+
+  const { record } = await store.transcripts.create({ id: data.transcriptId, channelId: data.channelId, requestedBy: `${invocation.platform}:${invocation.user.id}`, forumUsername: data.forumUsername });
+  if (record.status === 'posted' || record.status === 'previewed') return 'already-posted';
+  const channel = await store.channels.get(data.channelId);
+  if (!channel) return fail(transcriptText.failed('the channel was removed from Parley'), 'refused');
+
+  const requestedAt = new Date(data.requestedAt);
+  const range: TranscriptRange =
+    data.range.kind === 'between'
+      ? { kind: 'between', from: new Date(data.range.from), to: new Date(data.range.to) }
+      : data.range.kind === 'last'
+        ? data.range
+        : { kind: 'last', count: DEFAULT_RANGE.maxMessages };
+  const renderer = new TranscriptRenderer({
+    platform: channel.platform,
+    channelName: channel.name || channel.externalId,
+    timeZone: data.zone,
+    mergeSeconds: deps.settings.mergeSeconds,
+    maxLength: deps.settings.maxPostLength,
+  });
+  const select = { commandMessageId: invocation.platformContext?.messageId ?? null, ignore: data.ignore };
+  let read = 0;
+  const held: ChatMessage[] = [];
+  for await (const page of readMessages(store, adapter, channel, range, requestedAt, select.commandMessageId)) {
+    read += page.length;
+    io.onPage?.(read);
+    const kept = selectMessages(page, select).kept;
+    // The default range (at most 100 messages) is held until the last pause is known; others stream.
+    if (data.range.kind === 'default') held.push(...kept);
+    else renderer.add(kept);
+  }
+  if (data.range.kind === 'default') renderer.add(sinceLastPause(held, DEFAULT_RANGE.pauseMinutes));
+  const result = renderer.finish();
+  if (result.status === 'empty') return fail(result.message, 'empty');
+  if (result.status === 'too_long') return fail(result.message, 'too-long');
+
+  const title = data.title ?? defaultTitle(channel, result.from, result.to, data.zone);
+  if (data.preview) {
+    const url = composerUrl(deps.forumUrl, { title, body: result.markdown, categoryId: data.categoryId, tags: data.tags });
+    if (url.length <= MAX_COMPOSER_URL) {
+      await store.transcripts.update(data.transcriptId, { status: 'previewed', title });
+      await io.reply({ text: transcriptText.preview(url, result.messageCount), visibility: 'ephemeral' });
+      return 'previewed';
+    }
+    if (!deps.publicUrl) {
+      return fail(transcriptText.failed('the preview is too long for a link, and PARLEY_PUBLIC_URL is not set for a preview page; post it without preview, or ask the admin to set PARLEY_PUBLIC_URL'), 'refused');
+    }
+    const secret = randomBytes(24).toString('base64url');
+    const expiresAt = new Date(Date.now() + deps.settings.previewHours * 3600_000);
+    await store.transcripts.update(data.transcriptId, { status: 'previewed', title, secret, markdown: result.markdown, expiresAt });
+    await io.reply({ text: transcriptText.preview(`${deps.publicUrl}/transcripts/${secret}`, result.messageCount), visibility: 'ephemeral' });
+    return 'previewed';
+  }
+
+  const topic = await deps.forum.createTopic(
+    { title, raw: result.markdown, categoryId: data.categoryId, tags: data.tags, externalId: externalIdFor(data.transcriptId) },
+    { apiUsername: data.forumUsername },
+  );
+  await io.reply({ text: transcriptText.posted(topic.url, result.messageCount, topic.existed === true), visibility: 'channel' });
+  await store.transcripts.update(data.transcriptId, { status: 'posted', title, topicUrl: topic.url });
+  log.info({ transcript: data.transcriptId, topic: topic.url, messages: result.messageCount }, 'transcript posted');
+  return topic.existed ? 'already-posted' : 'posted';
+}
+
+export function createTranscriptProcessor(deps: TranscriptDeps) {
+  return async function transcript(job: Job<TranscriptJob>): Promise<TranscriptOutcome> {
+    const data = job.data;
+    const adapter = deps.adapters.get(data.invocation.platform);
+    if (!adapter) throw new UnrecoverableError(`${data.invocation.platform} is not configured in this process`);
+    const reply = (r: CommandReply) => adapter.replyLater(data.invocation, r);
+    const giveUp = async (message: string) => {
+      await deps.store.transcripts.update(data.transcriptId, { status: 'failed', error: message });
+      await reply({ text: message, visibility: 'ephemeral' }).catch((err: Error) => deps.log.warn({ err: err.message }, 'could not tell the user'));
+    };
+    try {
+      return await makeTranscript(data, deps, adapter, { reply });
+    } catch (err) {
+      if (err instanceof ForumRequestError || err instanceof PlatformPermanentError) {
+        await giveUp(err instanceof ForumRequestError ? transcriptText.forumRefused(err.message) : transcriptText.failed(err.message));
+        throw new UnrecoverableError(err.message);
+      }
+      if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await giveUp(transcriptText.failed(`${(err as Error).message} (tried ${job.attemptsMade + 1} times)`));
+      throw err;
+    }
+  };
+}
+
+function defaultTitle(channel: ChannelRecord, from: Date, to: Date, zone: string): string {
+  const a = DateTime.fromJSDate(from, { zone });
+  const b = DateTime.fromJSDate(to, { zone });
+  const range = a.hasSame(b, 'day') ? `${a.toFormat('yyyy-MM-dd HH:mm')}–${b.toFormat('HH:mm')}` : `${a.toFormat('yyyy-MM-dd HH:mm')} – ${b.toFormat('yyyy-MM-dd HH:mm')}`;
+  return `Chat transcript: ${channel.name || channel.externalId}, ${range} (${zone})`;
+}
