@@ -76,6 +76,12 @@ export interface PlatformAdapter {
   replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void>;
 
   /**
+   * Shows a job's progress where the platform can edit messages: sends `text` as a reply to the command the
+   * first time (`ref` null) and edits that message afterwards. Returns the message's reference.
+   */
+  progress?(invocation: CommandInvocation, text: string, ref: string | null): Promise<string | null>;
+
+  /**
    * The channel's history for transcripts, in pages of forum-Markdown messages, oldest first, within the
    * platform's rate limits. Absent where the platform has no history API: Parley's message log is used instead.
    */

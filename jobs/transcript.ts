@@ -171,12 +171,23 @@ export function createTranscriptProcessor(deps: TranscriptDeps) {
     const adapter = deps.adapters.get(data.invocation.platform);
     if (!adapter) throw new UnrecoverableError(`${data.invocation.platform} is not configured in this process`);
     const reply = (r: CommandReply) => adapter.replyLater(data.invocation, r);
+    // Progress, where the platform can edit a message: one message, edited at most every 2 s.
+    let progressRef: string | null = null;
+    let lastProgress = Date.now(); // a job done within 2 s needs no progress message
+    const onPage = (read: number): void => {
+      if (!adapter.progress || Date.now() - lastProgress < 2000) return;
+      lastProgress = Date.now();
+      adapter
+        .progress(data.invocation, transcriptText.progress(read), progressRef)
+        .then((ref) => void (progressRef = ref))
+        .catch((err: Error) => deps.log.debug({ err: err.message }, 'progress message not shown'));
+    };
     const giveUp = async (message: string) => {
       await deps.store.transcripts.update(data.transcriptId, { status: 'failed', error: message });
       await reply({ text: message, visibility: 'ephemeral' }).catch((err: Error) => deps.log.warn({ err: err.message }, 'could not tell the user'));
     };
     try {
-      return await makeTranscript(data, deps, adapter, { reply });
+      return await makeTranscript(data, deps, adapter, { reply, onPage });
     } catch (err) {
       if (err instanceof ForumRequestError || err instanceof PlatformPermanentError) {
         await giveUp(err instanceof ForumRequestError ? transcriptText.forumRefused(err.message) : transcriptText.failed(err.message));

@@ -347,6 +347,27 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
+  async progress(invocation: CommandInvocation, text: string, ref: string | null): Promise<string | null> {
+    const chatId = invocation.channel.externalId;
+    const messageId = messageIdOf(ref);
+    try {
+      if (messageId !== null) {
+        await this.bot.api.editMessageText(chatId, messageId, escapeHtml(text), { parse_mode: 'HTML' }, timeoutSignal(SEND_TIMEOUT_MS));
+        return ref;
+      }
+      const replyTo = messageIdOf(invocation.platformContext?.messageId ?? null);
+      const sent = await this.bot.api.sendMessage(
+        chatId,
+        escapeHtml(text),
+        { parse_mode: 'HTML', ...(replyTo !== null ? { reply_parameters: { message_id: replyTo, allow_sending_without_reply: true } } : {}) },
+        timeoutSignal(SEND_TIMEOUT_MS),
+      );
+      return String(sent.message_id);
+    } catch (err) {
+      throw mapTelegramError(err);
+    }
+  }
+
   private async onText(ctx: Context, message: Message & { text: string }): Promise<void> {
     if (message.forward_origin || message.is_automatic_forward) return;
     const anonymousAdmin = message.sender_chat?.id === message.chat.id;

@@ -28,6 +28,7 @@ export const transcriptText = {
           : `the messages back to the last pause of ${defaults.pauseMinutes} minutes (at most ${defaults.maxMessages})`;
     return `Collecting ${what}… I will answer here with ${preview ? 'a link to a preview' : "the new topic's link"}.`;
   },
+  progress: (read: number) => `Reading the conversation: ${read} message${read === 1 ? '' : 's'} so far…`,
   posted: (url: string, count: number, existed: boolean) =>
     existed ? `The transcript was already posted: ${url}` : `Transcript of ${count} message${count === 1 ? '' : 's'} posted: ${url}`,
   preview: (url: string, count: number) => `Preview of ${count} message${count === 1 ? '' : 's'}, ready to post in the forum: ${url}`,

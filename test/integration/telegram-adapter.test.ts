@@ -270,6 +270,30 @@ describe('sending notifications to telegram-test-api', () => {
     assert.deepEqual(threaded.params.reply_parameters, { message_id: announcement.messageId, allow_sending_without_reply: true });
   });
 
+  test('progress: the first call sends one message replying to the command, later calls edit that message', async () => {
+    const { adapter, token } = makeAdapter({});
+    const chatId = -100909;
+    const invocation: CommandInvocation = {
+      platform: 'telegram',
+      command: 'topic',
+      args: '',
+      channel: { externalId: String(chatId), name: 'Progress', isPrivate: false },
+      user: { id: '1', username: 'u', displayName: 'U' },
+      platformContext: { messageId: '77' },
+    };
+    const progress = adapter.progress?.bind(adapter);
+    assert.ok(progress, 'Telegram can edit, so it shows progress');
+    const ref = await progress(invocation, 'Reading: 100 so far…', null);
+    assert.ok(ref);
+    const again = await progress(invocation, 'Reading: 200 so far…', ref);
+    assert.equal(again, ref);
+    const messages = await emulator.botMessages(token, chatId);
+    assert.equal(messages.length, 1, 'edited, not sent again');
+    assert.equal(String(messages[0]!.messageId), ref);
+    assert.match(messages[0]!.text, /200 so far/, 'the edit replaced the text');
+    assert.deepEqual(messages[0]!.params.reply_parameters, { message_id: 77, allow_sending_without_reply: true });
+  });
+
   test('in a group, the emulator has no getChatMember: the role is unknown, with the reason', async () => {
     const { adapter } = makeAdapter({});
     const invocation: CommandInvocation = {
