@@ -1,11 +1,11 @@
 // `parley transcript CHANNEL [options as in chat] --as FORUM_USER [--preview]`: /topic from a terminal, for
 // admins archiving an old conversation. Same grammar, same job, with a progress bar instead of chat replies.
-import { randomUUID } from 'node:crypto';
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { PLATFORMS } from '../bots/registry.js';
 import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand } from '../commands/topic/grammar.js';
 import { resolveRange } from '../commands/topic/time-range.js';
+import { transcriptJob } from '../commands/topic/handler.js';
 import { makeTranscript } from '../jobs/transcript.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
 import { DiscourseClient } from '../lib/discourse/client.js';
@@ -53,20 +53,16 @@ async function transcript(channelName: string, words: string[], opts: Transcript
     const bar = new SingleBar({ format: 'reading messages [{bar}] {value}{total}', stream: process.stderr, hideCursor: true }, Presets.shades_classic);
     bar.start(total || 1, 0, { total: total ? ` of ${total}` : '' });
     const outcome = await makeTranscript(
-      {
-        transcriptId: `transcript-${randomUUID()}`,
+      transcriptJob({
         invocation: { platform: channel.platform, command: 'topic', args, channel: { externalId: channel.externalId, name: channel.name, isPrivate: false }, user: { id: 'cli', username: user.username, displayName: user.username } },
         channelId: channel.id,
         forumUsername: user.username,
-        range: range.kind === 'between' ? { kind: 'between', from: range.from.toISOString(), to: range.to.toISOString() } : range,
+        command: parsed,
+        range,
         categoryId,
-        tags: parsed.tags,
-        ignore: parsed.ignore,
-        title: parsed.title,
-        preview: parsed.preview,
         zone,
-        requestedAt: now.toISOString(),
-      },
+        now,
+      }),
       { store, adapters: new Map([[channel.platform, adapter]]), forum, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log },
       adapter,
       {

@@ -7,8 +7,9 @@ import { forumAdminOnce } from '../permissions.js';
 import { ephemeral } from '../reply.js';
 import type { CommandInvocation, CommandReply } from '../types.js';
 import type { ChannelRecord } from '../../lib/store/types.js';
-import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand } from './grammar.js';
-import { resolveRange } from './time-range.js';
+import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand, type TopicCommand } from './grammar.js';
+import type { TranscriptJob } from '../../jobs/queues.js';
+import { resolveRange, type ResolvedRange } from './time-range.js';
 import { transcriptText } from './messages.js';
 
 /** How /topic is typed on a platform, for examples in replies. */
@@ -33,6 +34,33 @@ export async function mayPostTranscripts(invocation: CommandInvocation, deps: Co
   const groups = new Set(t.settings.groups.map((g) => g.toLowerCase()));
   if (user.admin || user.groups.some((g) => groups.has(g.toLowerCase()))) return { ok: true, forumUsername: user.username };
   return { ok: false, message: transcriptText.notAllowed(user.username, t.settings.groups) };
+}
+
+/** The job for a checked /topic request (the chat handler and `parley transcript` make it alike). */
+export function transcriptJob(r: {
+  invocation: CommandInvocation;
+  channelId: number;
+  forumUsername: string;
+  command: TopicCommand;
+  range: ResolvedRange;
+  categoryId: number | null;
+  zone: string;
+  now: Date;
+}): TranscriptJob {
+  return {
+    transcriptId: `transcript-${randomUUID()}`,
+    invocation: r.invocation,
+    channelId: r.channelId,
+    forumUsername: r.forumUsername,
+    range: r.range.kind === 'between' ? { kind: 'between', from: r.range.from.toISOString(), to: r.range.to.toISOString() } : r.range,
+    categoryId: r.categoryId,
+    tags: r.command.tags,
+    ignore: r.command.ignore,
+    title: r.command.title,
+    preview: r.command.preview,
+    zone: r.zone,
+    requestedAt: r.now.toISOString(),
+  };
 }
 
 export async function topic(invocation: CommandInvocation, deps: CommandDeps, channel: ChannelRecord): Promise<CommandReply> {
@@ -63,20 +91,6 @@ export async function topic(invocation: CommandInvocation, deps: CommandDeps, ch
     categoryId = category.id;
   }
 
-  const transcriptId = `transcript-${randomUUID()}`;
-  await t.enqueue({
-    transcriptId,
-    invocation,
-    channelId: channel.id,
-    forumUsername: allowed.forumUsername,
-    range: range.kind === 'between' ? { kind: 'between', from: range.from.toISOString(), to: range.to.toISOString() } : range,
-    categoryId,
-    tags: parsed.tags,
-    ignore: parsed.ignore,
-    title: parsed.title,
-    preview: parsed.preview,
-    zone,
-    requestedAt: now.toISOString(),
-  });
+  await t.enqueue(transcriptJob({ invocation, channelId: channel.id, forumUsername: allowed.forumUsername, command: parsed, range, categoryId, zone, now }));
   return ephemeral(transcriptText.collecting(range, zone, parsed.preview, DEFAULT_RANGE));
 }

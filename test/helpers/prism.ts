@@ -1,9 +1,11 @@
 // Starts a Prism mock server for an OpenAPI spec on a free local port, waits until it answers, and stops it
 // by its PID. With `errors`, Prism answers 422 (or 4xx) to any request that breaks the spec.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 export interface PrismServer {
   /** http://127.0.0.1:PORT, without a trailing slash. */
@@ -24,18 +26,6 @@ export interface PrismOptions {
 
 const PRISM_BIN = fileURLToPath(new URL('../../node_modules/.bin/prism', import.meta.url));
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export async function startPrism(specPath: string | URL, opts: PrismOptions = {}): Promise<PrismServer> {
   const spec = specPath instanceof URL ? fileURLToPath(specPath) : specPath;

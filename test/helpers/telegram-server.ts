@@ -1,9 +1,11 @@
 // telegram-test-api on a free 127.0.0.1 port, plus the few user-side calls our tests make.
 // The emulator's own client polls without end after its timeout, so bot messages are read here instead,
 // from /getUpdatesHistory (which does not consume them).
-import { createServer } from 'node:net';
 import emulatorModule from 'telegram-test-api';
 import type { TelegramServer } from 'telegram-test-api/lib/telegramServer.js';
+import { freePort } from './free-port.js';
+
+export { freePort };
 
 // The package is CommonJS whose module.exports is the class; its typings describe `exports.default`.
 const TelegramServerClass = emulatorModule as unknown as typeof TelegramServer;
@@ -35,17 +37,6 @@ export interface TelegramEmulator {
   stop(): Promise<void>;
 }
 
-/** A port nothing listens on right now (for a server of the test's own, or a dead Bot API root). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 export async function startTelegramServer(): Promise<TelegramEmulator> {
   let server: TelegramServer | undefined;
