@@ -117,6 +117,37 @@ describe('a worker killed with SIGKILL mid-delivery', () => {
   });
 });
 
+describe('a worker stopped with SIGTERM mid-delivery', () => {
+  test('finishes the delivery in flight, then exits 0; nothing is sent twice', async () => {
+    const forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
+    const hook = await startWebhookReceiver();
+    const web = await startParley({ roles: ['web'], env: { ...MATTERMOST_ENV, PARLEY_DISCOURSE_URL: forum.url, PARLEY_DISCOURSE_API_KEY: forum.apiKey } });
+    const worker = spawn(process.execPath, [BIN, 'start', '--role', 'workers'], { env: { ...process.env, ...web.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const channelId = await subscribe(web, 'ch-term', hook.url);
+      const held = hook.holdNext();
+      await web.sendWebhook('post_created', postBody({ id: 5, topicId: 50, categoryId: 4, title: 'Graceful' }));
+      await held;
+      const exited = once(worker, 'exit');
+      worker.kill('SIGTERM');
+      // The worker waits for its delivery in flight; the platform answers a moment later.
+      await new Promise((r) => setTimeout(r, 300));
+      assert.equal(worker.exitCode, null, 'still finishing its delivery');
+      hook.releaseHeld();
+      const [code] = (await exited) as [number | null];
+      assert.equal(code, 0);
+      const delivery = await web.app.store.deliveries.getByJobId(`post-5-ch-${channelId}`);
+      assert.equal(delivery?.status, 'delivered');
+      assert.equal(hook.received.length, 1, 'sent once');
+    } finally {
+      if (worker.exitCode === null) worker.kill('SIGKILL');
+      await web.stop();
+      await hook.stop();
+      await forum.stop();
+    }
+  });
+});
+
 describe('the forum API down', () => {
   test('a post whose category Parley cannot learn is kept for retry, not matched blind nor dropped', async () => {
     const forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });

@@ -17,6 +17,8 @@ export interface WebhookReceiver {
   rateLimitNext(count: number, retryAfterSeconds: number): void;
   /** The next request is held open (never answered) and `onHeld` resolves when it arrives. */
   holdNext(): Promise<void>;
+  /** Answers the held requests 200: the platform took them after all. */
+  releaseHeld(): void;
   waitForAccepted(count: number, timeoutMs?: number): Promise<Record<string, unknown>[]>;
   stop(): Promise<void>;
 }
@@ -69,6 +71,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     },
     holdNext() {
       return new Promise<void>((resolve) => (hold = resolve));
+    },
+    releaseHeld() {
+      for (const res of held.splice(0)) {
+        const entry = received.find((r) => r.status === 0);
+        if (entry) entry.status = 200;
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      }
     },
     async waitForAccepted(count, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
