@@ -19,6 +19,7 @@ import type { LoadOrder, LoadReport } from './webhook-load.js';
 const EVENTS = 2000;
 const CHANNELS = 200;
 const CLIENTS = 16; // webhooks in flight at once, as from a busy forum's Sidekiq (sent from a worker thread)
+const PACED_RATE = 100; // webhooks a second for the latency figure: far above a large forum's peak
 const CONCURRENCY = 10; // the default PARLEY_WORKER_CONCURRENCY, used for both sides
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FIXTURE = new URL('../../shared/fixtures/discourse-webhooks/discourse-2025.12/post_created.body.json', import.meta.url);
@@ -53,7 +54,17 @@ async function bareBullmq(): Promise<number> {
   return rate;
 }
 
-async function parley(): Promise<{ rate: number; p50: number; p99: number }> {
+/** Sends webhooks from a worker thread, so that the sending does not take CPU from Parley's event loop. */
+async function sendFromThread(order: LoadOrder): Promise<LoadReport> {
+  // A worker thread does not inherit tsx's loader: register it there before loading the TypeScript file.
+  const script = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./webhook-load.ts', import.meta.url).href)}); })`;
+  const load = new Thread(script, { eval: true, workerData: order });
+  const [report] = (await once(load, 'message')) as [LoadReport];
+  if (report.failures.length > 0) throw new Error(`webhooks refused: ${report.failures.slice(0, 3).join('; ')}`);
+  return report;
+}
+
+async function parley(): Promise<{ rate: number; p50: number; p99: number; pacedP99: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
   const secret = 'bench-webhook-secret';
   const config = loadConfig({
@@ -82,18 +93,18 @@ async function parley(): Promise<{ rate: number; p50: number; p99: number }> {
     const template = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { post: Record<string, unknown> }).post;
     const order: LoadOrder = { url: `${app.url}/hooks/discourse`, secret, events: EVENTS, clients: CLIENTS, channels: CHANNELS, template };
     const start = performance.now();
-    // A worker thread does not inherit tsx's loader: register it there before loading the TypeScript file.
-    const script = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./webhook-load.ts', import.meta.url).href)}); })`;
-    const load = new Thread(script, { eval: true, workerData: order });
-    const [report] = (await once(load, 'message')) as [LoadReport];
-    if (report.failures.length > 0) throw new Error(`webhooks refused: ${report.failures.slice(0, 3).join('; ')}`);
+    const report = await sendFromThread(order);
     const latencies = report.latenciesMs.sort((a, b) => a - b);
     await fake.waitFor(EVENTS, 300_000);
     const rate = EVENTS / ((performance.now() - start) / 1000);
-    const pct = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))]!;
+    // Latency under a steady load a busy forum produces, rather than at saturation.
+    const paced = await sendFromThread({ ...order, events: PACED_RATE * 5, ratePerSecond: PACED_RATE, idOffset: EVENTS });
+    await fake.waitFor(EVENTS + PACED_RATE * 5, 300_000);
+    const pacedLatencies = paced.latenciesMs.sort((a, b) => a - b);
+    const pct = (p: number, of = latencies): number => of[Math.min(of.length - 1, Math.floor(p * of.length))]!;
     await app.queues.ingest.obliterate({ force: true });
     await app.queues.deliverQueue('telegram').obliterate({ force: true });
-    return { rate, p50: pct(0.5), p99: pct(0.99) };
+    return { rate, p50: pct(0.5), p99: pct(0.99), pacedP99: pct(0.99, pacedLatencies) };
   } finally {
     await app.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -109,7 +120,12 @@ export const pipeline: Benchmark = async () => {
     baseline: Math.round(baseline),
     ratio: Number((ours.rate / baseline).toFixed(3)),
     unit: 'events/s',
-    details: { events: EVENTS, webhook_p50_ms: Number(ours.p50.toFixed(2)), webhook_p99_ms: Number(ours.p99.toFixed(2)) },
+    details: {
+      events: EVENTS,
+      saturated_webhook_p50_ms: Number(ours.p50.toFixed(2)),
+      saturated_webhook_p99_ms: Number(ours.p99.toFixed(2)),
+      [`webhook_p99_ms_at_${PACED_RATE}_per_s`]: Number(ours.pacedP99.toFixed(2)),
+    },
   };
 };
 

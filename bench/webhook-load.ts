@@ -11,6 +11,10 @@ export interface LoadOrder {
   clients: number;
   channels: number;
   template: Record<string, unknown>;
+  /** Paced load: send at this rate instead of as fast as the clients can. */
+  ratePerSecond?: number;
+  /** Added to event and post ids, so that a second run's events are new. */
+  idOffset?: number;
 }
 
 export interface LoadReport {
@@ -36,15 +40,22 @@ async function run(order: LoadOrder): Promise<LoadReport> {
   const latenciesMs: number[] = [];
   const failures: string[] = [];
   let next = 0;
+  const start = performance.now();
+  const offset = order.idOffset ?? 0;
   await Promise.all(
     Array.from({ length: order.clients }, async () => {
       while (next < order.events) {
         const i = next++;
-        const body = JSON.stringify({ post: { ...order.template, id: 100_000 + i, topic_id: 50_000 + i, category_id: (i % order.channels) + 1, category_slug: `cat-${i % order.channels}` } });
+        if (order.ratePerSecond) {
+          const due = start + (i * 1000) / order.ratePerSecond;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const body = JSON.stringify({ post: { ...order.template, id: 100_000 + offset + i, topic_id: 50_000 + offset + i, category_id: (i % order.channels) + 1, category_slug: `cat-${i % order.channels}` } });
         const t0 = performance.now();
         const status = await post(url, agent, {
           'content-type': 'application/json',
-          'x-discourse-event-id': String(i + 1),
+          'x-discourse-event-id': String(offset + i + 1),
           'x-discourse-event-type': 'post',
           'x-discourse-event': 'post_created',
           'x-discourse-event-signature': signBody(body, order.secret),

@@ -33,7 +33,7 @@ const PG_POOL_SIZE = 10;
 
 export async function openStore(target: DatabaseTarget, opts: { log?: Logger } = {}): Promise<Store> {
   const log = opts.log ?? silentLogger;
-  if (target.kind === 'sqlite') return serializedPerFile(target.path, () => openMigrated(openSqlite(target.path), 'sqlite', log));
+  if (target.kind === 'sqlite') return serializedPerFile(target.path, async () => openMigrated(await openSqlite(target.path), 'sqlite', log));
   return openMigrated(openPostgres(target.url, log), 'postgres', log);
 }
 
@@ -48,17 +48,34 @@ async function openMigrated(db: Db, dialect: Dialect, log: Logger): Promise<Stor
   return createStore(db, dialect);
 }
 
-function openSqlite(file: string): Db {
+async function openSqlite(file: string): Promise<Db> {
   const inMemory = file === ':memory:' || file === '';
   if (!inMemory) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const database = new BetterSqlite3(file);
   // busy_timeout first: switching to WAL itself waits on a process that is migrating.
   database.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  database.pragma('journal_mode = WAL');
+  await switchToWal(database);
   // NORMAL is durable across application crashes in WAL mode; only a power loss may drop the last commits.
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+}
+
+/**
+ * Switching a new database to WAL needs a moment alone with the file, and SQLite does not always wait for it
+ * (busy_timeout is not consulted for that lock): when several processes start at once, try again briefly.
+ */
+async function switchToWal(database: BetterSqlite3.Database): Promise<void> {
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 20 + Math.random() * 80));
+    }
+  }
 }
 
 /**
