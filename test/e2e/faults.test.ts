@@ -174,3 +174,47 @@ describe('the forum API down', () => {
     }
   });
 });
+
+describe('Redis restarted', () => {
+  test('a delivery waiting in the queue survives a Redis restart and arrives once', async () => {
+    const { freePort } = await import('../helpers/free-port.js');
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const path = await import('node:path');
+    const port = await freePort();
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-redis-'));
+    // A Redis of this test's own, keeping its data in an append-only file as a production Redis would.
+    const startRedis = () => {
+      const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+      return child;
+    };
+    let redis = startRedis();
+    const forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
+    const hook = await startWebhookReceiver();
+    let parley: TestParley | undefined;
+    try {
+      await eventually(async () => ((await import('../../lib/redis.js')).redisAnswers(`redis://127.0.0.1:${port}`).then((ok) => (ok ? true : undefined))), 'the test Redis');
+      parley = await startParley({
+        env: { ...MATTERMOST_ENV, REDIS_URL: `redis://127.0.0.1:${port}`, PARLEY_DISCOURSE_URL: forum.url, PARLEY_DISCOURSE_API_KEY: forum.apiKey, PARLEY_DELIVERY_DELAY_SECONDS: '5' },
+      });
+      await subscribe(parley, 'ch-redis', hook.url);
+      const sent = await parley.sendWebhook('post_created', postBody({ id: 6, topicId: 60, categoryId: 4, title: 'Through a restart' }));
+      assert.equal(sent.status, 202);
+      // Restart Redis while the delivery waits out its delay.
+      const exited = once(redis, 'exit');
+      redis.kill('SIGTERM'); // redis-server writes its append-only file and exits
+      await exited;
+      redis = startRedis();
+      const [message] = await hook.waitForAccepted(1, 60_000);
+      assert.deepEqual(titles([message!]), ['Through a restart']);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(hook.accepted().length, 1, 'once');
+    } finally {
+      await parley?.stop().catch(() => undefined);
+      redis.kill('SIGKILL');
+      await hook.stop();
+      await forum.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
