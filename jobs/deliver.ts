@@ -4,6 +4,7 @@ import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PlatformAdapter } from '../bots/adapter.js';
 import { PlatformPermanentError, PlatformRateLimitedError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/store/types.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import type { DeliverJob } from './queues.js';
@@ -13,6 +14,8 @@ export interface DeliverDeps {
   adapter: PlatformAdapter;
   limiter: ChannelLimiter;
   log: Logger;
+  /** Deleted or edited since the delivery was queued (Queues.postChanges). */
+  postChanges(postId: number): Promise<{ deleted: boolean; edited: Notification | null }>;
 }
 
 export type DeliverOutcome = 'delivered' | 'already-done' | 'cancelled';
@@ -28,10 +31,16 @@ async function postpone(job: Job<DeliverJob>, token: string | undefined, ms: num
 export function createDeliverProcessor(deps: DeliverDeps) {
   const { store, adapter, limiter, log } = deps;
   return async function deliver(job: Job<DeliverJob>, token?: string): Promise<DeliverOutcome> {
-    const { deliveryId, channelId, notification, threadTopicId } = job.data;
+    const { deliveryId, channelId, threadTopicId } = job.data;
     const delivery = await store.deliveries.getByJobId(deliveryId);
     if (!delivery || delivery.status === 'delivered' || delivery.status === 'cancelled') return 'already-done';
 
+    const changes = await deps.postChanges(job.data.notification.postId);
+    if (changes.deleted) {
+      await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: 'post deleted before delivery' });
+      return 'cancelled';
+    }
+    const notification = changes.edited ?? job.data.notification;
     const channel = await store.channels.get(channelId);
     if (!channel || channel.status === 'pending') {
       await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: channel ? 'channel awaits approval' : 'channel removed' });

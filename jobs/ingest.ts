@@ -50,7 +50,7 @@ export type IngestOutcome =
   | { result: 'cache-updated' }
   | { result: 'queued'; deliveries: number }
   | { result: 'cancelled'; deliveries: number }
-  | { result: 'updated'; deliveries: number };
+  | { result: 'updated' };
 
 const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created', 'post_edited', 'post_destroyed', 'post_recovered']);
 
@@ -104,7 +104,10 @@ export function createIngest(deps: IngestDeps) {
     if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
     const post = parsed.value;
 
-    if (data.event === 'post_destroyed') return cancelPending(post.id);
+    if (data.event === 'post_destroyed') {
+      await deps.queues.markPostDeleted(post.id);
+      return cancelPending(post.id);
+    }
 
     if (data.event !== 'post_created' && data.event !== 'post_edited') return { result: 'ignored', reason: `${data.event} is not announced` };
     const category = post.category_id == null ? null : await resolveCategory(post.category_id, post.category_slug ?? null, mode);
@@ -124,17 +127,12 @@ export function createIngest(deps: IngestDeps) {
     const notification = buildNotification(event, { excerptLength: deps.delivery.excerptLength });
 
     if (data.event === 'post_edited') {
-      // Not yet announced: announce the edited text. Already announced: leave the message as it is.
-      let updated = 0;
-      for (const d of await store.deliveries.findByPost(post.id, 'queued')) {
-        const job = await pendingJob(d.channelId, d.jobId);
-        if (job && (await job.isDelayed())) {
-          await job.updateData({ ...job.data, notification });
-          updated++;
-        }
-      }
-      return { result: 'updated', deliveries: updated };
+      // Not yet announced: the delivery announces the edited text (it reads this just before sending).
+      // Already announced: the message stays as it is.
+      await deps.queues.rememberEdit(post.id, notification);
+      return { result: 'updated' };
     }
+    if ((await deps.queues.postChanges(post.id)).deleted) return { result: 'ignored', reason: 'the post was deleted before it was announced' };
     const matched = await deps.rules.match(matchInput(event));
     let queued = 0;
     for (const m of matched) {

@@ -106,6 +106,28 @@ export class Queues {
     return q;
   }
 
+  /**
+   * What happened to a post since its announcement was queued, remembered for a day. Deletions and edits can
+   * be handled before the creation they follow (which may have waited for the forum's API), so the delivery
+   * itself looks here just before sending: a deleted post is not announced, an edited one is announced as edited.
+   */
+  async markPostDeleted(postId: number): Promise<void> {
+    await this.connection.set(this.postKey('deleted', postId), '1', 'EX', 86_400);
+  }
+
+  async rememberEdit(postId: number, notification: Notification): Promise<void> {
+    await this.connection.set(this.postKey('edited', postId), JSON.stringify(notification), 'EX', 86_400);
+  }
+
+  async postChanges(postId: number): Promise<{ deleted: boolean; edited: Notification | null }> {
+    const [deleted, edited] = await this.connection.mget(this.postKey('deleted', postId), this.postKey('edited', postId));
+    return { deleted: deleted !== null, edited: edited ? (JSON.parse(edited) as Notification) : null };
+  }
+
+  private postKey(what: 'deleted' | 'edited', postId: number): string {
+    return `${this.prefix}:${what}-post:${postId}`;
+  }
+
   async close(): Promise<void> {
     await Promise.all([this.ingest.close(), this.transcripts.close(), ...[...this.deliver.values()].map((q) => q.close())]);
   }

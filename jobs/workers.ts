@@ -7,7 +7,7 @@ import type { Store } from '../lib/store/types.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
 import type { Ingest } from './ingest.js';
-import { INGEST_QUEUE, TRANSCRIPT_QUEUE, deliverQueueName, type DeliverJob, type IngestJob, type TranscriptJob } from './queues.js';
+import { type Queues, INGEST_QUEUE, TRANSCRIPT_QUEUE, deliverQueueName, type DeliverJob, type IngestJob, type TranscriptJob } from './queues.js';
 
 export interface WorkerOptions {
   connection: Redis;
@@ -16,6 +16,7 @@ export interface WorkerOptions {
   log: Logger;
   adapters: readonly PlatformAdapter[];
   ingest: Ingest;
+  queues: Queues;
   /** The /topic processor; null when transcripts cannot be posted (no forum API key). */
   transcripts: ((job: Job<TranscriptJob>) => Promise<unknown>) | null;
   concurrency: number;
@@ -31,7 +32,13 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   if (opts.transcripts) workers.push(new Worker<TranscriptJob>(TRANSCRIPT_QUEUE, opts.transcripts, { ...common, concurrency: 2 }));
   for (const adapter of opts.adapters) {
     const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
-    const processor = createDeliverProcessor({ store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }) });
+    const processor = createDeliverProcessor({
+      store: opts.store,
+      adapter,
+      limiter,
+      log: log.child({ platform: adapter.platform }),
+      postChanges: (postId) => opts.queues.postChanges(postId),
+    });
     workers.push(
       new Worker<DeliverJob>(deliverQueueName(adapter.platform), processor, {
         ...common,

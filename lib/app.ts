@@ -187,6 +187,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         concurrency: config.delivery.concurrency,
         lockMs: config.delivery.lockSeconds * 1000,
         ingest,
+        queues,
         transcripts:
           client && d
             ? createTranscriptProcessor({ store, adapters, forum: client, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log })

@@ -1,0 +1,96 @@
+// The forum → chat pipeline through the real HTTP server, Redis, BullMQ and SQLite, to an in-process platform:
+// the delivery delay (a post deleted meanwhile is never announced, an edit meanwhile is announced as edited),
+// threads, and permanent errors marking the channel.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import type { AdapterFactory } from '../../bots/adapter.js';
+import { PlatformPermanentError } from '../../lib/errors.js';
+import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
+import { fakePlatform, type FakePlatform } from '../helpers/fake-platform.js';
+import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
+
+describe('pipeline', () => {
+  let forum: FakeForum;
+  let fake: FakePlatform;
+  let parley: TestParley;
+  let failing = false;
+
+  before(async () => {
+    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
+    fake = fakePlatform('telegram');
+    // The same fake, answering "chat not found" while `failing` is set.
+    const factory: AdapterFactory = {
+      ...fake.factory,
+      create: (deps) => {
+        const adapter = fake.factory.create(deps);
+        return {
+          ...adapter,
+          sendNotification: async (channel, n, opts) => {
+            if (failing) throw new PlatformPermanentError('channel_not_found', 'Bad Request: chat not found');
+            return adapter.sendNotification(channel, n, opts);
+          },
+        };
+      },
+    };
+    parley = await startParley({ platforms: [factory], env: { PARLEY_DISCOURSE_URL: forum.url, PARLEY_DISCOURSE_API_KEY: forum.apiKey, PARLEY_DELIVERY_DELAY_SECONDS: '2' } });
+  });
+  after(async () => {
+    await parley?.stop();
+    await forum?.stop();
+  });
+
+  async function channelWith(externalId: string, filter: 'watch' | 'thread'): Promise<number> {
+    const { channel } = await parley.app.store.channels.ensure({ platform: 'telegram', externalId, name: externalId, status: 'active', addedBy: 'cli' });
+    await parley.app.store.rules.add({ channelId: channel.id, filter, scope: { type: 'category', path: 'support' }, createdBy: 'cli' });
+    return channel.id;
+  }
+  const sentTo = (externalId: string) => fake.sent.filter((s) => s.channel === externalId);
+
+  test('a post deleted during the delivery delay is never announced', async () => {
+    const channelId = await channelWith('-1', 'watch');
+    await parley.sendWebhook('post_created', postBody({ id: 101, topicId: 11, categoryId: 4, title: 'Oops' }));
+    await parley.sendWebhook('post_destroyed', postBody({ id: 101, topicId: 11, categoryId: 4, title: 'Oops' }));
+    await parley.sendWebhook('post_created', postBody({ id: 102, topicId: 12, categoryId: 4, title: 'Kept' }));
+    await eventually(() => (sentTo('-1').length >= 1 ? true : undefined), 'the kept post', 30_000);
+    assert.deepEqual(sentTo('-1').map((s) => s.notification.title), ['Kept']);
+    const deleted = await parley.app.store.deliveries.getByJobId(`post-101-ch-${channelId}`);
+    assert.ok(deleted === undefined || deleted.status === 'cancelled', 'never queued, or cancelled');
+  });
+
+  test('a post edited during the delay is announced with its edited text', async () => {
+    await channelWith('-2', 'watch');
+    await parley.sendWebhook('post_created', postBody({ id: 201, topicId: 21, categoryId: 4, raw: 'first draft' }));
+    await parley.sendWebhook('post_edited', postBody({ id: 201, topicId: 21, categoryId: 4, raw: 'final text' }));
+    await eventually(() => (sentTo('-2').length >= 1 ? true : undefined), 'the edited post');
+    assert.equal(sentTo('-2')[0]!.notification.excerpt, 'final text');
+  });
+
+  test('thread: replies go under the announcement of the topic', async () => {
+    await channelWith('-3', 'thread');
+    await parley.sendWebhook('post_created', postBody({ id: 301, topicId: 31, categoryId: 4, postNumber: 1 }));
+    await eventually(() => (sentTo('-3').length >= 1 ? true : undefined), 'the first post');
+    await parley.sendWebhook('post_created', postBody({ id: 302, topicId: 31, categoryId: 4, postNumber: 2 }));
+    await eventually(() => (sentTo('-3').length >= 2 ? true : undefined), 'the reply');
+    const [first, reply] = sentTo('-3');
+    assert.equal(first!.threadRoot, null);
+    const root = await parley.app.store.deliveries.threadRoot((await parley.app.store.channels.find('telegram', '-3'))!.id, 31);
+    assert.ok(root);
+    assert.equal(reply!.threadRoot, root);
+  });
+
+  test('a permanent error marks the channel error with the reason; the next success clears it', async () => {
+    const channelId = await channelWith('-4', 'watch');
+    failing = true;
+    await parley.sendWebhook('post_created', postBody({ id: 401, topicId: 41, categoryId: 4 }));
+    const broken = await eventually(async () => {
+      const c = await parley.app.store.channels.get(channelId);
+      return c?.status === 'error' ? c : undefined;
+    }, 'the channel to be marked');
+    assert.equal(broken.lastError?.code, 'channel_not_found');
+    assert.match(broken.lastError?.message ?? '', /chat not found/);
+    assert.equal((await parley.app.store.deliveries.getByJobId(`post-401-ch-${channelId}`))?.status, 'failed');
+    failing = false;
+    await parley.sendWebhook('post_created', postBody({ id: 402, topicId: 42, categoryId: 4 }));
+    await eventually(async () => ((await parley.app.store.channels.get(channelId))?.status === 'active' ? true : undefined), 'the channel to recover');
+  });
+});
