@@ -8,6 +8,7 @@ import type { MatchInput } from '../lib/events.js';
 import { RuleIndex, matchLinear } from '../lib/matching.js';
 import type { Filter, Rule, Scope } from '../lib/rules.js';
 import type { Benchmark, BenchResult } from './types.js';
+import { prng } from './prng.js';
 
 const RULES = 100_000;
 const CHANNELS = 10_000;
@@ -25,17 +26,6 @@ const CHUNK = 100;
 const ROUNDS = 12;
 const BUDGET_MS = 15_000;
 
-/** mulberry32: small, fast, seeded, so that every run measures the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Category {
   path: string;

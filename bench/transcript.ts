@@ -14,6 +14,7 @@ import { compareMessages, selectMessages, type SelectOptions } from '../lib/tran
 import { DEFAULT_MAX_POST_LENGTH } from '../lib/transcript/size.js';
 import type { ChatAuthor, ChatMessage } from '../lib/transcript/types.js';
 import type { Benchmark, BenchResult } from './types.js';
+import { prng } from './prng.js';
 
 const MESSAGES = 10_000;
 const PAGE = 100;
@@ -22,17 +23,6 @@ const ROUNDS = 7;
 const OPTIONS: TranscriptOptions = { platform: 'mattermost', channelName: 'Town Square', timeZone: 'Europe/Berlin' };
 const START = Date.parse('2026-11-21T08:00:00Z');
 
-/** mulberry32: small, fast, seeded, so that every run measures the same data. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['Alice', 'Bob', 'Chen', 'Dana', 'Émile', 'Farah', 'Gustav', 'Hana', 'Ivan', 'Jun', 'Kofi', 'Lena', 'María', 'Noor', 'Olu', 'Priya', 'Quinn', 'Rafael', 'Sakura', 'Tomás'];
 const LAST = ['Liddell', 'Builder', '陈', 'Scully', 'Zola', 'نور', 'Mahler', '山田', 'Petrov', 'Kim', 'Mensah', 'Berg', 'Núñez', 'Haddad', 'Ade', 'Raman', 'Lee', 'Souza', '佐藤', 'Ortiz'];
