@@ -15,6 +15,7 @@ import { silentLogger } from '../../lib/log.js';
 import type { Notification } from '../../lib/notification.js';
 import { openStore } from '../../lib/store/index.js';
 import type { ChannelRecord, Store } from '../../lib/store/types.js';
+import { rejection } from '../helpers/rejection.js';
 
 const WAIT_MS = 5000;
 const COMMAND_TOKEN = 'xkcd936correcthorsebattery';
@@ -133,14 +134,6 @@ async function channel(externalId: string, webhookUrl?: string): Promise<Channel
   return channel;
 }
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('the factory', () => {
   test('is configured by PARLEY_MATTERMOST_URL and says how to configure it otherwise', () => {

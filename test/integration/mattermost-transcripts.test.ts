@@ -15,6 +15,7 @@ import { openStore } from '../../lib/store/index.js';
 import type { ChannelRecord, Store } from '../../lib/store/types.js';
 import type { ChatMessage, TranscriptRange } from '../../lib/transcript/types.js';
 import { startFakeMattermost, type Answer, type FakeMattermost, type RecordedRequest } from '../helpers/fake-mattermost.js';
+import { rejection } from '../helpers/rejection.js';
 
 const BOT_TOKEN = 'bot-token-9kg8nqrnxprd9jbykqeg4r51hw';
 const CHANNEL_ID = 'jux16pkewjrkfj3ehep1psxyxc';
@@ -79,14 +80,6 @@ async function history(adapter: PlatformAdapter, range: TranscriptRange, pageSiz
 
 const postRequests = (fake: FakeMattermost) => fake.requests.filter((r) => r.path === `/api/v4/channels/${CHANNEL_ID}/posts`);
 
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err) {
-    return err as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('the /topic slash command', () => {
   test('a second slash command, /topic, posts to the same endpoint with its own token from the list', async () => {
