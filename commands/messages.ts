@@ -7,8 +7,8 @@ import type { ChannelStatus, PlatformName } from '../lib/store/types.js';
 import type { ForumAdminStatus } from './context.js';
 
 /** How a command is typed on each platform: IRC and Matrix clients keep `/word` for themselves. */
-export function commandPrefix(platform: PlatformName): string {
-  return platform === 'irc' || platform === 'matrix' ? '!discourse' : '/discourse';
+export function commandPrefix(platform: PlatformName, word: 'discourse' | 'topic' = 'discourse'): string {
+  return `${platform === 'irc' || platform === 'matrix' ? '!' : '/'}${word}`;
 }
 
 /** Who counts as a moderator of a channel on each platform (PRODUCT.md "Permissions"). */

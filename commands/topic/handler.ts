@@ -11,11 +11,8 @@ import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand, type TopicCommand } f
 import type { TranscriptJob } from '../../jobs/queues.js';
 import { resolveRange, type ResolvedRange } from './time-range.js';
 import { transcriptText } from './messages.js';
+import { commandPrefix } from '../messages.js';
 
-/** How /topic is typed on a platform, for examples in replies. */
-export function topicPrefix(platform: CommandInvocation['platform']): string {
-  return platform === 'irc' || platform === 'matrix' ? '!topic' : '/topic';
-}
 
 type Allowed = { ok: true; forumUsername: string } | { ok: false; message: string };
 
@@ -64,7 +61,7 @@ export function transcriptJob(r: {
 }
 
 export async function topic(invocation: CommandInvocation, deps: CommandDeps, channel: ChannelRecord): Promise<CommandReply> {
-  const cmd = topicPrefix(invocation.platform);
+  const cmd = commandPrefix(invocation.platform, 'topic');
   const t = deps.transcripts;
   if (!t) return ephemeral(transcriptText.notSetUp(cmd));
   if (channel.status === 'pending') return ephemeral(transcriptText.pending(channel.platform, channel.externalId));
