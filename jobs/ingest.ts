@@ -132,7 +132,6 @@ export function createIngest(deps: IngestDeps) {
       await deps.queues.rememberEdit(post.id, notification);
       return { result: 'updated' };
     }
-    if ((await deps.queues.postChanges(post.id)).deleted) return { result: 'ignored', reason: 'the post was deleted before it was announced' };
     const matched = await deps.rules.match(matchInput(event));
     let queued = 0;
     for (const m of matched) {
@@ -156,8 +155,8 @@ export function createIngest(deps: IngestDeps) {
       // job id makes adding it again a no-op while the job lives, and the row guards it after.
       const existing = created ? null : await store.deliveries.getByJobId(jobId);
       if (!created && existing?.status !== 'queued') continue;
-      await deps.queues.deliverQueue(channel.platform).add(
-        'deliver',
+      await deps.queues.addDelivery(
+        channel.platform,
         { deliveryId: jobId, channelId: channel.id, notification, threadTopicId: m.filter === 'thread' && !event.isFirstPost ? event.topicId : null },
         { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
       );

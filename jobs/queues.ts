@@ -86,11 +86,19 @@ export function deliverJobOptions(opts: { delayMs: number; attempts: number }): 
   };
 }
 
+interface PendingAdd {
+  data: DeliverJob;
+  opts: JobsOptions;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /** The queues a process adds jobs to. Workers live in jobs/workers.ts. */
 export class Queues {
   readonly ingest: Queue<IngestJob>;
   readonly transcripts: Queue<TranscriptJob>;
   private readonly deliver = new Map<PlatformName, Queue<DeliverJob>>();
+  private readonly pendingAdds = new Map<PlatformName, PendingAdd[]>();
 
   constructor(private readonly connection: Redis, private readonly prefix: string) {
     this.ingest = new Queue<IngestJob>(INGEST_QUEUE, { connection, prefix });
@@ -104,6 +112,26 @@ export class Queues {
       this.deliver.set(platform, q);
     }
     return q;
+  }
+
+  /**
+   * Queues a delivery. The adds of one turn of the event loop (concurrent webhooks) go to Redis as one
+   * addBulk: one round trip instead of one each. Resolves once the job is in Redis.
+   */
+  addDelivery(platform: PlatformName, data: DeliverJob, opts: JobsOptions): Promise<void> {
+    let pending = this.pendingAdds.get(platform);
+    if (!pending) {
+      const batch: PendingAdd[] = (pending = []);
+      this.pendingAdds.set(platform, batch);
+      setImmediate(() => {
+        this.pendingAdds.delete(platform);
+        this.deliverQueue(platform)
+          .addBulk(batch.map((p) => ({ name: 'deliver', data: p.data, opts: p.opts })))
+          .then(() => batch.forEach((p) => p.resolve()), (err: unknown) => batch.forEach((p) => p.reject(err)));
+      });
+    }
+    const batch = pending;
+    return new Promise((resolve, reject) => batch.push({ data, opts, resolve, reject }));
   }
 
   /**

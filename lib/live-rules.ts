@@ -7,11 +7,13 @@ import type { Store } from './store/types.js';
 export class LiveRules {
   private index = new RuleIndex();
   private version: number | null = null;
+  /** Matches that start while the version is being read share that read (a burst of webhooks asks once). */
+  private versionRead: Promise<number> | null = null;
 
   constructor(private readonly store: Store) {}
 
   async match(input: MatchInput): Promise<MatchedChannel[]> {
-    const version = await this.store.rules.version();
+    const version = await (this.versionRead ??= this.store.rules.version().finally(() => (this.versionRead = null)));
     if (version !== this.version) {
       this.index = new RuleIndex(await this.store.rules.all());
       this.version = version;

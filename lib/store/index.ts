@@ -8,7 +8,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type SqliteDialectConfig } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
 import { silentLogger, type Logger } from '../log.js';
@@ -19,6 +19,7 @@ import { createIdentityStore } from './identities.js';
 import { createInboundEventStore } from './inbound-events.js';
 import { createMessageLogStore } from './message-log.js';
 import { migrateToLatest, type Dialect } from './migrations.js';
+import { GroupCommitSqliteDialect, type SqliteDatabase } from './sqlite-driver.js';
 import { createRuleStore } from './rules.js';
 import { createTopicStore } from './topics.js';
 import { createTranscriptStore } from './transcripts.js';
@@ -58,7 +59,7 @@ async function openSqlite(file: string): Promise<Db> {
   // NORMAL is durable across application crashes in WAL mode; only a power loss may drop the last commits.
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  return new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(withStatementCache(database)) });
 }
 
 /**
@@ -82,10 +83,13 @@ async function switchToWal(database: BetterSqlite3.Database): Promise<void> {
  * Kysely prepares every query anew; preparing costs more than running these small indexed statements.
  * The same SQL text always gets the same prepared statement (safe: better-sqlite3 runs them synchronously).
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDialectConfig['database'] {
+function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   const statements = new Map<string, BetterSqlite3.Statement>();
   return {
     close: () => database.close(),
+    get inTransaction() {
+      return database.inTransaction;
+    },
     prepare: (sql: string) => {
       let statement = statements.get(sql);
       if (!statement) {
