@@ -50,9 +50,15 @@ export interface PlatformAdapter {
   readonly capabilities: Capabilities;
   readonly rateLimits: RateLimits;
 
+  /**
+   * start() opens a connection only one process may hold (Telegram's long poll: a second poller gets 409).
+   * With several bots processes, Parley starts it only in the one holding the Redis lease (lib/lease.ts).
+   */
+  readonly uniqueConnection?: boolean;
+
   /** Registers HTTP routes (webhooks, slash command endpoints) before the server listens. */
   registerRoutes?(app: FastifyInstance): void;
-  /** Opens the streaming connection (long poll, websocket), if the platform has one. Bots role only. */
+  /** Opens the streaming connection (long poll, websocket), if the platform has one. Bots role only; may follow stop(). */
   start(): Promise<void>;
   /** Closes connections; in-flight commands finish first. */
   stop(): Promise<void>;

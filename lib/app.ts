@@ -24,6 +24,7 @@ import { ForumUsers } from './forum-users.js';
 import { createHttpServer } from './http/server.js';
 import { LiveRules } from './live-rules.js';
 import type { Logger } from './log.js';
+import { Lease } from './lease.js';
 import { ensureRedis, redisConnection, type RedisHandle } from './redis.js';
 import { openStore } from './store/index.js';
 import type { PlatformName, Store } from './store/types.js';
@@ -214,8 +215,15 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
     if (roles.has('bots')) {
       for (const adapter of adapters.values()) {
-        await adapter.start();
-        cleanups.push(() => adapter.stop());
+        if (!adapter.uniqueConnection) {
+          await adapter.start();
+          cleanups.push(() => adapter.stop());
+          continue;
+        }
+        const lease = new Lease({ redis, key: `${config.queuePrefix}:lease:${adapter.platform}`, ttlMs: config.botLeaseSeconds * 1000, log: log.child({ platform: adapter.platform }) });
+        const holder = { onAcquired: () => adapter.start(), onLost: () => adapter.stop() };
+        await lease.hold(holder);
+        cleanups.push(() => lease.release(holder));
       }
     }
 

@@ -35,6 +35,8 @@ export interface Config {
   telegram: { token: string; apiRoot: string; mode: 'polling' | 'webhook'; publicUrl: string | null; webhookSecret: string | null } | null;
   mattermost: { url: string; token: string | null; commandToken: string | null } | null;
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
+  /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
+  botLeaseSeconds: number;
   rulesPermission: RulesPermission;
   timezone: string;
   transcripts: {
@@ -78,6 +80,7 @@ export const VARIABLES = {
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
   PARLEY_WORKER_CONCURRENCY: 'deliveries in flight per platform and process (default 10)',
   PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
+  PARLEY_BOT_LEASE_SECONDS: 'with several bots processes, the one holding a unique connection (the Telegram long poll) renews its Redis lease within this; another takes over this long after it dies (default 15)',
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
   PARLEY_RULES_PERMISSION: 'who may change rules: moderators (default), anyone, forum-admins',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',
@@ -122,6 +125,7 @@ const schema = z.object({
   PARLEY_WORKER_CONCURRENCY: optional(int(1, 1000)).default(10),
   PARLEY_EXCERPT_LENGTH: optional(int(0, 4000)).default(300),
   PARLEY_JOB_LOCK_SECONDS: optional(int(1, 3600)).default(30),
+  PARLEY_BOT_LEASE_SECONDS: optional(int(1, 3600)).default(15),
   PARLEY_RULES_PERMISSION: optional(z.enum(['moderators', 'anyone', 'forum-admins'])).default('moderators'),
   PARLEY_TRANSCRIPT_GROUPS: optional(z.string()).default(''),
   PARLEY_IDENTITY_SAME_USERNAME: optional(bool).default(false),
@@ -212,6 +216,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
       excerptLength: e.PARLEY_EXCERPT_LENGTH,
       lockSeconds: e.PARLEY_JOB_LOCK_SECONDS,
     },
+    botLeaseSeconds: e.PARLEY_BOT_LEASE_SECONDS,
     rulesPermission: e.PARLEY_RULES_PERMISSION,
     timezone: e.PARLEY_TIMEZONE,
     transcripts: {

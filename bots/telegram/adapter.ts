@@ -121,6 +121,7 @@ export class TelegramAdapter implements PlatformAdapter {
     perPlatform: { max: 30, durationMs: 1000 },
   };
 
+  readonly uniqueConnection: boolean;
   private readonly bot: Bot;
   private readonly settings: TelegramSettings;
   private readonly log: Logger;
@@ -137,6 +138,8 @@ export class TelegramAdapter implements PlatformAdapter {
     const settings = deps.config.telegram;
     if (!settings) throw new ConfigError(['PARLEY_TELEGRAM_TOKEN: not set, so the Telegram adapter cannot start']);
     this.settings = settings;
+    // One getUpdates loop per token; webhook mode has no connection of its own.
+    this.uniqueConnection = settings.mode === 'polling';
     this.log = deps.log.child({ platform: 'telegram' });
     this.messageLog = new TelegramMessageLog(deps.store, this.log);
     // The client timeout must outlast a long poll.

@@ -21,23 +21,28 @@ export interface FakePlatform {
   /** The next N sends answer 429 with this retry-after. */
   rateLimitNext(count: number, retryAfterMs: number): void;
   failNext(count: number): void;
+  /** Between start() and stop(): the adapter's connection is open. */
+  readonly connected: boolean;
 }
 
-export function fakePlatform(platform: PlatformName): FakePlatform {
+/** `uniqueConnection`: the adapter's connection may be open in one process only (as Telegram's long poll). */
+export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: boolean } = {}): FakePlatform {
   const sent: Sent[] = [];
   const replies: { channel: string; text: string }[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let limited = { count: 0, ms: 0 };
   let failing = 0;
   let nextRef = 1;
+  let connected = false;
 
   const adapter: PlatformAdapter = {
     platform,
     capabilities: { threads: true, edits: false, ephemeralReplies: false, history: false },
     // No limits of its own: the benchmark measures Parley, not a platform's throttle.
     rateLimits: { perChannel: [{ max: 1_000_000, durationMs: 1000 }], perPlatform: { max: 1_000_000, durationMs: 1000 } },
-    start: async () => undefined,
-    stop: async () => undefined,
+    uniqueConnection: opts.uniqueConnection ?? false,
+    start: async () => void (connected = true),
+    stop: async () => void (connected = false),
     health: async () => ({ ok: true }),
     memberRole: async () => ({ role: 'moderator' }),
     replyLater: async (invocation, reply) => void replies.push({ channel: invocation.channel.externalId, text: reply.text }),
@@ -77,6 +82,9 @@ export function fakePlatform(platform: PlatformName): FakePlatform {
     },
     failNext(count) {
       failing = count;
+    },
+    get connected() {
+      return connected;
     },
   };
 }

@@ -223,6 +223,23 @@ describe('long polling against telegram-test-api', () => {
     assert.deepEqual(replies.map((r) => r.text), ['done']);
   });
 
+  test('polling starts again after stop (the lease moved away and came back): commands are answered again', async () => {
+    const { adapter, token, invocations } = makeAdapter({});
+    assert.equal(adapter.uniqueConnection, true, 'a long poll is a connection only one process may hold');
+    await adapter.start();
+    await adapter.stop();
+    await adapter.start();
+    try {
+      const client = emulator.server.getClient(token, GROUP);
+      await client.sendCommand(client.makeCommand('/discourse status'));
+      const replies = await emulator.waitForBotMessages(token, GROUP.chatId, 1);
+      assert.equal(replies[0]!.text, 'you said: status');
+      assert.equal(invocations.length, 1);
+    } finally {
+      await adapter.stop();
+    }
+  });
+
   test('polling an emulator that answers getUpdates at once does not spin', async () => {
     const { adapter, token } = makeAdapter({});
     const server = emulator.server as unknown as { getUpdates(token: string): unknown[] };
