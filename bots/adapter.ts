@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log.js';
 import type { Notification } from '../lib/notification.js';
 import type { ChannelRecord, PlatformName, Store } from '../lib/store/types.js';
 import type { CommandInvocation, CommandReply } from '../commands/types.js';
+import type { MembershipChange } from '../commands/membership.js';
 import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
 
 export interface Capabilities {
@@ -43,6 +44,8 @@ export interface AdapterDeps {
   store: Store;
   /** The core's command entry point: the adapter hands it text and context and shows the reply. */
   handleCommand(invocation: CommandInvocation): Promise<CommandReply>;
+  /** The bot was added to a room or removed from it; returns what to say there, if anything. */
+  handleMembership(change: MembershipChange): Promise<CommandReply | null>;
 }
 
 export interface PlatformAdapter {
@@ -70,6 +73,15 @@ export interface PlatformAdapter {
    * PlatformPermanentError (lib/errors.ts) so the delivery job knows what to do.
    */
   sendNotification(channel: ChannelRecord, notification: Notification, opts: SendOptions): Promise<{ messageRef: string | null }>;
+
+  /**
+   * Replaces a sent notification with the post's edited version (capabilities.edits). A message that is gone
+   * or already shows this text is not an error. Throws like sendNotification.
+   */
+  editNotification?(channel: ChannelRecord, messageRef: string, notification: Notification): Promise<void>;
+
+  /** Deletes a sent notification (the post was deleted or hidden). A message already gone is not an error. */
+  deleteNotification?(channel: ChannelRecord, messageRef: string): Promise<void>;
 
   /** The issuing user's role in a channel, read from the platform. */
   memberRole(invocation: CommandInvocation): Promise<MemberRole>;

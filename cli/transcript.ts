@@ -26,7 +26,7 @@ async function transcript(channelName: string, words: string[], opts: Transcript
     if (!channel) throw new CliError(`Parley has no channel ${channelName}: see parley channels list.`);
     const factory = PLATFORMS.find((p) => p.platform === channel.platform);
     if (!factory?.isConfigured(config)) throw new CliError(`${channel.platform} is not configured here: ${factory?.howToConfigure ?? ''}`);
-    const adapter = factory.create({ config, log, store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }) });
+    const adapter = factory.create({ config, log, store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }), handleMembership: async () => null });
 
     const zone = channel.settings.timezone ?? config.timezone;
     const args = [...words, ...(opts.preview ? ['preview'] : [])].join(' ');

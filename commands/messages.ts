@@ -108,6 +108,12 @@ export const MESSAGES = {
   'channel.pending': (p: { platform: PlatformName; externalId: string }) =>
     `This channel waits for an admin's approval before Parley serves it, so its rules cannot change yet. An admin must activate it with: parley channels add ${p.platform}:${p.externalId}`,
 
+  // The bot added to a room (commands/membership.ts).
+  'membership.active': (p: { cmd: string }) =>
+    `Parley is here and will bring forum posts to this chat. Choose what with ${p.cmd} watch c/CATEGORY (or all, t/TAG); ${p.cmd} help lists the commands.`,
+  'membership.pending': (p: { platform: PlatformName; externalId: string; cmd: string }) =>
+    `Parley is here, but this chat waits for an admin's approval before it gets anything from the forum: the bot was added by someone who may not change its rules. An admin can approve it with: parley channels add ${p.platform}:${p.externalId} (then ${p.cmd} help).`,
+
   'help.text': (p: { cmd: string; permission: RulesPermission; platform: PlatformName }) =>
     [
       'Parley brings forum posts to this channel. Commands:',

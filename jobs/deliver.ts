@@ -23,7 +23,8 @@ export type DeliverOutcome = 'delivered' | 'already-done' | 'cancelled';
 /** Small random spread so jobs told to wait for the same window do not all wake at once. */
 const spread = (): number => Math.floor(Math.random() * 200);
 
-async function postpone(job: Job<DeliverJob>, token: string | undefined, ms: number): Promise<never> {
+/** Puts the job back in the delayed set for `ms` (plus a little spread), without spending an attempt. */
+export async function postpone(job: Job, token: string | undefined, ms: number): Promise<never> {
   await job.moveToDelayed(Date.now() + ms + spread(), token);
   throw new DelayedError();
 }

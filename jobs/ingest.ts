@@ -7,7 +7,7 @@ import { matchInput } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
 import { buildNotification } from '../lib/notification.js';
-import type { PlatformName, Store } from '../lib/store/types.js';
+import type { DeliveryRecord, PlatformName, Store } from '../lib/store/types.js';
 import { isSkip, toPostEvent } from '../lib/discourse/normalize.js';
 import {
   parseCategoryWebhook,
@@ -16,7 +16,10 @@ import {
   type CategoryPayload,
   type TopicPayload,
 } from '../lib/discourse/payloads.js';
-import { deliverJobOptions, deliveryJobId, type IngestJob, type Queues } from './queues.js';
+import { deliverJobOptions, deliveryJobId, type FollowUpJob, type IngestJob, type Queues } from './queues.js';
+
+/** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
+const SENDING_GRACE_MS = 1000;
 
 export interface IngestDeps {
   store: Store;
@@ -49,8 +52,10 @@ export type IngestOutcome =
   | { result: 'ignored'; reason: string }
   | { result: 'cache-updated' }
   | { result: 'queued'; deliveries: number }
-  | { result: 'cancelled'; deliveries: number }
-  | { result: 'updated' };
+  /** A deleted or hidden post: unsent deliveries cancelled, sent (or sending) ones to be deleted from the chat. */
+  | { result: 'withdrawn'; cancelled: number; withdrawals: number }
+  /** An edited post: unsent deliveries will send the new text, sent (or sending) ones are to be edited. */
+  | { result: 'updated'; edits: number };
 
 const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created', 'post_edited', 'post_destroyed', 'post_recovered']);
 
@@ -69,7 +74,7 @@ export const postEventKey = (postId: number): string => `post-${postId}`;
 export function createIngest(deps: IngestDeps) {
   const { store, log } = deps;
 
-  async function pendingJob(channelId: number, jobId: string) {
+  async function jobOf(channelId: number, jobId: string) {
     const channel = await store.channels.get(channelId);
     return channel ? deps.queues.deliverQueue(channel.platform).getJob(jobId) : undefined;
   }
@@ -106,7 +111,7 @@ export function createIngest(deps: IngestDeps) {
 
     if (data.event === 'post_destroyed') {
       await deps.queues.markPostDeleted(post.id);
-      return cancelPending(post.id);
+      return withdraw(post.id, data.eventId);
     }
 
     if (data.event !== 'post_created' && data.event !== 'post_edited') return { result: 'ignored', reason: `${data.event} is not announced` };
@@ -120,17 +125,23 @@ export function createIngest(deps: IngestDeps) {
       tags,
     });
     if (isSkip(event)) {
-      // An edit that hid the post or made it a whisper withdraws an announcement not yet sent.
-      if (data.event === 'post_edited') return cancelPending(post.id);
+      // An edit that hid the post or made it a whisper withdraws its announcement.
+      if (data.event === 'post_edited') return withdraw(post.id, data.eventId);
       return { result: 'ignored', reason: event.skip };
     }
     const notification = buildNotification(event, { excerptLength: deps.delivery.excerptLength });
 
     if (data.event === 'post_edited') {
       // Not yet announced: the delivery announces the edited text (it reads this just before sending).
-      // Already announced: the message stays as it is.
+      // Announced (or being announced): a follow-up job edits the message to the latest text.
       await deps.queues.rememberEdit(post.id, notification);
-      return { result: 'updated' };
+      let edits = 0;
+      for (const d of await store.deliveries.findByPost(post.id)) {
+        const sending = d.status === 'queued' && (await jobOf(d.channelId, d.jobId).then((j) => j?.isActive() ?? false));
+        if (d.status !== 'delivered' && !sending) continue;
+        if (await followUp(d, 'edit', data.eventId, sending)) edits++;
+      }
+      return { result: 'updated', edits };
     }
     const matched = await deps.rules.match(matchInput(event));
     let queued = 0;
@@ -165,17 +176,40 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'queued', deliveries: queued };
   }
 
-  /** A post deleted during the delivery delay is never announced. */
-  async function cancelPending(postId: number): Promise<IngestOutcome> {
+  /**
+   * A deleted (or hidden) post: an announcement still waiting is never sent; one sent, or being sent right now,
+   * is deleted from the chat by a follow-up job.
+   */
+  async function withdraw(postId: number, eventId: string): Promise<IngestOutcome> {
     let cancelled = 0;
-    for (const d of await store.deliveries.findByPost(postId, 'queued')) {
-      const job = await pendingJob(d.channelId, d.jobId);
-      if (job && (await job.isActive())) continue; // being sent right now: too late to stop
-      await job?.remove();
-      await store.deliveries.update(d.jobId, { status: 'cancelled', lastError: 'post deleted before delivery' });
-      cancelled++;
+    let withdrawals = 0;
+    for (const d of await store.deliveries.findByPost(postId)) {
+      let sending = false;
+      if (d.status === 'queued') {
+        const job = await jobOf(d.channelId, d.jobId);
+        sending = (await job?.isActive()) ?? false;
+        if (!sending) {
+          await job?.remove();
+          await store.deliveries.update(d.jobId, { status: 'cancelled', lastError: 'post deleted before delivery' });
+          cancelled++;
+          continue;
+        }
+      } else if (d.status !== 'delivered') continue;
+      if (await followUp(d, 'withdraw', eventId, sending)) withdrawals++;
     }
-    return { result: 'cancelled', deliveries: cancelled };
+    return { result: 'withdrawn', cancelled, withdrawals };
+  }
+
+  /** Queues an edit or deletion of a delivery's message; one being sent is looked at after a moment. */
+  async function followUp(d: DeliveryRecord, change: FollowUpJob['change'], eventId: string, sending: boolean): Promise<boolean> {
+    const channel = await store.channels.get(d.channelId);
+    if (!channel || !deps.platforms.has(channel.platform)) return false;
+    await deps.queues.addFollowUp(
+      channel.platform,
+      { deliveryId: d.jobId, channelId: d.channelId, postId: d.postId, change },
+      { eventId, attempts: deps.delivery.attempts, delayMs: sending ? SENDING_GRACE_MS : 0 },
+    );
+    return true;
   }
 
   async function onTopic(data: IngestJob): Promise<IngestOutcome> {

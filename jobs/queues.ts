@@ -33,6 +33,22 @@ export interface DeliverJob {
   threadTopicId: number | null;
 }
 
+/**
+ * A change to an announcement already sent, or being sent: the post was edited (the chat message is edited to
+ * the latest version, read when the job runs), or deleted or hidden (the chat message is deleted).
+ * Queued in the platform's delivery queue under the name FOLLOW_UP_JOB, beside the deliveries it follows.
+ */
+export interface FollowUpJob {
+  /** The delivery whose message changes (its job id). */
+  deliveryId: string;
+  channelId: number;
+  postId: number;
+  change: 'edit' | 'withdraw';
+}
+
+export const DELIVER_JOB = 'deliver';
+export const FOLLOW_UP_JOB = 'follow-up';
+
 /** A /topic request, checked and resolved by commands/topic/handler.ts, carried out by jobs/transcript.ts. */
 export interface TranscriptJob {
   /** Same as the BullMQ job id; the topic's external_id is derived from it, so a retry never posts twice. */
@@ -55,6 +71,9 @@ export interface TranscriptJob {
 /** BullMQ job ids may not contain ':'; these are deterministic so a repeat is a no-op. */
 export const ingestJobId = (source: string, eventId: string): string => `${source}-event-${eventId.replace(/[^\w.-]/g, '_')}`;
 export const deliveryJobId = (eventKey: string, channelId: number): string => `${eventKey}-ch-${channelId}`;
+/** One edit job per edit event (each applies the latest text); one withdrawal per delivery. */
+export const followUpJobId = (job: FollowUpJob, eventId: string): string =>
+  job.change === 'edit' ? `${job.deliveryId}-edit-${eventId.replace(/[^\w.-]/g, '_')}` : `${job.deliveryId}-withdraw`;
 
 export function ingestJobOptions(): JobsOptions {
   return {
@@ -97,7 +116,7 @@ interface PendingAdd {
 export class Queues {
   readonly ingest: Queue<IngestJob>;
   readonly transcripts: Queue<TranscriptJob>;
-  private readonly deliver = new Map<PlatformName, Queue<DeliverJob>>();
+  private readonly deliver = new Map<PlatformName, Queue<DeliverJob | FollowUpJob>>();
   private readonly pendingAdds = new Map<PlatformName, PendingAdd[]>();
 
   constructor(private readonly connection: Redis, private readonly prefix: string) {
@@ -105,10 +124,10 @@ export class Queues {
     this.transcripts = new Queue<TranscriptJob>(TRANSCRIPT_QUEUE, { connection, prefix });
   }
 
-  deliverQueue(platform: PlatformName): Queue<DeliverJob> {
+  deliverQueue(platform: PlatformName): Queue<DeliverJob | FollowUpJob> {
     let q = this.deliver.get(platform);
     if (!q) {
-      q = new Queue<DeliverJob>(deliverQueueName(platform), { connection: this.connection, prefix: this.prefix });
+      q = new Queue<DeliverJob | FollowUpJob>(deliverQueueName(platform), { connection: this.connection, prefix: this.prefix });
       this.deliver.set(platform, q);
     }
     return q;
@@ -126,12 +145,20 @@ export class Queues {
       setImmediate(() => {
         this.pendingAdds.delete(platform);
         this.deliverQueue(platform)
-          .addBulk(batch.map((p) => ({ name: 'deliver', data: p.data, opts: p.opts })))
+          .addBulk(batch.map((p) => ({ name: DELIVER_JOB, data: p.data, opts: p.opts })))
           .then(() => batch.forEach((p) => p.resolve()), (err: unknown) => batch.forEach((p) => p.reject(err)));
       });
     }
     const batch = pending;
     return new Promise((resolve, reject) => batch.push({ data, opts, resolve, reject }));
+  }
+
+  /** Queues an edit or withdrawal of a sent announcement; `delayMs` lets a delivery in flight finish first. */
+  async addFollowUp(platform: PlatformName, job: FollowUpJob, opts: { eventId: string; attempts: number; delayMs?: number }): Promise<void> {
+    await this.deliverQueue(platform).add(FOLLOW_UP_JOB, job, {
+      ...deliverJobOptions({ delayMs: opts.delayMs ?? 0, attempts: opts.attempts }),
+      jobId: followUpJobId(job, opts.eventId),
+    });
   }
 
   /**

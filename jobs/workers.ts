@@ -6,8 +6,19 @@ import type { Logger } from '../lib/log.js';
 import type { Store } from '../lib/store/types.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
+import { createFollowUpProcessor } from './follow-up.js';
 import type { Ingest } from './ingest.js';
-import { type Queues, INGEST_QUEUE, TRANSCRIPT_QUEUE, deliverQueueName, type DeliverJob, type IngestJob, type TranscriptJob } from './queues.js';
+import {
+  type Queues,
+  FOLLOW_UP_JOB,
+  INGEST_QUEUE,
+  TRANSCRIPT_QUEUE,
+  deliverQueueName,
+  type DeliverJob,
+  type FollowUpJob,
+  type IngestJob,
+  type TranscriptJob,
+} from './queues.js';
 
 export interface WorkerOptions {
   connection: Redis;
@@ -32,15 +43,17 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   if (opts.transcripts) workers.push(new Worker<TranscriptJob>(TRANSCRIPT_QUEUE, opts.transcripts, { ...common, concurrency: 2 }));
   for (const adapter of opts.adapters) {
     const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
-    const processor = createDeliverProcessor({
-      store: opts.store,
-      adapter,
-      limiter,
-      log: log.child({ platform: adapter.platform }),
-      postChanges: (postId) => opts.queues.postChanges(postId),
+    const shared = { store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }), postChanges: (postId: number) => opts.queues.postChanges(postId) };
+    const deliver = createDeliverProcessor(shared);
+    const followUp = createFollowUpProcessor({
+      ...shared,
+      isSending: async (deliveryId) => (await opts.queues.deliverQueue(adapter.platform).getJob(deliveryId))?.isActive() ?? false,
     });
+    // One queue per platform for both, so edits and deletions keep to the same per-channel limits.
+    const processor = (job: Job<DeliverJob | FollowUpJob>, token?: string): Promise<unknown> =>
+      job.name === FOLLOW_UP_JOB ? followUp(job as Job<FollowUpJob>, token) : deliver(job as Job<DeliverJob>, token);
     workers.push(
-      new Worker<DeliverJob>(deliverQueueName(adapter.platform), processor, {
+      new Worker<DeliverJob | FollowUpJob>(deliverQueueName(adapter.platform), processor, {
         ...common,
         concurrency: opts.concurrency,
         limiter: { max: adapter.rateLimits.perPlatform.max, duration: adapter.rateLimits.perPlatform.durationMs },

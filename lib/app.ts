@@ -8,6 +8,7 @@ import type { Redis } from 'ioredis';
 import type { AdapterFactory, PlatformAdapter } from '../bots/adapter.js';
 import { PLATFORMS } from '../bots/registry.js';
 import { handleCommand } from '../commands/dispatch.js';
+import { handleMembership } from '../commands/membership.js';
 import type { CommandDeps } from '../commands/context.js';
 import type { CommandInvocation } from '../commands/types.js';
 import { ingestJobId, ingestJobOptions, Queues, transcriptJobOptions, type IngestJob, type TranscriptJob } from '../jobs/queues.js';
@@ -125,7 +126,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log.info(`${factory.platform}: not configured. ${factory.howToConfigure}`);
         continue;
       }
-      adapters.set(factory.platform, factory.create({ config, log: log.child({ platform: factory.platform }), store, handleCommand: (inv) => handleCommand(inv, commandDeps) }));
+      adapters.set(factory.platform, factory.create({ config, log: log.child({ platform: factory.platform }), store, handleCommand: (inv) => handleCommand(inv, commandDeps), handleMembership: (change) => handleMembership(change, commandDeps) }));
     }
     if (!config.discourse) {
       log.info('discourse: not configured. Set PARLEY_DISCOURSE_URL and PARLEY_DISCOURSE_WEBHOOK_SECRET, then add a webhook in Discourse (Admin → API → Webhooks) pointing at /hooks/discourse.');

@@ -48,6 +48,16 @@ export function pendingPostId(idempotencyKey: string): string {
   return `${id}:${String(millis).padStart(13, '0')}`;
 }
 
+/** A post someone already deleted needs no editing or deleting. */
+async function ignoreGone(call: Promise<unknown>): Promise<void> {
+  try {
+    await call;
+  } catch (err) {
+    if (err instanceof PlatformPermanentError && err.reason === 'message_not_found') return;
+    throw err;
+  }
+}
+
 const ROLE_HINT = 'Parley cannot read Mattermost roles: set PARLEY_MATTERMOST_TOKEN (a bot account token) or PARLEY_RULES_PERMISSION=anyone';
 
 const hasRole = (roles: string | undefined, ...wanted: string[]) => (roles ?? '').split(/\s+/u).some((r) => wanted.includes(r));
@@ -64,7 +74,8 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
   const capabilities: Capabilities = {
     // Threads need root_id, which only the REST API takes; a webhook channel gets replies unthreaded.
     threads: true,
-    edits: false,
+    // Posts made through the REST API can be edited and deleted; webhook posts return no id to do it by.
+    edits: client !== null,
     ephemeralReplies: true,
     // GET /api/v4/channels/{id}/posts, with a bot token (fetchHistory says so when there is none).
     history: true,
@@ -166,6 +177,16 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
         pending_post_id: pendingPostId(send.idempotencyKey),
       });
       return { messageRef: post.id };
+    },
+
+    async editNotification(_channel: ChannelRecord, messageRef: string, notification: Notification) {
+      if (!client) return;
+      await ignoreGone(client.patchPost(messageRef, { message: '', props: { attachments: buildAttachmentPayload(notification).attachments } }));
+    },
+
+    async deleteNotification(_channel: ChannelRecord, messageRef: string) {
+      if (!client) return;
+      await ignoreGone(client.deletePost(messageRef));
     },
 
     async replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void> {

@@ -115,7 +115,7 @@ export class MattermostClient {
     this.#timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
-  async #request<T>(method: 'GET' | 'POST', path: string, action: MattermostAction, body?: unknown): Promise<T> {
+  async #request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, action: MattermostAction, body?: unknown): Promise<T> {
     // Errors name the path without its query.
     const shown = path.split('?')[0] ?? path;
     const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept: 'application/json' };
@@ -135,6 +135,15 @@ export class MattermostClient {
 
   createPost(input: CreatePostInput): Promise<MattermostPost> {
     return this.#request<MattermostPost>('POST', '/posts', 'post', input);
+  }
+
+  /** Replaces the given fields of a post (PUT /posts/{id}/patch); the bot may change its own posts. */
+  patchPost(postId: string, patch: { message?: string; props?: Record<string, unknown> }): Promise<MattermostPost> {
+    return this.#request<MattermostPost>('PUT', `/posts/${encodeURIComponent(postId)}/patch`, 'edit', patch);
+  }
+
+  async deletePost(postId: string): Promise<void> {
+    await this.#request<unknown>('DELETE', `/posts/${encodeURIComponent(postId)}`, 'edit');
   }
 
   getUser(userId: string): Promise<MattermostUser> {

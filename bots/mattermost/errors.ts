@@ -2,7 +2,7 @@
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError } from '../../lib/errors.js';
 
 /** What we were doing, so a 403 or 404 can say what it means for the admin. */
-export type MattermostAction = 'post' | 'webhook' | 'read' | 'history' | 'command-response';
+export type MattermostAction = 'post' | 'edit' | 'webhook' | 'read' | 'history' | 'command-response';
 
 /** When a 429 says nothing about when to come back. */
 export const DEFAULT_RETRY_AFTER_MS = 1000;
@@ -72,8 +72,10 @@ export function errorFromResponse(action: MattermostAction, status: number, head
   if (status === 403) {
     if (action === 'post') return new PlatformPermanentError('bot_removed', `The bot may not post in this channel (${what}): add the bot account to the channel`);
     if (action === 'history') return new PlatformPermanentError('bot_removed', `The bot may not read this channel (${what}): add the bot account to the channel`);
+    if (action === 'edit') return new PlatformPermanentError('forbidden', `The bot may not change its post (${what}): it needs the edit_post and delete_post permissions`);
     return new PlatformPermanentError('forbidden', `Mattermost denied the request (${what})`);
   }
+  if (status === 404 && action === 'edit') return new PlatformPermanentError('message_not_found', `The post is gone (${what})`);
   if (status === 404) return new PlatformPermanentError('channel_not_found', `Mattermost does not know this channel or post (${what})`);
   // An archived channel answers 400 with an id that names it.
   if (/deleted|archived/iu.test(body.id)) return new PlatformPermanentError('channel_not_found', `The channel is archived (${what})`);

@@ -1,7 +1,7 @@
 // The Telegram adapter: grammY over long polling or a webhook; commands in, notifications out.
 import type { FastifyInstance } from 'fastify';
 import { Bot, GrammyError, webhookCallback, type Context, type Transformer } from 'grammy';
-import type { Chat, ChatMember, Message, User } from 'grammy/types';
+import type { Chat, ChatMember, ChatMemberUpdated, Message, User } from 'grammy/types';
 import type { AdapterDeps, Capabilities, MemberRole, PlatformAdapter, RateLimits, SendOptions } from '../adapter.js';
 import type { CommandInvocation, CommandReply } from '../../commands/types.js';
 import { ConfigError, PlatformPermanentError } from '../../lib/errors.js';
@@ -14,8 +14,11 @@ import { escapeHtml, formatNotification, splitMessage } from './format.js';
 import { TelegramMessageLog } from './message-log.js';
 
 export const WEBHOOK_PATH = '/hooks/telegram';
-/** Update kinds Parley reads; the same list for polling and for the webhook. Edits keep the message log current. */
-export const ALLOWED_UPDATES = ['message', 'edited_message'] as const;
+/**
+ * Update kinds Parley reads; the same list for polling and for the webhook. Edits keep the message log current;
+ * my_chat_member says when the bot is added to a chat or removed from it.
+ */
+export const ALLOWED_UPDATES = ['message', 'edited_message', 'my_chat_member'] as const;
 
 const LONG_POLL_SECONDS = 30;
 /** An empty long poll answered sooner than this waits out the rest (see pollFloor). */
@@ -103,6 +106,11 @@ function messageIdOf(ref: string | null): number | null {
   return id > 0 ? id : null;
 }
 
+/** Editing or deleting a message that someone already deleted, or that already shows this text: done. */
+function isGoneOrUnchanged(err: unknown): boolean {
+  return err instanceof GrammyError && /message to (edit|delete) not found|message is not modified|MESSAGE_ID_INVALID/iu.test(err.description);
+}
+
 /** The reply target is gone (the forum topic of a supergroup was deleted, or the message was). */
 function isLostReplyTarget(err: unknown): boolean {
   return err instanceof GrammyError && /message thread not found|message to be replied not found|reply message not found/iu.test(err.description);
@@ -161,6 +169,7 @@ export class TelegramAdapter implements PlatformAdapter {
       await next();
     });
     this.bot.on('message:text', (ctx) => this.onText(ctx, ctx.message));
+    this.bot.on('my_chat_member', (ctx) => this.onMembership(ctx.myChatMember));
     // Long polling only: a failed update is logged and the loop goes on.
     this.bot.catch((err) => this.log.error({ error: mapTelegramError(err.error).message }, 'telegram update failed'));
   }
@@ -297,6 +306,34 @@ export class TelegramAdapter implements PlatformAdapter {
     }
   }
 
+  async editNotification(channel: ChannelRecord, messageRef: string, notification: Notification): Promise<void> {
+    const messageId = messageIdOf(messageRef);
+    if (messageId === null) return;
+    try {
+      await this.bot.api.editMessageText(
+        channel.externalId,
+        messageId,
+        formatNotification(notification),
+        { parse_mode: 'HTML', link_preview_options: { is_disabled: true } },
+        timeoutSignal(SEND_TIMEOUT_MS),
+      );
+    } catch (err) {
+      if (isGoneOrUnchanged(err)) return;
+      throw mapTelegramError(err);
+    }
+  }
+
+  async deleteNotification(channel: ChannelRecord, messageRef: string): Promise<void> {
+    const messageId = messageIdOf(messageRef);
+    if (messageId === null) return;
+    try {
+      await this.bot.api.deleteMessage(channel.externalId, messageId, timeoutSignal(SEND_TIMEOUT_MS));
+    } catch (err) {
+      if (isGoneOrUnchanged(err)) return;
+      throw mapTelegramError(err);
+    }
+  }
+
   async memberRole(invocation: CommandInvocation): Promise<MemberRole> {
     // Their own chat with the bot.
     if (invocation.channel.isPrivate) return { role: 'moderator' };
@@ -390,6 +427,28 @@ export class TelegramAdapter implements PlatformAdapter {
     // The command may have registered this chat: its next messages belong in the log at once.
     this.messageLog.forget(invocation.channel.externalId);
     await this.replyTo(ctx, message, reply.text);
+  }
+
+  /** The bot's own membership changed: added to a chat (register it, active or pending) or removed (mark it). */
+  private async onMembership(update: ChatMemberUpdated): Promise<void> {
+    const inChat = (m: ChatMember) => m.status === 'creator' || m.status === 'administrator' || m.status === 'member' || (m.status === 'restricted' && m.is_member);
+    const was = inChat(update.old_chat_member);
+    const is = inChat(update.new_chat_member);
+    if (was === is) return; // promoted, restricted, …: still there
+    const chat = update.chat;
+    const from = update.from;
+    const reply = await this.deps.handleMembership({
+      platform: 'telegram',
+      channel: { externalId: String(chat.id), name: chatName(chat), isPrivate: chat.type === 'private' },
+      by: from.is_bot ? null : { id: String(from.id), username: from.username ?? '', displayName: fullName(from) },
+      change: is ? 'added' : 'removed',
+    });
+    if (!reply || !is || !reply.text.trim()) return;
+    try {
+      await this.bot.api.sendMessage(chat.id, escapeHtml(reply.text), { parse_mode: 'HTML', link_preview_options: { is_disabled: true } }, timeoutSignal(SEND_TIMEOUT_MS));
+    } catch (err) {
+      this.log.warn({ chat: chat.id, error: mapTelegramError(err).message }, 'could not greet the chat the bot was added to');
+    }
   }
 
   private invocationOf(message: Message, from: User, parsed: ParsedCommand, anonymousAdmin: boolean): CommandInvocation {

@@ -3,7 +3,7 @@ import type { Updateable } from 'kysely';
 import type { DeliveryRecord, DeliveryStatus, DeliveryStore } from './types.js';
 import { now, toCount, toDate, type DeliveriesTable, type Db, type DeliveryRow } from './schema.js';
 
-const STATUSES: readonly DeliveryStatus[] = ['queued', 'delivered', 'failed', 'cancelled'];
+const STATUSES: readonly DeliveryStatus[] = ['queued', 'delivered', 'failed', 'cancelled', 'withdrawn'];
 
 function toDelivery(row: DeliveryRow): DeliveryRecord {
   return {

@@ -72,7 +72,8 @@ export interface RuleStore {
   version(): Promise<number>;
 }
 
-export type DeliveryStatus = 'queued' | 'delivered' | 'failed' | 'cancelled';
+/** `withdrawn`: announced, then deleted from the chat because the post was deleted or hidden. */
+export type DeliveryStatus = 'queued' | 'delivered' | 'failed' | 'cancelled' | 'withdrawn';
 
 export interface DeliveryRecord {
   id: number;

@@ -11,6 +11,7 @@ import { silentLogger } from '../../lib/log.js';
 import type { Store } from '../../lib/store/types.js';
 import type { TranscriptRange } from '../../lib/transcript/types.js';
 import { startFakeMattermost, type Answer, type RecordedRequest } from '../helpers/fake-mattermost.js';
+import { eventually } from '../helpers/parley.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';
 
 const SPEC = new URL('../../../shared/specs/mattermost-openapi-v4-2023-06.yaml', import.meta.url);
@@ -82,6 +83,24 @@ describe('Mattermost REST client against the v4 spec', () => {
     assert.equal(typeof member.roles, 'string');
   });
 
+  test('edit and delete a notification: PUT /posts/{id}/patch and DELETE /posts/{id}', async () => {
+    const postId = 'k1x4aqdjy3813c84m771eoc9xo';
+    await conforms(client.deletePost(postId));
+    await conforms(client.patchPost(postId, { message: '' }));
+    // The edit sends `props` as an object, as the server stores it (model.Post.Props) and as create post takes it;
+    // this spec types the patch's props as a string, so Prism refuses exactly that field. Pinned: if the spec
+    // is corrected, this starts to fail and the exception can go.
+    const payload = buildAttachmentPayload({ kind: 'new_topic', title: 'Edited', url: 'https://forum.example.org/t/x/1', author: 'sam', category: null, tags: [], excerpt: 'new text', topicId: 1, postId: 1 });
+    const before = prism.mark();
+    await assert.rejects(client.patchPost(postId, { message: '', props: { attachments: payload.attachments } }));
+    // Prism logs the violation a moment after it answers.
+    const violations = await eventually(() => {
+      const found = [...prism.outputSince(before).matchAll(/Violation: (.+)/gu)].map((m) => m[1]!.trim());
+      return found.length > 0 ? found : undefined;
+    }, "Prism's reason", 5000);
+    assert.deepEqual([...new Set(violations)], ['request.body.props Request body property props must be string']);
+  });
+
   test('get team member', async () => {
     const member = await conforms(client.getTeamMember('carya1qs77bemjup96ff538snh', 'k1x4aqdjy3813c84m771eoc9xo'));
     assert.equal(typeof member.roles, 'string');
@@ -136,7 +155,7 @@ describe('history requests against the v4 spec', () => {
     const fake = await startFakeMattermost({ channelId, posts, users, check });
     try {
       const adapter = createMattermostAdapter(
-        { config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_TOKEN: 'contract-test-token' }), log: silentLogger, store: {} as Store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }) },
+        { config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_TOKEN: 'contract-test-token' }), log: silentLogger, store: {} as Store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }), handleMembership: async () => null },
         { historyRequestIntervalMs: 0, historyPerPage: 7 },
       );
       const channel = { id: 1, platform: 'mattermost' as const, externalId: channelId, name: 'acme/town-square', status: 'active' as const, lastError: null, addedBy: null, settings: {}, createdAt: new Date() };

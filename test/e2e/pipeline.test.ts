@@ -1,6 +1,6 @@
 // The forum → chat pipeline through the real HTTP server, Redis, BullMQ and SQLite, to an in-process platform:
 // the delivery delay (a post deleted meanwhile is never announced, an edit meanwhile is announced as edited),
-// threads, and permanent errors marking the channel.
+// threads, permanent errors marking the channel, and announcements edited or deleted when their post is.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { AdapterFactory } from '../../bots/adapter.js';
@@ -14,6 +14,8 @@ describe('pipeline', () => {
   let fake: FakePlatform;
   let parley: TestParley;
   let failing = false;
+  /** While set, sends wait for it: a delivery caught in flight. */
+  let holdSends: Promise<void> | null = null;
 
   before(async () => {
     forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
@@ -27,6 +29,7 @@ describe('pipeline', () => {
           ...adapter,
           sendNotification: async (channel, n, opts) => {
             if (failing) throw new PlatformPermanentError('channel_not_found', 'Bad Request: chat not found');
+            if (holdSends) await holdSends;
             return adapter.sendNotification(channel, n, opts);
           },
         };
@@ -92,5 +95,69 @@ describe('pipeline', () => {
     failing = false;
     await parley.sendWebhook('post_created', postBody({ id: 402, topicId: 42, categoryId: 4 }));
     await eventually(async () => ((await parley.app.store.channels.get(channelId))?.status === 'active' ? true : undefined), 'the channel to recover');
+  });
+
+  describe('after the announcement', () => {
+    /** Announces a post in a new channel; returns the channel id and the message's reference. */
+    async function announced(externalId: string, postId: number): Promise<{ channelId: number; ref: string }> {
+      const channelId = await channelWith(externalId, 'watch');
+      await parley.sendWebhook('post_created', postBody({ id: postId, topicId: postId, categoryId: 4, raw: 'first version' }));
+      const delivery = await eventually(async () => {
+        const d = await parley.app.store.deliveries.getByJobId(`post-${postId}-ch-${channelId}`);
+        return d?.status === 'delivered' ? d : undefined;
+      }, 'the announcement');
+      return { channelId, ref: delivery.messageRef! };
+    }
+
+    test('an edited post edits the chat message to its latest text', async () => {
+      const { ref } = await announced('-5', 501);
+      await parley.sendWebhook('post_edited', postBody({ id: 501, topicId: 501, categoryId: 4, raw: 'second version' }));
+      await parley.sendWebhook('post_edited', postBody({ id: 501, topicId: 501, categoryId: 4, raw: 'third version' }));
+      await eventually(() => (fake.shown().get(ref)?.excerpt === 'third version' ? true : undefined), 'the message edited to the last version');
+      // Every channel watching the category got the post; each of its messages is edited, no other message.
+      const ofPost = new Set(fake.sent.map((m, i) => (m.notification.postId === 501 ? String(i + 1) : null)).filter((r) => r !== null));
+      assert.ok(fake.edited.every((e) => ofPost.has(e.messageRef)), 'only the messages of that post were edited');
+      await eventually(() => ([...ofPost].every((r) => fake.shown().get(r)?.excerpt === 'third version') ? true : undefined), 'all its messages edited');
+      assert.equal(sentTo('-5').length, 1, 'edited in place, not announced again');
+    });
+
+    test('a deleted post deletes the chat message; the delivery is marked withdrawn', async () => {
+      const { channelId, ref } = await announced('-6', 601);
+      await parley.sendWebhook('post_destroyed', postBody({ id: 601, topicId: 601, categoryId: 4 }));
+      await eventually(() => (fake.deleted.includes(ref) ? true : undefined), 'the message deleted');
+      await eventually(async () => ((await parley.app.store.deliveries.getByJobId(`post-601-ch-${channelId}`))?.status === 'withdrawn' ? true : undefined), 'withdrawn');
+      // The same deletion again (Discourse retries) deletes nothing more.
+      await parley.sendWebhook('post_destroyed', postBody({ id: 601, topicId: 601, categoryId: 4 }));
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(fake.deleted.filter((d) => d === ref).length, 1);
+    });
+
+    test('a post hidden by an edit (flagged) is taken back the same way', async () => {
+      const { ref } = await announced('-7', 701);
+      const hidden = postBody({ id: 701, topicId: 701, categoryId: 4 }) as { post: Record<string, unknown> };
+      hidden.post.hidden = true;
+      await parley.sendWebhook('post_edited', hidden);
+      await eventually(() => (fake.deleted.includes(ref) ? true : undefined), 'the message deleted');
+    });
+
+    test('a post deleted while its announcement is being sent: the message is deleted once it exists', async () => {
+      const channelId = await channelWith('-8', 'watch');
+      let release: () => void = () => undefined;
+      holdSends = new Promise((r) => (release = r));
+      try {
+        await parley.sendWebhook('post_created', postBody({ id: 801, topicId: 801, categoryId: 4 }));
+        const jobId = `post-801-ch-${channelId}`;
+        await eventually(async () => ((await (await parley.app.queues.deliverQueue('telegram').getJob(jobId))?.isActive()) ? true : undefined), 'the send in flight');
+        await parley.sendWebhook('post_destroyed', postBody({ id: 801, topicId: 801, categoryId: 4 }));
+      } finally {
+        holdSends = null;
+        release();
+      }
+      const delivery = await eventually(async () => {
+        const d = await parley.app.store.deliveries.getByJobId(`post-801-ch-${channelId}`);
+        return d?.status === 'withdrawn' ? d : undefined;
+      }, 'the announcement withdrawn after it was sent');
+      assert.ok(fake.deleted.includes(delivery.messageRef!));
+    });
   });
 });

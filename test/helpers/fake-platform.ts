@@ -14,6 +14,11 @@ export interface Sent {
 export interface FakePlatform {
   factory: AdapterFactory;
   sent: Sent[];
+  /** Sent messages edited afterwards, in order, and deleted ones. */
+  edited: { messageRef: string; notification: Notification }[];
+  deleted: string[];
+  /** The messages still in the chat, by reference: sent, then edited, minus deleted. */
+  shown(): Map<string, Notification>;
   /** Later answers to commands (replyLater). */
   replies: { channel: string; text: string }[];
   /** Resolves when `count` messages have been sent. */
@@ -28,6 +33,9 @@ export interface FakePlatform {
 /** `uniqueConnection`: the adapter's connection may be open in one process only (as Telegram's long poll). */
 export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: boolean } = {}): FakePlatform {
   const sent: Sent[] = [];
+  const edited: { messageRef: string; notification: Notification }[] = [];
+  const deleted: string[] = [];
+  const refs: string[] = [];
   const replies: { channel: string; text: string }[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let limited = { count: 0, ms: 0 };
@@ -56,6 +64,7 @@ export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: 
         throw new PlatformTransientError('fake platform failure');
       }
       sent.push({ channel: channel.externalId, notification, threadRoot: opts.threadRoot });
+      refs.push(String(nextRef));
       for (const w of [...waiters]) {
         if (sent.length >= w.count) {
           waiters.splice(waiters.indexOf(w), 1);
@@ -64,10 +73,24 @@ export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: 
       }
       return { messageRef: String(nextRef++) };
     },
+    async editNotification(_channel, messageRef, notification) {
+      edited.push({ messageRef, notification });
+    },
+    async deleteNotification(_channel, messageRef) {
+      deleted.push(messageRef);
+    },
   };
 
   return {
     sent,
+    edited,
+    deleted,
+    shown() {
+      const shown = new Map(sent.map((m, i) => [refs[i]!, m.notification]));
+      for (const e of edited) if (shown.has(e.messageRef)) shown.set(e.messageRef, e.notification);
+      for (const d of deleted) shown.delete(d);
+      return shown;
+    },
     replies,
     factory: { platform, isConfigured: () => true, howToConfigure: '', create: () => adapter },
     waitFor(count, timeoutMs = 60_000) {

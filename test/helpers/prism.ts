@@ -12,6 +12,10 @@ export interface PrismServer {
   url: string;
   /** What Prism printed, for failure messages. */
   output(): string;
+  /** A position in the output, for outputSince. */
+  mark(): number;
+  /** What Prism wrote after `mark` (as much as is still kept). */
+  outputSince(mark: number): string;
   stop(): Promise<void>;
 }
 
@@ -38,15 +42,24 @@ export async function startPrism(specPath: string | URL, opts: PrismOptions = {}
   // detached: Prism runs as a group of processes; stopping the group leaves nothing behind.
   const child = spawn(PRISM_BIN, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
+  let written = 0; // characters ever written, of which `output` keeps the last 20,000
   const collect = (chunk: Buffer) => {
-    output = (output + chunk.toString('utf8')).slice(-20_000);
+    const text = chunk.toString('utf8');
+    written += text.length;
+    output = (output + text).slice(-20_000);
   };
   child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const url = `http://127.0.0.1:${port}`;
-  const server: PrismServer = { url, output: () => output, stop: () => stop(child, exited) };
+  const server: PrismServer = {
+    url,
+    output: () => output,
+    mark: () => written,
+    outputSince: (mark) => output.slice(Math.max(0, output.length - (written - mark))),
+    stop: () => stop(child, exited),
+  };
 
   const deadline = Date.now() + (opts.startTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {

@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { MemberRole } from '../../bots/adapter.js';
 import type { CommandDeps } from '../../commands/context.js';
 import { handleCommand } from '../../commands/dispatch.js';
+import { handleMembership, type MembershipChange } from '../../commands/membership.js';
 import type { CommandInvocation, CommandReply } from '../../commands/types.js';
 import type { RulesPermission } from '../../lib/config.js';
 import { categoryPath, type CategoryInfo } from '../../lib/events.js';
@@ -110,6 +111,62 @@ async function withWorld(opts: WorldOptions, fn: (w: World) => Promise<void>): P
 }
 
 const MODERATOR = { mod: { role: 'moderator' } } as const satisfies WorldOptions['roles'];
+
+describe('the bot added to a room, or removed', () => {
+  const added = (user: UserName | null, platform: PlatformName = 'telegram'): MembershipChange => ({ platform, channel: CHANNEL, by: user ? USERS[user] : null, change: 'added' });
+
+  test('added by a moderator: the channel is active at once, and the room is told how to subscribe', () =>
+    withWorld({ roles: MODERATOR }, async ({ store, deps }) => {
+      const reply = await handleMembership(added('mod'), deps);
+      const channel = await store.channels.find('telegram', CHANNEL.externalId);
+      assert.equal(channel?.status, 'active');
+      assert.equal(channel?.addedBy, `telegram:${USERS.mod.id}`);
+      assert.equal(reply?.visibility, 'channel');
+      assert.match(reply?.text ?? '', /\/discourse watch c\/CATEGORY/);
+    }));
+
+  test('added by someone who may not change rules: pending, and the room is told who can approve it and how', () =>
+    withWorld({}, async ({ store, deps, say }) => {
+      const reply = await handleMembership(added('member'), deps);
+      const channel = await store.channels.find('telegram', CHANNEL.externalId);
+      assert.equal(channel?.status, 'pending');
+      assert.match(reply?.text ?? '', new RegExp(`parley channels add telegram:${CHANNEL.externalId}`));
+      // Its rules cannot change until then, not even by a moderator's command.
+      const refused = await say('member', 'watch c/meta');
+      assert.match(refused.text, /waits for an admin's approval/);
+    }));
+
+  test('a chat user linked to a forum admin counts as allowed', () =>
+    withWorld({}, async ({ store, deps }) => {
+      await handleMembership(added('admin'), deps);
+      assert.equal((await store.channels.find('telegram', CHANNEL.externalId))?.status, 'active');
+    }));
+
+  test('removed: the channel is marked bot_removed at once; added again by a moderator, it is active again', () =>
+    withWorld({ roles: MODERATOR }, async ({ store, deps, say }) => {
+      await say('mod', 'watch c/meta');
+      assert.equal(await handleMembership({ ...added('mod'), change: 'removed' }, deps), null);
+      const removed = await store.channels.find('telegram', CHANNEL.externalId);
+      assert.equal(removed?.status, 'error');
+      assert.equal(removed?.lastError?.code, 'bot_removed');
+      await handleMembership(added('mod'), deps);
+      assert.equal((await store.channels.find('telegram', CHANNEL.externalId))?.status, 'active');
+    }));
+
+  test('an unknown inviter never activates; an already active channel is left alone and not greeted twice', () =>
+    withWorld({ roles: MODERATOR }, async ({ store, deps }) => {
+      await handleMembership(added(null), deps);
+      assert.equal((await store.channels.find('telegram', CHANNEL.externalId))?.status, 'pending');
+      await store.channels.update((await store.channels.find('telegram', CHANNEL.externalId))!.id, { status: 'active' });
+      assert.equal(await handleMembership(added('mod'), deps), null);
+    }));
+
+  test('a private chat is registered by its first command, not by the bot being started', () =>
+    withWorld({ roles: MODERATOR }, async ({ store, deps }) => {
+      assert.equal(await handleMembership({ ...added('mod'), channel: { ...CHANNEL, isPrivate: true } }, deps), null);
+      assert.deepEqual(await store.channels.list(), []);
+    }));
+});
 
 describe('channel registration', () => {
   test('the first command registers the channel as active, added by the issuing user', () =>

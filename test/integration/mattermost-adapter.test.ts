@@ -126,7 +126,7 @@ after(async () => {
 beforeEach(() => mm.reset());
 
 function deps(env: Record<string, string>, handleCommand: AdapterDeps['handleCommand'] = async () => ({ text: 'ok', visibility: 'ephemeral' })): AdapterDeps {
-  return { config: loadConfig({ PARLEY_MATTERMOST_URL: mm.url, ...env }), log: silentLogger, store, handleCommand };
+  return { config: loadConfig({ PARLEY_MATTERMOST_URL: mm.url, ...env }), log: silentLogger, store, handleCommand, handleMembership: async () => null };
 }
 
 async function channel(externalId: string, webhookUrl?: string): Promise<ChannelRecord> {
@@ -430,6 +430,35 @@ describe('notifications through the REST API', () => {
       assert.equal(err.reason, reason);
       assert.ok(!err.message.includes(BOT_TOKEN));
     }
+  });
+
+  test('edit: PATCH the post with the new attachment; delete: DELETE it; a post already gone is done; 403 is permanent', async () => {
+    const adapter = createMattermostAdapter(deps({ PARLEY_MATTERMOST_TOKEN: BOT_TOKEN }));
+    assert.equal(adapter.capabilities.edits, true);
+    const ch = await channel('rest-edit');
+    mm.respond = (_req, res) => json(res, 200, { id: 'post-1', channel_id: 'c' });
+    await adapter.editNotification!(ch, 'post-1', { ...notification, excerpt: 'Corrected' });
+    await adapter.deleteNotification!(ch, 'post-1');
+    const [edit, del] = mm.requests;
+    assert.equal(edit?.method, 'PUT');
+    assert.equal(edit?.url, '/api/v4/posts/post-1/patch');
+    assert.equal(edit?.headers.authorization, `Bearer ${BOT_TOKEN}`);
+    assert.deepEqual(JSON.parse(edit?.body ?? ''), { message: '', props: { attachments: [{ ...expectedAttachment, text: 'Corrected' }] } });
+    assert.equal(del?.method, 'DELETE');
+    assert.equal(del?.url, '/api/v4/posts/post-1');
+
+    mm.respond = (_req, res) => json(res, 404, { id: 'app.post.get.app_error', message: 'Unable to get the post.', status_code: 404 });
+    await adapter.editNotification!(ch, 'gone', notification);
+    await adapter.deleteNotification!(ch, 'gone');
+    mm.respond = (_req, res) => json(res, 403, { id: 'api.context.permissions.app_error', message: 'no permission', status_code: 403 });
+    const err = await rejection(adapter.deleteNotification!(ch, 'post-1'));
+    assert.ok(err instanceof PlatformPermanentError);
+    assert.equal(err.reason, 'forbidden');
+  });
+
+  test('without a bot token, posts sent through a webhook cannot be edited', () => {
+    const adapter = createMattermostAdapter(deps({ PARLEY_MATTERMOST_COMMAND_TOKEN: COMMAND_TOKEN }));
+    assert.equal(adapter.capabilities.edits, false);
   });
 
   test('with neither webhook nor token the error is permanent and says how to fix it', async () => {

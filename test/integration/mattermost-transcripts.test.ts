@@ -66,6 +66,7 @@ function adapterFor(fake: FakeMattermost, env: Record<string, string> = { PARLEY
     log: silentLogger,
     store,
     handleCommand: async () => ({ text: 'ok', visibility: 'ephemeral' }),
+    handleMembership: async () => null,
   };
   return createMattermostAdapter(deps, opts);
 }
@@ -93,6 +94,7 @@ describe('the /topic slash command', () => {
         calls.push(invocation);
         return { text: 'Collecting 5 messages…', visibility: 'ephemeral' };
       },
+      handleMembership: async () => null,
     });
     const app = Fastify({ logger: false });
     adapter.registerRoutes?.(app);

@@ -420,14 +420,14 @@ function storeSuite(backend: Backend): void {
         assert.deepEqual(await store.deliveries.findByPost(10, 'cancelled'), []);
         assert.deepEqual(await store.deliveries.findByPost(999), []);
 
-        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 1, delivered: 1, failed: 1, cancelled: 0 });
+        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 1, delivered: 1, failed: 1, cancelled: 0, withdrawn: 0 });
       }));
 
     void test('deliveries: threadRoot is the delivered first post of the topic in that channel', () =>
       withStore(backend, async (store) => {
         const ch = (await store.channels.ensure(telegram('1'))).channel;
         const ch2 = (await store.channels.ensure(telegram('2'))).channel;
-        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 0, delivered: 0, failed: 0, cancelled: 0 });
+        assert.deepEqual(await store.deliveries.countByStatus(), { queued: 0, delivered: 0, failed: 0, cancelled: 0, withdrawn: 0 });
         const mk = (channelId: number, postId: number, topicId: number, postNumber: number) =>
           store.deliveries.create({ jobId: `post-${postId}:${channelId}`, eventKey: `post-${postId}`, channelId, postId, topicId, postNumber });
 

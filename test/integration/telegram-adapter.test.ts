@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AdapterDeps, PlatformAdapter } from '../../bots/adapter.js';
 import { telegram } from '../../bots/telegram/index.js';
 import { formatNotification } from '../../bots/telegram/format.js';
+import type { MembershipChange } from '../../commands/membership.js';
 import type { CommandInvocation, CommandReply } from '../../commands/types.js';
 import { loadConfig } from '../../lib/config.js';
 import { PlatformPermanentError, PlatformRateLimitedError } from '../../lib/errors.js';
@@ -43,6 +44,7 @@ interface Harness {
   adapter: PlatformAdapter;
   token: string;
   invocations: CommandInvocation[];
+  memberships: MembershipChange[];
 }
 
 function makeAdapter(opts: {
@@ -62,6 +64,7 @@ function makeAdapter(opts: {
     PARLEY_TELEGRAM_WEBHOOK_SECRET: opts.secret ?? '',
   });
   const invocations: CommandInvocation[] = [];
+  const memberships: MembershipChange[] = [];
   const deps: AdapterDeps = {
     config,
     log: silentLogger,
@@ -70,8 +73,12 @@ function makeAdapter(opts: {
       invocations.push(invocation);
       return opts.handle ? opts.handle(invocation) : { text: `you said: ${invocation.args}`, visibility: 'ephemeral' };
     },
+    handleMembership: async (change) => {
+      memberships.push(change);
+      return change.change === 'added' ? { text: 'hello, room', visibility: 'channel' } : null;
+    },
   };
-  return { adapter: telegram.create(deps), token, invocations };
+  return { adapter: telegram.create(deps), token, invocations, memberships };
 }
 
 function channel(externalId: string): ChannelRecord {
@@ -287,6 +294,21 @@ describe('sending notifications to telegram-test-api', () => {
     assert.deepEqual(threaded.params.reply_parameters, { message_id: announcement.messageId, allow_sending_without_reply: true });
   });
 
+  test('a sent notification is edited in place to the edited post, and deleted when the post is', async () => {
+    const { adapter, token } = makeAdapter({});
+    const chatId = -100910;
+    const { messageRef } = await adapter.sendNotification(channel(String(chatId)), NOTIFICATION, { threadRoot: null, idempotencyKey: 'k-edit' });
+    assert.ok(messageRef);
+    await adapter.editNotification!(channel(String(chatId)), messageRef, { ...NOTIFICATION, excerpt: 'Corrected: read the notes.' });
+    let messages = await emulator.botMessages(token, chatId);
+    assert.equal(messages.length, 1, 'edited, not sent again');
+    assert.match(messages[0]!.text, /Corrected: read the notes\./u);
+    assert.equal(messages[0]!.params.parse_mode, 'HTML');
+    await adapter.deleteNotification!(channel(String(chatId)), messageRef);
+    messages = await emulator.botMessages(token, chatId);
+    assert.equal(messages.length, 0, 'the message is gone from the chat');
+  });
+
   test('progress: the first call sends one message replying to the command, later calls edit that message', async () => {
     const { adapter, token } = makeAdapter({});
     const chatId = -100909;
@@ -363,6 +385,38 @@ describe('webhook mode', () => {
       await adapter.stop();
       await app.close();
       app = undefined;
+    }
+  });
+
+  test('my_chat_member: the bot added to a group or removed reaches the core; its answer is said in the group', async () => {
+    const secret = 'webhook-secret_456';
+    const { adapter, token, memberships } = makeAdapter({ mode: 'webhook', publicUrl: 'https://parley.example.org', secret });
+    const server = createHttpServer({ log: silentLogger, checks: {} });
+    adapter.registerRoutes?.(server);
+    const membership = (update_id: number, oldStatus: string, newStatus: string) => ({
+      update_id,
+      my_chat_member: {
+        chat: { id: GROUP.chatId, type: 'group', title: GROUP.chatTitle },
+        from: { id: 42, is_bot: false, first_name: 'Alice', username: 'alice' },
+        date: Math.floor(Date.now() / 1000),
+        old_chat_member: { status: oldStatus, user: { id: 7, is_bot: true, first_name: 'Parley', username: EMULATOR_BOT } },
+        new_chat_member: { status: newStatus, user: { id: 7, is_bot: true, first_name: 'Parley', username: EMULATOR_BOT } },
+      },
+    });
+    const post = (update: object) => server.inject({ method: 'POST', url: '/hooks/telegram', payload: update, headers: { 'x-telegram-bot-api-secret-token': secret } });
+    try {
+      assert.equal((await post(membership(2001, 'left', 'member'))).statusCode, 200);
+      assert.equal((await post(membership(2002, 'member', 'administrator'))).statusCode, 200); // promoted: still there
+      assert.equal((await post(membership(2003, 'administrator', 'kicked'))).statusCode, 200);
+      assert.deepEqual(memberships, [
+        { platform: 'telegram', channel: { externalId: String(GROUP.chatId), name: GROUP.chatTitle, isPrivate: false }, by: { id: '42', username: 'alice', displayName: 'Alice' }, change: 'added' },
+        { platform: 'telegram', channel: { externalId: String(GROUP.chatId), name: GROUP.chatTitle, isPrivate: false }, by: { id: '42', username: 'alice', displayName: 'Alice' }, change: 'removed' },
+      ]);
+      const said = await emulator.waitForBotMessages(token, GROUP.chatId, 1);
+      assert.deepEqual(said.map((m) => m.text), ['hello, room']);
+    } finally {
+      await adapter.stop();
+      await server.close();
     }
   });
 
@@ -463,6 +517,23 @@ describe('real Bot API error shapes through grammY', () => {
       await assert.rejects(send('-3'), (e) => e instanceof PlatformRateLimitedError && e.retryAfterMs === 12_000);
       await assert.rejects(send('-4'), (e) => e instanceof PlatformPermanentError && e.reason === 'token_revoked');
       await assert.rejects(send('-5'), (e) => (e as Error).constructor.name === 'PlatformTransientError');
+    } finally {
+      await api.close();
+    }
+  });
+
+  test('edit and delete: a message already gone or unchanged is done; one too old to delete is a permanent error', async () => {
+    const api = await recordedBotApi({
+      editMessageText: (p) => (p.message_id === 1 ? fail(400, 'Bad Request: message is not modified: specified new message content and reply markup are exactly the same') : fail(400, 'Bad Request: message to edit not found')),
+      deleteMessage: (p) => (p.message_id === 1 ? fail(400, 'Bad Request: message to delete not found') : fail(400, "Bad Request: message can't be deleted for everyone")),
+    });
+    try {
+      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      await adapter.editNotification!(channel('-5'), '1', NOTIFICATION);
+      await adapter.editNotification!(channel('-5'), '2', NOTIFICATION);
+      await adapter.deleteNotification!(channel('-5'), '1');
+      await assert.rejects(adapter.deleteNotification!(channel('-5'), '2'), (e) => e instanceof PlatformPermanentError && e.reason === 'bad_request');
+      assert.deepEqual(api.calls.map((c) => c.method), ['editMessageText', 'editMessageText', 'deleteMessage', 'deleteMessage']);
     } finally {
       await api.close();
     }

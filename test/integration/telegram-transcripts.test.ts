@@ -59,6 +59,7 @@ function makeAdapter(opts: { store?: Store; handle?: (invocation: CommandInvocat
       invocations.push(invocation);
       return opts.handle ? opts.handle(invocation) : { text: `ok: ${invocation.args}`, visibility: 'channel' };
     },
+    handleMembership: async () => null,
   };
   return { adapter: telegram.create(deps), token, invocations };
 }
