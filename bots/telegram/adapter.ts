@@ -270,7 +270,9 @@ export class TelegramAdapter implements PlatformAdapter {
     if (this.pollingFailure) return { ok: false, detail: `long polling stopped: ${this.pollingFailure}` };
     try {
       const me = await this.bot.api.getMe(timeoutSignal(HEALTH_TIMEOUT_MS));
-      return { ok: true, detail: `@${me.username} (${this.settings.mode})` };
+      // Polling mode without a running poll: another process holds the lease, or this one only sends.
+      const standby = this.settings.mode === 'polling' && !this.bot.isRunning() ? ', not polling in this process' : '';
+      return { ok: true, detail: `@${me.username} (${this.settings.mode}${standby})` };
     } catch (err) {
       return { ok: false, detail: mapTelegramError(err).message };
     }
