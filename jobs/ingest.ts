@@ -7,7 +7,7 @@ import { matchInput } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
 import { buildNotification } from '../lib/notification.js';
-import type { DeliveryRecord, PlatformName, Store } from '../lib/store/types.js';
+import type { ChannelRecord, DeliveryRecord, PlatformName, Store } from '../lib/store/types.js';
 import { isSkip, toPostEvent } from '../lib/discourse/normalize.js';
 import {
   parseCategoryWebhook,
@@ -74,9 +74,11 @@ export const postEventKey = (postId: number): string => `post-${postId}`;
 export function createIngest(deps: IngestDeps) {
   const { store, log } = deps;
 
-  async function jobOf(channelId: number, jobId: string) {
-    const channel = await store.channels.get(channelId);
-    return channel ? deps.queues.deliverQueue(channel.platform).getJob(jobId) : undefined;
+  /** A delivery's channel and, while the delivery is queued, its job and whether it is being sent right now. */
+  async function deliveryState(d: DeliveryRecord) {
+    const channel = await store.channels.get(d.channelId);
+    const job = channel && d.status === 'queued' ? await deps.queues.deliverQueue(channel.platform).getJob(d.jobId) : undefined;
+    return { channel, job, sending: (await job?.isActive()) ?? false };
   }
 
   /**
@@ -137,9 +139,10 @@ export function createIngest(deps: IngestDeps) {
       await deps.queues.rememberEdit(post.id, notification);
       let edits = 0;
       for (const d of await store.deliveries.findByPost(post.id)) {
-        const sending = d.status === 'queued' && (await jobOf(d.channelId, d.jobId).then((j) => j?.isActive() ?? false));
-        if (d.status !== 'delivered' && !sending) continue;
-        if (await followUp(d, 'edit', data.eventId, sending)) edits++;
+        if (d.status !== 'delivered' && d.status !== 'queued') continue;
+        const { channel, sending } = await deliveryState(d);
+        if (d.status === 'queued' && !sending) continue;
+        if (await followUp(d, channel, 'edit', data.eventId, sending)) edits++;
       }
       return { result: 'updated', edits };
     }
@@ -184,25 +187,21 @@ export function createIngest(deps: IngestDeps) {
     let cancelled = 0;
     let withdrawals = 0;
     for (const d of await store.deliveries.findByPost(postId)) {
-      let sending = false;
-      if (d.status === 'queued') {
-        const job = await jobOf(d.channelId, d.jobId);
-        sending = (await job?.isActive()) ?? false;
-        if (!sending) {
-          await job?.remove();
-          await store.deliveries.update(d.jobId, { status: 'cancelled', lastError: 'post deleted before delivery' });
-          cancelled++;
-          continue;
-        }
-      } else if (d.status !== 'delivered') continue;
-      if (await followUp(d, 'withdraw', eventId, sending)) withdrawals++;
+      if (d.status !== 'delivered' && d.status !== 'queued') continue;
+      const { channel, job, sending } = await deliveryState(d);
+      if (d.status === 'queued' && !sending) {
+        await job?.remove();
+        await store.deliveries.update(d.jobId, { status: 'cancelled', lastError: 'post deleted before delivery' });
+        cancelled++;
+        continue;
+      }
+      if (await followUp(d, channel, 'withdraw', eventId, sending)) withdrawals++;
     }
     return { result: 'withdrawn', cancelled, withdrawals };
   }
 
   /** Queues an edit or deletion of a delivery's message; one being sent is looked at after a moment. */
-  async function followUp(d: DeliveryRecord, change: FollowUpJob['change'], eventId: string, sending: boolean): Promise<boolean> {
-    const channel = await store.channels.get(d.channelId);
+  async function followUp(d: DeliveryRecord, channel: ChannelRecord | undefined, change: FollowUpJob['change'], eventId: string, sending: boolean): Promise<boolean> {
     if (!channel || !deps.platforms.has(channel.platform)) return false;
     await deps.queues.addFollowUp(
       channel.platform,
