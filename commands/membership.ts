@@ -2,7 +2,7 @@
 // active at once. Added by anyone else: it is pending until an admin approves it (parley channels add), so a
 // stranger cannot point the forum's posts at a room of their choosing. Removed: the channel is marked, so
 // admins see it before the next delivery fails.
-import type { CommandDeps, CommandContext } from './context.js';
+import type { CommandDeps } from './context.js';
 import { commandPrefix, text } from './messages.js';
 import { canChangeRules, forumAdminOnce } from './permissions.js';
 import type { CommandInvocation, CommandReply } from './types.js';
@@ -56,7 +56,5 @@ export async function handleMembership(change: MembershipChange, deps: CommandDe
 /** The same check as for changing rules (PARLEY_RULES_PERMISSION), asked about the inviter. */
 async function inviterMayChangeRules(change: MembershipChange, by: NonNullable<MembershipChange['by']>, deps: CommandDeps): Promise<boolean> {
   const invocation: CommandInvocation = { platform: change.platform, command: 'discourse', args: '', channel: change.channel, user: by };
-  const placeholder = { id: 0, platform: change.platform, externalId: change.channel.externalId, name: change.channel.name, status: 'pending' as const, lastError: null, addedBy: null, settings: {}, createdAt: new Date() };
-  const ctx: CommandContext = { invocation, deps, channel: placeholder, cmd: commandPrefix(change.platform), actor: `${change.platform}:${by.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
-  return (await canChangeRules(ctx)).ok;
+  return (await canChangeRules({ invocation, deps, forumAdmin: forumAdminOnce(invocation, deps) })).ok;
 }

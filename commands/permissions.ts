@@ -32,7 +32,10 @@ export function forumAdminOnce(invocation: CommandInvocation, deps: CommandDeps)
   return () => (pending ??= lookupForumAdmin(invocation, deps));
 }
 
-async function memberRole(ctx: CommandContext): Promise<MemberRole> {
+/** What the rules-permission check needs: who asks, where, and the means to ask the platform and the forum. */
+type Asker = Pick<CommandContext, 'invocation' | 'deps' | 'forumAdmin'>;
+
+async function memberRole(ctx: Asker): Promise<MemberRole> {
   try {
     return await ctx.deps.memberRole(ctx.invocation);
   } catch (err) {
@@ -48,7 +51,7 @@ export function channelAcceptsChanges(ctx: CommandContext): Precondition {
 }
 
 /** Who may add or remove rules, per config.rulesPermission (PARLEY_RULES_PERMISSION). */
-export async function canChangeRules(ctx: CommandContext): Promise<Precondition> {
+export async function canChangeRules(ctx: Asker): Promise<Precondition> {
   const mode = ctx.deps.config.rulesPermission;
   if (mode === 'anyone') return OK;
   if (mode === 'forum-admins') {
