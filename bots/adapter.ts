@@ -75,12 +75,13 @@ export interface PlatformAdapter {
   sendNotification(channel: ChannelRecord, notification: Notification, opts: SendOptions): Promise<{ messageRef: string | null }>;
 
   /**
-   * Replaces a sent notification with the post's edited version (capabilities.edits). A message that is gone
-   * or already shows this text is not an error. Throws like sendNotification.
+   * Replaces a sent notification with the post's edited version (capabilities.edits). Throws like
+   * sendNotification; a message that is gone throws PlatformPermanentError('message_not_found'), which the core
+   * takes as done.
    */
   editNotification?(channel: ChannelRecord, messageRef: string, notification: Notification): Promise<void>;
 
-  /** Deletes a sent notification (the post was deleted or hidden). A message already gone is not an error. */
+  /** Deletes a sent notification (the post was deleted or hidden). Throws as editNotification does. */
   deleteNotification?(channel: ChannelRecord, messageRef: string): Promise<void>;
 
   /** The issuing user's role in a channel, read from the platform. */

@@ -62,20 +62,24 @@ export function createFollowUpProcessor(deps: FollowUpDeps) {
         return 'edited';
       }
       await adapter.deleteNotification!(channel, ref);
-      await store.deliveries.update(deliveryId, { status: 'withdrawn', lastError: null });
-      return 'withdrawn';
     } catch (err) {
       if (err instanceof PlatformRateLimitedError) return postpone(job, token, err.retryAfterMs);
-      const message = err instanceof Error ? err.message : String(err);
-      if (err instanceof PlatformPermanentError) {
-        // Too old to change (Telegram bots may delete for 48 hours), or no right to: the message stays. The
-        // channel is not marked: the next delivery finds out for itself whether the channel is really gone.
-        log.warn({ channel: channel.id, deliveryId, change, reason: err.reason }, `the sent message could not be changed: ${message}`);
-        await store.deliveries.update(deliveryId, { lastError: `${change === 'edit' ? 'edit' : 'delete'} failed: ${message}` });
-        throw new UnrecoverableError(message);
+      if (!(err instanceof PlatformPermanentError && err.reason === 'message_not_found')) {
+        const message = err instanceof Error ? err.message : String(err);
+        if (err instanceof PlatformPermanentError) {
+          // Too old to change (Telegram bots may delete for 48 hours), or no right to: the message stays. The
+          // channel is not marked: the next delivery finds out for itself whether the channel is really gone.
+          log.warn({ channel: channel.id, deliveryId, change, reason: err.reason }, `the sent message could not be changed: ${message}`);
+          await store.deliveries.update(deliveryId, { lastError: `${change === 'edit' ? 'edit' : 'delete'} failed: ${message}` });
+          throw new UnrecoverableError(message);
+        }
+        log.warn({ channel: channel.id, deliveryId, change }, `changing the sent message failed, will retry: ${message}`);
+        throw err;
       }
-      log.warn({ channel: channel.id, deliveryId, change }, `changing the sent message failed, will retry: ${message}`);
-      throw err;
+      // Someone deleted the message in the chat already: nothing to edit, and a withdrawal is done.
+      if (edited) return 'nothing-to-change';
     }
+    await store.deliveries.update(deliveryId, { status: 'withdrawn', lastError: null });
+    return 'withdrawn';
   };
 }

@@ -48,16 +48,6 @@ export function pendingPostId(idempotencyKey: string): string {
   return `${id}:${String(millis).padStart(13, '0')}`;
 }
 
-/** A post someone already deleted needs no editing or deleting. */
-async function ignoreGone(call: Promise<unknown>): Promise<void> {
-  try {
-    await call;
-  } catch (err) {
-    if (err instanceof PlatformPermanentError && err.reason === 'message_not_found') return;
-    throw err;
-  }
-}
-
 const ROLE_HINT = 'Parley cannot read Mattermost roles: set PARLEY_MATTERMOST_TOKEN (a bot account token) or PARLEY_RULES_PERMISSION=anyone';
 
 const hasRole = (roles: string | undefined, ...wanted: string[]) => (roles ?? '').split(/\s+/u).some((r) => wanted.includes(r));
@@ -181,12 +171,12 @@ export function createMattermostAdapter(deps: AdapterDeps, opts: MattermostAdapt
 
     async editNotification(_channel: ChannelRecord, messageRef: string, notification: Notification) {
       if (!client) return;
-      await ignoreGone(client.patchPost(messageRef, { message: '', props: { attachments: buildAttachmentPayload(notification).attachments } }));
+      await client.patchPost(messageRef, { message: '', props: { attachments: buildAttachmentPayload(notification).attachments } });
     },
 
     async deleteNotification(_channel: ChannelRecord, messageRef: string) {
       if (!client) return;
-      await ignoreGone(client.deletePost(messageRef));
+      await client.deletePost(messageRef);
     },
 
     async replyLater(invocation: CommandInvocation, reply: CommandReply): Promise<void> {

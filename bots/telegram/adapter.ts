@@ -106,9 +106,9 @@ function messageIdOf(ref: string | null): number | null {
   return id > 0 ? id : null;
 }
 
-/** Editing or deleting a message that someone already deleted, or that already shows this text: done. */
-function isGoneOrUnchanged(err: unknown): boolean {
-  return err instanceof GrammyError && /message to (edit|delete) not found|message is not modified|MESSAGE_ID_INVALID/iu.test(err.description);
+/** An edit to the text the message already shows: Telegram refuses it, but there is nothing left to do. */
+function isUnchanged(err: unknown): boolean {
+  return err instanceof GrammyError && /message is not modified/iu.test(err.description);
 }
 
 /** The reply target is gone (the forum topic of a supergroup was deleted, or the message was). */
@@ -320,7 +320,7 @@ export class TelegramAdapter implements PlatformAdapter {
         timeoutSignal(SEND_TIMEOUT_MS),
       );
     } catch (err) {
-      if (isGoneOrUnchanged(err)) return;
+      if (isUnchanged(err)) return;
       throw mapTelegramError(err);
     }
   }
@@ -331,7 +331,6 @@ export class TelegramAdapter implements PlatformAdapter {
     try {
       await this.bot.api.deleteMessage(channel.externalId, messageId, timeoutSignal(SEND_TIMEOUT_MS));
     } catch (err) {
-      if (isGoneOrUnchanged(err)) return;
       throw mapTelegramError(err);
     }
   }

@@ -10,6 +10,7 @@ export const DEFAULT_RETRY_AFTER_MS = 5000;
 // Ordered: the first pattern that matches the description decides. Strings as Telegram sends them
 // (e.g. "Forbidden: bot was kicked from the supergroup chat", "Bad Request: chat not found").
 const PERMANENT_BY_DESCRIPTION: [RegExp, PermanentReason, string][] = [
+  [/message to (edit|delete) not found|MESSAGE_ID_INVALID/iu, 'message_not_found', 'The message is gone (deleted in the chat)'],
   [/group chat was upgraded to a supergroup/iu, 'channel_not_found', 'The group became a supergroup with a new chat id'],
   [/chat not found|PEER_ID_INVALID|CHANNEL_INVALID|chat_id is empty/iu, 'channel_not_found', 'Telegram does not know this chat (deleted, or the bot never joined it)'],
   [/chat was deleted|chat was deactivated|chat is deactivated|user is deactivated|CHANNEL_PRIVATE/iu, 'channel_not_found', 'The chat no longer exists'],

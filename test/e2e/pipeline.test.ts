@@ -16,6 +16,9 @@ describe('pipeline', () => {
   let failing = false;
   /** While set, sends wait for it: a delivery caught in flight. */
   let holdSends: Promise<void> | null = null;
+  /** Messages someone already deleted in the chat: editing or deleting them answers "not found". */
+  const goneInChat = new Set<string>();
+  const notFound = (ref: string) => new PlatformPermanentError('message_not_found', `Bad Request: message ${ref} not found`);
 
   before(async () => {
     forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
@@ -31,6 +34,14 @@ describe('pipeline', () => {
             if (failing) throw new PlatformPermanentError('channel_not_found', 'Bad Request: chat not found');
             if (holdSends) await holdSends;
             return adapter.sendNotification(channel, n, opts);
+          },
+          editNotification: async (channel, ref, n) => {
+            if (goneInChat.has(ref)) throw notFound(ref);
+            return adapter.editNotification!(channel, ref, n);
+          },
+          deleteNotification: async (channel, ref) => {
+            if (goneInChat.has(ref)) throw notFound(ref);
+            return adapter.deleteNotification!(channel, ref);
           },
         };
       },
@@ -138,6 +149,25 @@ describe('pipeline', () => {
       hidden.post.hidden = true;
       await parley.sendWebhook('post_edited', hidden);
       await eventually(() => (fake.deleted.includes(ref) ? true : undefined), 'the message deleted');
+    });
+
+    test('a message someone already deleted in the chat: the edit is dropped, the withdrawal counts as done, neither retried', async () => {
+      const { channelId, ref } = await announced('-9', 901);
+      goneInChat.add(ref);
+      const editsBefore = fake.edited.length;
+      const edit = await parley.sendWebhook('post_edited', postBody({ id: 901, topicId: 901, categoryId: 4, raw: 'too late' }));
+      await parley.sendWebhook('post_destroyed', postBody({ id: 901, topicId: 901, categoryId: 4 }));
+      const delivery = await eventually(async () => {
+        const d = await parley.app.store.deliveries.getByJobId(`post-901-ch-${channelId}`);
+        return d?.status === 'withdrawn' ? d : undefined;
+      }, 'the delivery withdrawn');
+      assert.equal(delivery.lastError, null);
+      const queue = parley.app.queues.deliverQueue('telegram');
+      for (const id of [`post-901-ch-${channelId}-edit-${edit.eventId}`, `post-901-ch-${channelId}-withdraw`]) {
+        const followUp = await eventually(async () => ((await (await queue.getJob(id))?.getState()) === 'completed' ? queue.getJob(id) : undefined), `${id} done`);
+        assert.equal(followUp?.attemptsMade, 1, `${id} not retried`);
+      }
+      assert.equal(fake.edited.slice(editsBefore).filter((e) => e.messageRef === ref).length, 0);
     });
 
     test('a post deleted while its announcement is being sent: the message is deleted once it exists', async () => {

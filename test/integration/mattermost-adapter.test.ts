@@ -432,7 +432,7 @@ describe('notifications through the REST API', () => {
     }
   });
 
-  test('edit: PATCH the post with the new attachment; delete: DELETE it; a post already gone is done; 403 is permanent', async () => {
+  test('edit: PATCH the post with the new attachment; delete: DELETE it; a post already gone is message_not_found; 403 is forbidden', async () => {
     const adapter = createMattermostAdapter(deps({ PARLEY_MATTERMOST_TOKEN: BOT_TOKEN }));
     assert.equal(adapter.capabilities.edits, true);
     const ch = await channel('rest-edit');
@@ -448,8 +448,11 @@ describe('notifications through the REST API', () => {
     assert.equal(del?.url, '/api/v4/posts/post-1');
 
     mm.respond = (_req, res) => json(res, 404, { id: 'app.post.get.app_error', message: 'Unable to get the post.', status_code: 404 });
-    await adapter.editNotification!(ch, 'gone', notification);
-    await adapter.deleteNotification!(ch, 'gone');
+    for (const call of [adapter.editNotification!(ch, 'gone', notification), adapter.deleteNotification!(ch, 'gone')]) {
+      const gone = await rejection(call);
+      assert.ok(gone instanceof PlatformPermanentError);
+      assert.equal(gone.reason, 'message_not_found');
+    }
     mm.respond = (_req, res) => json(res, 403, { id: 'api.context.permissions.app_error', message: 'no permission', status_code: 403 });
     const err = await rejection(adapter.deleteNotification!(ch, 'post-1'));
     assert.ok(err instanceof PlatformPermanentError);
