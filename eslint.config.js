@@ -1,6 +1,7 @@
 // Lint with type information: `npm run lint` also runs `tsc --noEmit`.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import { layers } from './eslint.layers.js';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'data/**', 'dist/**'] },
@@ -19,5 +20,6 @@ export default tseslint.config(
     files: ['test/**/*.ts'],
     rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
+  ...layers,
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
 );

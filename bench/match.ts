@@ -1,4 +1,4 @@
-// Matching benchmark (PRODUCT.md quality bar): 100,000 rules over 10,000 channels; RuleIndex.match against
+// Matching benchmark (docs/quality.md#matching-bar): 100,000 rules over 10,000 channels; RuleIndex.match against
 // matchLinear (a scan of every rule, as the Discourse chat-integration plugin matches), same events, same run.
 // Run alone: node --import tsx bench/match.ts
 import assert from 'node:assert/strict';

@@ -10,14 +10,14 @@ import { pathToFileURL } from 'node:url';
 import { once } from 'node:events';
 import { Worker as Thread } from 'node:worker_threads';
 import { Queue, Worker } from 'bullmq';
-import { startApp } from '../lib/app.js';
+import { startApp } from '../cli/app/index.js';
 import { loadConfig } from '../lib/config.js';
 import { silentLogger } from '../lib/log.js';
 import { redisConnection } from '../lib/redis.js';
 import { createHttpServer } from '../lib/http/server.js';
 import { registerDiscourseHook } from '../lib/discourse/hook.js';
 import type { Redis } from 'ioredis';
-import { fakePlatform } from '../test/helpers/fake-platform.js';
+import { fakePlatform } from './fake-platform.js';
 import type { Benchmark } from './types.js';
 import type { LoadOrder, LoadReport } from './webhook-load.js';
 
@@ -117,6 +117,7 @@ async function sendFromThread(order: LoadOrder): Promise<LoadReport> {
 async function parley(): Promise<Measured & { p50: number; p99: number; pacedP99: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
   const secret = 'bench-webhook-secret';
+  const fake = fakePlatform('telegram');
   const config = loadConfig({
     DATABASE_URL: path.join(dir, 'parley.db'),
     PARLEY_DATA_DIR: dir,
@@ -128,9 +129,8 @@ async function parley(): Promise<Measured & { p50: number; p99: number; pacedP99
     PARLEY_DISCOURSE_WEBHOOK_SECRET: secret,
     PARLEY_DELIVERY_DELAY_SECONDS: '0',
     PARLEY_WORKER_CONCURRENCY: String(CONCURRENCY),
-  });
-  const fake = fakePlatform('telegram');
-  const app = await startApp({ config, log: silentLogger, platforms: [fake.factory] });
+  }, [fake.factory]);
+  const app = await startApp({ config, log: silentLogger });
   try {
     // One category per channel, so every event goes to exactly one channel.
     await app.store.categories.replaceAll(

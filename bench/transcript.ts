@@ -1,4 +1,4 @@
-// Transcript benchmark (PRODUCT.md quality bar: 10,000 messages rendered in well under a second, memory
+// Transcript benchmark (docs/quality.md#transcript-bar: 10,000 messages rendered in well under a second, memory
 // bounded by a page, not the range). Ours: pages of 100 through selectMessages and the streaming
 // TranscriptRenderer, each page dropped once added. Baseline: what a quick script does: keep every message,
 // filter and sort the lot, build one string per message and `+=` them, no merging. Same data, same run.
@@ -20,7 +20,7 @@ const MESSAGES = 10_000;
 const PAGE = 100;
 const AUTHORS = 20;
 const ROUNDS = 7;
-const OPTIONS: TranscriptOptions = { platform: 'mattermost', channelName: 'Town Square', timeZone: 'Europe/Berlin' };
+const OPTIONS: TranscriptOptions = { platform: 'Mattermost', channelName: 'Town Square', timeZone: 'Europe/Berlin' };
 const START = Date.parse('2026-11-21T08:00:00Z');
 
 

@@ -1,5 +1,5 @@
-// Every platform Parley knows: adding one is a folder in bots/ and a line here.
-import type { AdapterFactory } from './adapter.js';
+// Every platform Parley knows: adding one is a folder in bots/ and a line here (docs/architecture.md#adding-a-platform).
+import type { AdapterFactory } from '../lib/seams/platform.js';
 import { mattermost } from './mattermost/index.js';
 import { telegram } from './telegram/index.js';
 

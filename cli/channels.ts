@@ -2,20 +2,32 @@
 import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
 import { parseScope } from '../lib/rules.js';
-import type { ChannelRecord, ChannelSettings, PlatformName } from '../lib/store/types.js';
+import type { ChannelRecord, ChannelSettings, PlatformName } from '../lib/seams/store.js';
+import { PLATFORMS } from '../bots/registry.js';
 import { withStore } from './context.js';
-import { CliError, formatChannelName, formatTime, maskUrl, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
+import { CliError, PLATFORM_NAMES, formatChannelName, formatTime, maskUrl, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
 import { warnUnknownCategories } from './rules.js';
 
-/** Settings as they may be shown: the webhook URL is a secret (its path is the key). */
+/** The channel settings platforms keep (Mattermost's webhook URL), with the platform that keeps each. */
+const PLATFORM_OPTIONS = PLATFORMS.flatMap((factory) => factory.channelOptions.map((option) => ({ factory, option })));
+
+/** Settings as they may be shown: a secret one (a webhook URL, whose path is the key) is masked. */
 function visibleSettings(settings: ChannelSettings): ChannelSettings {
-  return settings.webhookUrl === undefined ? { ...settings } : { ...settings, webhookUrl: maskUrl(settings.webhookUrl) };
+  const shown: ChannelSettings = { ...settings };
+  for (const { option } of PLATFORM_OPTIONS) {
+    const value = shown[option.key];
+    if (option.secret && typeof value === 'string') shown[option.key] = maskUrl(value);
+  }
+  return shown;
 }
 
 function describeSettings(settings: ChannelSettings): string {
   const shown = visibleSettings(settings);
   const parts: string[] = [];
-  if (shown.webhookUrl) parts.push(`webhook ${shown.webhookUrl}`);
+  for (const { option } of PLATFORM_OPTIONS) {
+    const value = shown[option.key];
+    if (typeof value === 'string' && value) parts.push(`${option.flag.replace(/^--| <.*$/g, '')} ${value}`);
+  }
   if (shown.defaultCategory) parts.push(`category c/${shown.defaultCategory}`);
   if (shown.timezone) parts.push(`zone ${shown.timezone}`);
   return parts.join(', ');
@@ -42,32 +54,34 @@ function channelJson(c: ChannelRecord) {
 
 interface AddOptions {
   name?: string;
-  webhookUrl?: string;
   defaultCategory?: string;
   timezone?: string;
+  /** A platform's own settings, by their keys (commander names them after the flags). */
+  [platformSetting: string]: string | undefined;
 }
 
+/** `--webhook-url <url>` → `webhook-url`. */
+const flagName = (flag: string): string => flag.replace(/^--| <.*$/g, '');
+
 /** The settings the options ask for; an empty value ('') means "remove this setting". */
-function settingsPatch(platform: PlatformName, opts: AddOptions): Partial<Record<keyof ChannelSettings, string>> {
-  const patch: Partial<Record<keyof ChannelSettings, string>> = {};
-  if (opts.webhookUrl !== undefined) {
-    const value = opts.webhookUrl.trim();
+function settingsPatch(platform: PlatformName, opts: AddOptions): Record<string, string> {
+  const patch: Record<string, string> = {};
+  for (const { factory, option } of PLATFORM_OPTIONS) {
+    const given = opts[option.key];
+    if (given === undefined) continue;
+    const value = given.trim();
+    const owner = factory.profile;
     if (value !== '') {
-      if (platform !== 'mattermost') {
-        throw new CliError(`--webhook-url is for Mattermost incoming webhooks only; ${platform} channels are reached through the bot. Use it as: parley channels add mattermost:CHANNEL_ID --webhook-url URL`);
+      if (owner.name !== platform) {
+        throw new CliError(
+          `--${flagName(option.flag)} is a ${owner.label} setting (${option.description}); ${platform} channels have no such setting. Use it as: parley channels add ${owner.name}:ID --${flagName(option.flag)} VALUE`,
+        );
       }
-      let url: URL | null = null;
-      try {
-        url = new URL(value);
-      } catch {
-        url = null;
-      }
-      // The URL itself is not echoed: it is a secret.
-      if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
-        throw new CliError('--webhook-url must be an http:// or https:// URL, as Mattermost shows it for the incoming webhook (https://chat.example.org/hooks/KEY).');
-      }
+      const checked = factory.checkChannelSettings({ [option.key]: value });
+      // The value itself is not echoed: it may be a secret.
+      if (!checked.ok) throw new CliError(checked.problems.map((p) => `--${flagName(option.flag)} ${p.message}.`).join(' '));
     }
-    patch.webhookUrl = value;
+    patch[option.key] = value;
   }
   if (opts.defaultCategory !== undefined) {
     const typed = opts.defaultCategory.trim().replace(/^c\//i, '');
@@ -91,9 +105,9 @@ function settingsPatch(platform: PlatformName, opts: AddOptions): Partial<Record
   return patch;
 }
 
-function applyPatch(settings: ChannelSettings, patch: Partial<Record<keyof ChannelSettings, string>>): ChannelSettings {
+function applyPatch(settings: ChannelSettings, patch: Record<string, string>): ChannelSettings {
   const next: ChannelSettings = { ...settings };
-  for (const [key, value] of Object.entries(patch) as [keyof ChannelSettings, string][]) {
+  for (const [key, value] of Object.entries(patch)) {
     if (value === '') delete next[key];
     else next[key] = value;
   }
@@ -106,7 +120,7 @@ async function list(opts: { platform?: string; json?: boolean }): Promise<void> 
     const channels = await store.channels.list(platform ? { platform } : {});
     if (opts.json) return printJson(channels.map(channelJson));
     if (channels.length === 0) {
-      return printLines(`No ${platform ? `${platform} ` : ''}channels yet. Add one with: parley channels add PLATFORM:ID (platforms: telegram, mattermost, …)`);
+      return printLines(`No ${platform ? `${platform} ` : ''}channels yet. Add one with: parley channels add PLATFORM:ID (platforms: ${PLATFORM_NAMES.join(', ')})`);
     }
     printTable(
       ['ID', 'CHANNEL', 'NAME', 'STATUS', 'LAST ERROR', 'ADDED BY', 'CREATED', 'SETTINGS'],
@@ -115,7 +129,7 @@ async function list(opts: { platform?: string; json?: boolean }): Promise<void> 
   });
 }
 
-async function add(target: string, opts: AddOptions): Promise<void> {
+async function addChannel(target: string, opts: AddOptions): Promise<void> {
   const { platform, externalId } = parseChannelName(target);
   const patch = settingsPatch(platform, opts);
   const name = formatChannelName({ platform, externalId });
@@ -144,7 +158,7 @@ async function add(target: string, opts: AddOptions): Promise<void> {
     const changes = [
       activate ? 'activated it (was pending)' : null,
       opts.name !== undefined ? 'set its name' : null,
-      ...Object.keys(patch).map((k) => `${patch[k as keyof ChannelSettings] === '' ? 'removed' : 'set'} ${k}`),
+      ...Object.keys(patch).map((k) => `${patch[k] === '' ? 'removed' : 'set'} ${k}`),
     ].filter((c): c is string => c !== null);
     const statusNote =
       existing.status === 'error' ? ` It is in error (${describeLastError(existing.lastError)}); it becomes active again on its next successful delivery.` : '';
@@ -175,15 +189,16 @@ export function channelsCommand(program: Command): void {
     .option('--platform <platform>', 'only channels of this platform')
     .option('--json', 'print a JSON array')
     .action(list);
-  channels
+  const add = channels
     .command('add')
     .description('add a channel (active), or approve a pending one and change its settings; an empty value removes a setting')
     .argument('<channel>', 'PLATFORM:ID, as in telegram:-1001234 or mattermost:CHANNEL_ID')
     .option('--name <name>', 'display name')
-    .option('--webhook-url <url>', 'Mattermost: deliver through this incoming webhook (kept secret in listings)')
     .option('--default-category <slug>', 'category for transcripts when /topic names none (slug or parent/child)')
-    .option('--timezone <zone>', 'IANA time zone for times typed in this channel, e.g. Europe/Berlin')
-    .action(add);
+    .option('--timezone <zone>', 'IANA time zone for times typed in this channel, e.g. Europe/Berlin');
+  // Each platform's own channel settings, from its folder.
+  for (const { factory, option } of PLATFORM_OPTIONS) add.option(option.flag, `${factory.profile.label}: ${option.description}${option.secret ? ' (kept secret in listings)' : ''}`);
+  add.action(addChannel);
   channels
     .command('remove')
     .description('remove a channel and its rules')

@@ -1,5 +1,6 @@
 // What a CLI command runs in: the validated configuration and an open store, closed again afterwards.
 import { pino } from 'pino';
+import { PLATFORMS } from '../bots/registry.js';
 import { loadConfig, type Config } from '../lib/config.js';
 import { ConfigError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
@@ -19,7 +20,7 @@ export interface CliContext {
 /** The configuration, or a CliError listing every problem, each naming its variable. */
 export function loadCliConfig(env: NodeJS.ProcessEnv = process.env): Config {
   try {
-    return loadConfig(env);
+    return loadConfig(env, PLATFORMS);
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, CONFIG_EXIT_CODE);
     throw err;

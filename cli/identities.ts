@@ -1,7 +1,7 @@
 // `parley identities add|list|remove`: which forum user a chat user is, as an admin sets it. /topic posts
 // as that forum user, and only when the forum says that user may (an admin, or in PARLEY_TRANSCRIPT_GROUPS).
 import type { Command } from 'commander';
-import type { IdentityRecord } from '../lib/store/types.js';
+import type { IdentityRecord } from '../lib/seams/store.js';
 import { withStore } from './context.js';
 import { CliError, formatTime, parsePlatform, parsePlatformId, printJson, printLines, printTable, type PlatformIdKind } from './output.js';
 

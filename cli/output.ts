@@ -1,6 +1,10 @@
 // What every CLI command shares: the `platform:external-id` channel name, tables and JSON on stdout,
 // and CliError, the one way a command says "this was wrong, this would be right" with an exit code.
-import { PLATFORM_NAMES, type PlatformName } from '../lib/store/types.js';
+import { PLATFORMS } from '../bots/registry.js';
+import type { PlatformName } from '../lib/seams/store.js';
+
+/** The platforms this Parley has an adapter for (bots/registry.ts). */
+export const PLATFORM_NAMES: readonly PlatformName[] = PLATFORMS.map((p) => p.profile.name);
 
 /** A mistake of the user's: printed to stderr as is (no stack), then the process exits with `exitCode`. */
 export class CliError extends Error {
@@ -13,7 +17,7 @@ export class CliError extends Error {
 }
 
 export function isPlatform(word: string): word is PlatformName {
-  return (PLATFORM_NAMES as readonly string[]).includes(word);
+  return PLATFORM_NAMES.includes(word);
 }
 
 export function parsePlatform(word: string): PlatformName {

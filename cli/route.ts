@@ -3,7 +3,6 @@
 // category and tags through the caches, normalize, match the rules in the store.
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import type { AdapterFactory } from '../bots/adapter.js';
 import type { Config } from '../lib/config.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
 import { DiscourseClient } from '../lib/discourse/client.js';
@@ -13,7 +12,7 @@ import { TopicCache } from '../lib/discourse/topics.js';
 import { categoryPath, matchInput, type PostEvent, type PostEventKind } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
 import { RuleIndex } from '../lib/matching.js';
-import type { ChannelRecord, PlatformName, Store } from '../lib/store/types.js';
+import type { ChannelRecord, PlatformName, Store } from '../lib/seams/store.js';
 import { withStore } from './context.js';
 import { CliError, formatChannelName, printJson, printLines } from './output.js';
 import { numberedRules, ruleText } from './rules.js';
@@ -125,14 +124,8 @@ function forumClient(config: Config, log: Logger): DiscourseClient | null {
  * Platforms the running service would deliver to with this configuration. The ingest job skips the
  * others. Null when the adapters cannot be loaded: the answer then leaves that question open.
  */
-async function configuredPlatforms(config: Config, log: Logger): Promise<ReadonlySet<PlatformName> | null> {
-  try {
-    const { PLATFORMS } = (await import('../bots/registry.js')) as { PLATFORMS: readonly AdapterFactory[] };
-    return new Set(PLATFORMS.filter((f) => f.isConfigured(config)).map((f) => f.platform));
-  } catch (err) {
-    log.warn({ err: (err as Error).message }, 'could not load the platform adapters, so cannot tell which platforms are configured');
-    return null;
-  }
+async function configuredPlatforms(config: Config): Promise<ReadonlySet<PlatformName> | null> {
+  return new Set(config.platforms.map((p) => p.profile.name));
 }
 
 function noteFor(channel: ChannelRecord, platforms: ReadonlySet<PlatformName> | null): string | null {
@@ -203,7 +196,7 @@ async function buildReport(store: Store, config: Config, log: Logger, body: unkn
   // their scope does (restricted or not), as in lib/matching.ts.
   const mutes = new RuleIndex(rules.filter((r) => r.filter === 'mute').map((r) => ({ ...r, filter: 'watch' as const }))).match({ ...input, restricted: false });
 
-  const platforms = matched.length > 0 ? await configuredPlatforms(config, log) : null;
+  const platforms = matched.length > 0 ? await configuredPlatforms(config) : null;
   const ruleRef = async (channelId: number, ruleId: number): Promise<RuleRef> => {
     const found = (await numberedRules(store, channelId)).find((n) => n.rule.id === ruleId);
     return { number: found?.number ?? 0, id: ruleId, text: found ? ruleText(found.rule) : '?' };

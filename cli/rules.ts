@@ -5,7 +5,7 @@ import { closest, distance } from 'fastest-levenshtein';
 import { isParseFailure, parseDiscourseCommand } from '../commands/grammar.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
 import { FILTERS, formatScope, isFilter, sortForStatus } from '../lib/rules.js';
-import type { ChannelRecord, RuleRecord, Store } from '../lib/store/types.js';
+import type { ChannelRecord, RuleRecord, Store } from '../lib/seams/store.js';
 import { withStore } from './context.js';
 import { CliError, formatChannelName, formatTime, parseChannelName, printJson, printLines, printTable } from './output.js';
 

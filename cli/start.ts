@@ -1,7 +1,7 @@
 // `parley start [--role web|bots|workers ...]`: runs Parley until SIGTERM or SIGINT. The first signal
 // stops it cleanly (in-flight jobs finish, connections close); a second one exits at once.
 import { InvalidArgumentError, type Command } from 'commander';
-import type { Role } from '../lib/app.js';
+import type { Role } from './app/index.js';
 import { createLogger } from '../lib/log.js';
 import { loadCliConfig } from './context.js';
 
@@ -22,7 +22,7 @@ async function start(opts: { role?: Role[] }): Promise<void> {
   const log = createLogger({ level: config.logLevel });
   const roles = opts.role && opts.role.length > 0 ? opts.role : ROLES;
   // Loaded here, not at the top: the other commands need none of the service's parts.
-  const { startApp } = await import('../lib/app.js');
+  const { startApp } = await import('./app/index.js');
   const app = await startApp({ config, log, roles });
   log.info({ roles }, 'parley started');
 

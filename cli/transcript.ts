@@ -2,13 +2,14 @@
 // admins archiving an old conversation. Same grammar, same job, with a progress bar instead of chat replies.
 import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
-import { PLATFORMS } from '../bots/registry.js';
-import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand } from '../commands/topic/grammar.js';
+import { isTopicFailure, parseTopicCommand } from '../commands/topic/grammar.js';
+import { DEFAULT_RANGE } from '../lib/transcript/types.js';
 import { resolveRange } from '../commands/topic/time-range.js';
 import { transcriptJob } from '../commands/topic/handler.js';
 import { makeTranscript } from '../jobs/transcript.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
 import { DiscourseClient } from '../lib/discourse/client.js';
+import { platformProfiles } from '../lib/seams/platform.js';
 import { withStore } from './context.js';
 import { CliError, parseChannelName } from './output.js';
 
@@ -24,9 +25,19 @@ async function transcript(channelName: string, words: string[], opts: Transcript
     if (!d?.apiKey) throw new CliError('parley transcript needs the forum: set PARLEY_DISCOURSE_URL and PARLEY_DISCOURSE_API_KEY.');
     const channel = await store.channels.find(target.platform, target.externalId);
     if (!channel) throw new CliError(`Parley has no channel ${channelName}: see parley channels list.`);
-    const factory = PLATFORMS.find((p) => p.platform === channel.platform);
-    if (!factory?.isConfigured(config)) throw new CliError(`${channel.platform} is not configured here: ${factory?.howToConfigure ?? ''}`);
-    const adapter = factory.create({ config, log, store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }), handleMembership: async () => null });
+    const platform = config.platforms.find((p) => p.profile.name === channel.platform);
+    if (!platform) {
+      const how = config.notConfigured.find((p) => p.name === channel.platform)?.howToConfigure ?? `no adapter for ${channel.platform} exists`;
+      throw new CliError(`${channel.platform} is not configured here: ${how}`);
+    }
+    // Only the adapter's history and sending are used: no commands arrive here, and nothing is logged.
+    const adapter = platform.create({
+      log,
+      store,
+      handleCommand: async () => ({ text: '', visibility: 'ephemeral' }),
+      handleMembership: async () => null,
+      messageLog: { record: async () => undefined, forget: () => undefined },
+    });
 
     const zone = channel.settings.timezone ?? config.timezone;
     const args = [...words, ...(opts.preview ? ['preview'] : [])].join(' ');
@@ -63,7 +74,7 @@ async function transcript(channelName: string, words: string[], opts: Transcript
         zone,
         now,
       }),
-      { store, adapters: new Map([[channel.platform, adapter]]), forum, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log },
+      { store, adapters: new Map([[channel.platform, adapter]]), profiles: platformProfiles(config.platforms.map((p) => p.profile)), forum, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log },
       adapter,
       {
         onPage: (read) => {

@@ -1,12 +1,12 @@
 // What the command handlers need from the rest of Parley, and what one invocation carries through them.
-import type { MemberRole } from '../bots/adapter.js';
+import type { MemberRole, PlatformProfile, PlatformProfiles } from '../lib/seams/platform.js';
 import type { Config } from '../lib/config.js';
-import type { ForumUser } from '../lib/discourse/client.js';
-import type { TranscriptJob } from '../jobs/queues.js';
+import type { ForumUser } from '../lib/seams/forum.js';
+import type { TranscriptJob } from '../lib/seams/jobs.js';
 import type { CategoryInfo } from '../lib/events.js';
 import type { Logger } from '../lib/log.js';
-import type { ChannelRecord, Store } from '../lib/store/types.js';
-import type { CommandInvocation } from './types.js';
+import type { ChannelRecord, Store } from '../lib/seams/store.js';
+import type { CommandInvocation } from '../lib/seams/invocation.js';
 
 export interface CommandDeps {
   store: Store;
@@ -19,15 +19,15 @@ export interface CommandDeps {
   };
   /** null = cannot tell (forum not configured or down). */
   forumUsers: { isAdmin(username: string): Promise<boolean | null> };
-  /** From the adapter (bots/adapter.ts). */
+  /** From the platform's adapter (lib/seams/platform.ts). */
   memberRole(invocation: CommandInvocation): Promise<MemberRole>;
-  /** Called after rules were added or removed, so matchers reload. */
-  onRulesChanged?(): void;
+  /** How each platform is named and typed, and who moderates there (from bots/registry.ts). */
+  platforms: PlatformProfiles;
   /** What /topic needs; absent when transcripts cannot be posted (no forum API key). */
-  transcripts?: TranscriptDeps;
+  transcripts?: TopicCommandDeps;
 }
 
-export interface TranscriptDeps {
+export interface TopicCommandDeps {
   settings: Config['transcripts'];
   /** PARLEY_TIMEZONE: the zone when neither the user's nor the channel's is known. */
   timezone: string;
@@ -51,6 +51,8 @@ export interface CommandContext {
   channel: ChannelRecord;
   /** How the command is typed here (`/discourse`, `!discourse`), for examples in replies. */
   cmd: string;
+  /** The platform the command came from: its label, prefix and moderators. */
+  profile: PlatformProfile;
   /** `platform:userId`, recorded as the creator of rules. */
   actor: string;
   /** Asked at most once per invocation: the forum's API budget is small. */

@@ -10,8 +10,8 @@ import { isParseFailure, parseDiscourseCommand } from './grammar.js';
 import { commandPrefix, text } from './messages.js';
 import { forumAdminOnce } from './permissions.js';
 import { ephemeral } from './reply.js';
-import type { CommandInvocation, CommandReply } from './types.js';
-import type { ChannelRecord } from '../lib/store/types.js';
+import type { CommandInvocation, CommandReply } from '../lib/seams/invocation.js';
+import type { ChannelRecord } from '../lib/seams/store.js';
 import { topic } from './topic/handler.js';
 
 type CommandHandler = (invocation: CommandInvocation, deps: CommandDeps) => Promise<CommandReply>;
@@ -34,11 +34,12 @@ async function discourse(invocation: CommandInvocation, deps: CommandDeps): Prom
   const actor = `${invocation.platform}:${invocation.user.id}`;
   const channel = await registerChannel(invocation, deps);
 
-  const cmd = commandPrefix(invocation.platform);
+  const profile = deps.platforms(invocation.platform);
+  const cmd = commandPrefix(profile);
   const parsed = parseDiscourseCommand(invocation.args, { cmd });
   if (isParseFailure(parsed)) return ephemeral(parsed.message);
 
-  const ctx: CommandContext = { invocation, deps, channel, cmd, actor, forumAdmin: forumAdminOnce(invocation, deps) };
+  const ctx: CommandContext = { invocation, deps, channel, cmd, profile, actor, forumAdmin: forumAdminOnce(invocation, deps) };
   switch (parsed.kind) {
     case 'help':
       return help(ctx);
@@ -67,7 +68,7 @@ export async function handleCommand(invocation: CommandInvocation, deps: Command
   try {
     const handler = COMMANDS.get(word);
     if (!handler) {
-      const prefix = commandPrefix(invocation.platform).slice(0, 1);
+      const prefix = deps.platforms(invocation.platform).commandPrefix;
       return ephemeral(text('command.unknown', { word: invocation.command, commands: [...COMMANDS.keys()].map((c) => `${prefix}${c}`) }));
     }
     return await handler(invocation, deps);

@@ -5,15 +5,8 @@
 import type { CommandDeps } from './context.js';
 import { commandPrefix, text } from './messages.js';
 import { canChangeRules, forumAdminOnce } from './permissions.js';
-import type { CommandInvocation, CommandReply } from './types.js';
+import type { CommandInvocation, CommandReply, MembershipChange } from '../lib/seams/invocation.js';
 
-export interface MembershipChange {
-  platform: CommandInvocation['platform'];
-  channel: CommandInvocation['channel'];
-  /** Who added or removed the bot, when the platform says. */
-  by: CommandInvocation['user'] | null;
-  change: 'added' | 'removed';
-}
 
 /** Returns what to say in the room (nothing after a removal, or when nothing changed). */
 export async function handleMembership(change: MembershipChange, deps: CommandDeps): Promise<CommandReply | null> {
@@ -46,7 +39,7 @@ export async function handleMembership(change: MembershipChange, deps: CommandDe
     await deps.store.channels.ensure({ platform, externalId: room.externalId, name: room.name, status, addedBy: actor });
   }
   deps.log.info({ platform, externalId: room.externalId, status, addedBy: actor }, 'bot added to a channel');
-  const cmd = commandPrefix(platform);
+  const cmd = commandPrefix(deps.platforms(platform));
   return {
     text: allowed ? text('membership.active', { cmd }) : text('membership.pending', { platform, externalId: room.externalId, cmd }),
     visibility: 'channel',

@@ -3,23 +3,14 @@
 // Texts are plain: adapters escape them for their platform's markup.
 import type { RulesPermission } from '../lib/config.js';
 import { formatScope, type Filter, type Scope } from '../lib/rules.js';
-import type { ChannelStatus, PlatformName } from '../lib/store/types.js';
+import type { PlatformProfile } from '../lib/seams/platform.js';
+import type { ChannelStatus, PlatformName } from '../lib/seams/store.js';
 import type { ForumAdminStatus } from './context.js';
 
-/** How a command is typed on each platform: IRC and Matrix clients keep `/word` for themselves. */
-export function commandPrefix(platform: PlatformName, word: 'discourse' | 'topic' = 'discourse'): string {
-  return `${platform === 'irc' || platform === 'matrix' ? '!' : '/'}${word}`;
+/** How a command is typed on a platform (its profile's prefix): `/discourse`, or `!discourse` where clients keep `/`. */
+export function commandPrefix(profile: Pick<PlatformProfile, 'commandPrefix'>, word: 'discourse' | 'topic' = 'discourse'): string {
+  return `${profile.commandPrefix}${word}`;
 }
-
-/** Who counts as a moderator of a channel on each platform (PRODUCT.md "Permissions"). */
-export const MODERATORS: Record<PlatformName, string> = {
-  slack: 'Slack workspace admins and owners',
-  discord: 'Discord members with Manage Channels',
-  telegram: 'Telegram chat administrators',
-  mattermost: 'Mattermost channel, team and system admins',
-  matrix: "Matrix users with a power level at or above the room's state default",
-  irc: 'IRC channel operators',
-};
 
 /** `1. mute t/spam` lines, numbered from 1 in the order given. */
 export function ruleLines(rules: readonly { filter: Filter; scope: Scope }[]): string {
@@ -58,12 +49,13 @@ function cliAdd(platform: PlatformName, externalId: string, filter: Filter, path
 }
 
 /** Who may do what, for help. */
-export function permissionSentence(mode: RulesPermission, platform: PlatformName): string {
+/** Who may change rules here; `moderators` names the platform's moderators (docs/rules.md#who-may-change-rules). */
+export function permissionSentence(mode: RulesPermission, moderators: string): string {
   switch (mode) {
     case 'anyone':
       return 'Anyone here may use every command.';
     case 'moderators':
-      return `Anyone may use help and status; changing rules is for this channel's moderators (${MODERATORS[platform]}) and chat users linked to forum admins.`;
+      return `Anyone may use help and status; changing rules is for this channel's moderators (${moderators}) and chat users linked to forum admins.`;
     case 'forum-admins':
       return 'Anyone may use help and status; changing rules is for chat users linked to forum admins.';
   }
@@ -114,7 +106,7 @@ export const MESSAGES = {
   'membership.pending': (p: { platform: PlatformName; externalId: string; cmd: string }) =>
     `Parley is here, but this chat waits for an admin's approval before it gets anything from the forum: the bot was added by someone who may not change its rules. An admin can approve it with: parley channels add ${p.platform}:${p.externalId} (then ${p.cmd} help).`,
 
-  'help.text': (p: { cmd: string; permission: RulesPermission; platform: PlatformName }) =>
+  'help.text': (p: { cmd: string; permission: RulesPermission; moderators: string }) =>
     [
       'Parley brings forum posts to this channel. Commands:',
       `${p.cmd} status: this channel's rules, numbered, most restrictive first`,
@@ -125,7 +117,7 @@ export const MESSAGES = {
       `${p.cmd} remove 2: removes rule 2 as numbered by status`,
       `${p.cmd} help: this text`,
       `Several scopes add one rule each: ${p.cmd} watch c/meta t/release`,
-      permissionSentence(p.permission, p.platform),
+      permissionSentence(p.permission, p.moderators),
       'A rule naming a read-restricted category (other than mute) needs a chat user linked to a forum admin.',
     ].join('\n'),
 
@@ -181,12 +173,12 @@ export const MESSAGES = {
     ].join('\n'),
 
   // Who may change rules.
-  'rules.forbidden.moderators': (p: { platform: PlatformName; identity: ForumAdminStatus }) =>
-    `Only moderators of this channel (${MODERATORS[p.platform]}) and chat users linked to forum admins may change its rules. You are not a moderator here, and ${identityClause(p.identity)}. Ask a moderator to make the change, or ${LINK_HINT}.`,
+  'rules.forbidden.moderators': (p: { moderators: string; identity: ForumAdminStatus }) =>
+    `Only moderators of this channel (${p.moderators}) and chat users linked to forum admins may change its rules. You are not a moderator here, and ${identityClause(p.identity)}. Ask a moderator to make the change, or ${LINK_HINT}.`,
   'rules.forbidden.forum_admins': (p: { identity: ForumAdminStatus }) =>
     `On this Parley only chat users linked to forum admins may change rules (PARLEY_RULES_PERMISSION=forum-admins), and ${identityClause(p.identity)}. Ask a forum admin to make the change, or ${LINK_HINT}.`,
-  'rules.forbidden.unknown_role': (p: { platform: PlatformName; why: string; identity: ForumAdminStatus }) =>
-    `Parley could not tell whether you moderate this channel: ${p.why}. Changing rules needs a moderator of this channel (${MODERATORS[p.platform]}) or a chat user linked to a forum admin (PARLEY_RULES_PERMISSION=moderators), and ${identityClause(p.identity)}. A Parley admin can fix what stops the role check, set PARLEY_RULES_PERMISSION=anyone, or link your chat account to your forum account if you are a forum admin.`,
+  'rules.forbidden.unknown_role': (p: { moderators: string; why: string; identity: ForumAdminStatus }) =>
+    `Parley could not tell whether you moderate this channel: ${p.why}. Changing rules needs a moderator of this channel (${p.moderators}) or a chat user linked to a forum admin (PARLEY_RULES_PERMISSION=moderators), and ${identityClause(p.identity)}. A Parley admin can fix what stops the role check, set PARLEY_RULES_PERMISSION=anyone, or link your chat account to your forum account if you are a forum admin.`,
 
   // /topic: its grammar (commands/topic/grammar.ts) and its time ranges (commands/topic/time-range.ts).
   'topic.help': (p: { cmd: string; maxMessages: number; zone: string | null; defaultPauseMinutes: number; defaultMaxMessages: number }) =>

@@ -1,10 +1,10 @@
 // Preconditions of commands: each answers ok, or a refusal that says why and what would allow it.
 // They never throw for a platform or forum that cannot answer: that becomes part of the refusal.
-import type { MemberRole } from '../bots/adapter.js';
+import type { MemberRole } from '../lib/seams/platform.js';
 import type { Filter, Scope } from '../lib/rules.js';
 import type { CommandContext, CommandDeps, ForumAdminStatus } from './context.js';
 import { failure, type MessageId } from './messages.js';
-import type { CommandInvocation } from './types.js';
+import type { CommandInvocation } from '../lib/seams/invocation.js';
 
 export type Precondition = { ok: true } | { ok: false; id: MessageId; message: string };
 
@@ -64,9 +64,9 @@ export async function canChangeRules(ctx: Asker): Promise<Precondition> {
   const identity = await ctx.forumAdmin();
   if (identity.status === 'admin') return OK;
   if (role.role === 'unknown') {
-    return { ok: false, ...failure('rules.forbidden.unknown_role', { platform: ctx.invocation.platform, why: role.why, identity }) };
+    return { ok: false, ...failure('rules.forbidden.unknown_role', { moderators: ctx.deps.platforms(ctx.invocation.platform).moderators, why: role.why, identity }) };
   }
-  return { ok: false, ...failure('rules.forbidden.moderators', { platform: ctx.invocation.platform, identity }) };
+  return { ok: false, ...failure('rules.forbidden.moderators', { moderators: ctx.deps.platforms(ctx.invocation.platform).moderators, identity }) };
 }
 
 /**

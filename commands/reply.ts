@@ -1,5 +1,5 @@
 // The two kinds of reply: to the issuing user only, or to everyone in the channel.
-import type { CommandReply } from './types.js';
+import type { CommandReply } from '../lib/seams/invocation.js';
 
 /** Mistakes, refusals, help and status: only the issuing user needs to see them. */
 export function ephemeral(text: string): CommandReply {

@@ -2,8 +2,8 @@
 // must wait before it may be sent. Waiting jobs go back to the delayed set, so they never block other channels.
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Redis } from 'ioredis';
-import type { RateLimits } from '../bots/adapter.js';
-import type { PlatformName } from '../lib/store/types.js';
+import type { RateLimits } from '../lib/seams/platform.js';
+import type { PlatformName } from '../lib/seams/store.js';
 
 export class ChannelLimiter {
   private readonly windows: RateLimiterRedis[];

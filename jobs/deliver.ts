@@ -1,11 +1,11 @@
 // Delivers one notification to one channel. At least once: the delivery row says what was sent, a retried
 // job that finds it delivered does nothing, and the platform's duplicate guard gets a stable key.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
-import type { PlatformAdapter } from '../bots/adapter.js';
+import type { PlatformAdapter } from '../lib/seams/platform.js';
 import { PlatformPermanentError, PlatformRateLimitedError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Notification } from '../lib/notification.js';
-import type { Store } from '../lib/store/types.js';
+import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import type { DeliverJob } from './queues.js';
 

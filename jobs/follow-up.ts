@@ -1,11 +1,11 @@
 // Keeps a sent announcement in step with its post: an edited post edits the chat message, a deleted or hidden
 // post deletes it. Runs in the platform's delivery queue, under the same per-channel limits as deliveries.
 import { UnrecoverableError, type Job } from 'bullmq';
-import type { PlatformAdapter } from '../bots/adapter.js';
+import type { PlatformAdapter } from '../lib/seams/platform.js';
 import { PlatformPermanentError, PlatformRateLimitedError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { Notification } from '../lib/notification.js';
-import type { Store } from '../lib/store/types.js';
+import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import { postpone } from './deliver.js';
 import type { FollowUpJob } from './queues.js';

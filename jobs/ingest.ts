@@ -7,7 +7,7 @@ import { matchInput } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
 import { buildNotification } from '../lib/notification.js';
-import type { ChannelRecord, DeliveryRecord, PlatformName, Store } from '../lib/store/types.js';
+import type { ChannelRecord, DeliveryRecord, PlatformName, Store } from '../lib/seams/store.js';
 import { isSkip, toPostEvent } from '../lib/discourse/normalize.js';
 import {
   parseCategoryWebhook,

@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DateTime } from 'luxon';
-import type { PlatformAdapter } from '../bots/adapter.js';
-import { transcriptText } from '../commands/topic/messages.js';
-import { DEFAULT_RANGE } from '../commands/topic/grammar.js';
-import type { CommandReply } from '../commands/types.js';
-import type { DiscourseClient } from '../lib/discourse/client.js';
+import type { PlatformAdapter, PlatformProfiles } from '../lib/seams/platform.js';
+import { transcriptText } from '../lib/transcript/messages.js';
+import { DEFAULT_RANGE } from '../lib/transcript/types.js';
+import type { CommandReply } from '../lib/seams/invocation.js';
+import type { ForumTopics } from '../lib/seams/forum.js';
 import { ForumRequestError, PlatformPermanentError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
-import type { ChannelRecord, Store } from '../lib/store/types.js';
+import type { ChannelRecord, Store } from '../lib/seams/store.js';
 import { TranscriptRenderer } from '../lib/transcript/render.js';
 import { selectMessages } from '../lib/transcript/select.js';
 import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
@@ -21,10 +21,12 @@ const PAGE_SIZE = 100;
 /** Longer composer links are refused by some browsers and proxies: past this, a preview page holds the text. */
 export const MAX_COMPOSER_URL = 6000;
 
-export interface TranscriptDeps {
+export interface TranscriptJobDeps {
   store: Store;
   adapters: ReadonlyMap<string, PlatformAdapter>;
-  forum: DiscourseClient;
+  /** For the transcript's header: the platform's label. */
+  profiles: PlatformProfiles;
+  forum: ForumTopics;
   forumUrl: string;
   /** PARLEY_PUBLIC_URL, for preview pages; null: previews too long for a link cannot be offered. */
   publicUrl: string | null;
@@ -93,7 +95,7 @@ export interface TranscriptIO {
  * Makes one transcript and posts it (or a preview). Refusals the user can act on (empty, too long, no page for a
  * long preview) are answered and returned; forum and platform errors are thrown for the caller to handle.
  */
-export async function makeTranscript(data: TranscriptJob, deps: TranscriptDeps, adapter: PlatformAdapter, io: TranscriptIO): Promise<TranscriptOutcome> {
+export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDeps, adapter: PlatformAdapter, io: TranscriptIO): Promise<TranscriptOutcome> {
   const { store, log } = deps;
   const { invocation } = data;
   const fail = async (message: string, outcome: TranscriptOutcome): Promise<TranscriptOutcome> => {
@@ -115,13 +117,13 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptDeps, 
         ? data.range
         : { kind: 'last', count: DEFAULT_RANGE.maxMessages };
   const renderer = new TranscriptRenderer({
-    platform: channel.platform,
+    platform: deps.profiles(channel.platform).label,
     channelName: channel.name || channel.externalId,
     timeZone: data.zone,
     mergeSeconds: deps.settings.mergeSeconds,
     maxLength: deps.settings.maxPostLength,
   });
-  const select = { commandMessageId: invocation.platformContext?.messageId ?? null, ignore: data.ignore };
+  const select = { commandMessageId: invocation.commandMessageId ?? null, ignore: data.ignore };
   let read = 0;
   const held: ChatMessage[] = [];
   for await (const page of readMessages(store, adapter, channel, range, requestedAt, select.commandMessageId)) {
@@ -165,7 +167,7 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptDeps, 
   return topic.existed ? 'already-posted' : 'posted';
 }
 
-export function createTranscriptProcessor(deps: TranscriptDeps) {
+export function createTranscriptProcessor(deps: TranscriptJobDeps) {
   return async function transcript(job: Job<TranscriptJob>): Promise<TranscriptOutcome> {
     const data = job.data;
     const adapter = deps.adapters.get(data.invocation.platform);

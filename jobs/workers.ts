@@ -1,9 +1,9 @@
 // The BullMQ workers of a `workers` process: one for forum events, one per configured platform.
 import { Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { PlatformAdapter } from '../bots/adapter.js';
+import type { PlatformAdapter } from '../lib/seams/platform.js';
 import type { Logger } from '../lib/log.js';
-import type { Store } from '../lib/store/types.js';
+import type { Store } from '../lib/seams/store.js';
 import { ChannelLimiter } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
 import { createFollowUpProcessor } from './follow-up.js';

@@ -1,11 +1,14 @@
 // Configuration: environment variables, plus an optional file (PARLEY_CONFIG_FILE, KEY=value lines)
 // that adds to them. Validated at start; every problem names the variable and what would be right.
+// The core's variables are here; each platform's are in its folder (bots/<platform>/index.ts), and
+// loadConfig composes the two from the platforms it is given (docs/architecture.md#configuration).
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import type { AdapterFactory, ConfiguredPlatform } from './seams/platform.js';
 
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
 export type RulesPermission = 'moderators' | 'anyone' | 'forum-admins';
@@ -20,8 +23,12 @@ export interface Config {
   redisUrlExplicit: boolean;
   queuePrefix: string;
   logLevel: string;
-  /** PARLEY_PUBLIC_URL: where users reach Parley (Telegram webhooks, transcript preview pages). */
+  /** PARLEY_PUBLIC_URL: where users reach Parley (platform webhooks, transcript preview pages). */
   publicUrl: string | null;
+  /** The platforms whose variables are set, ready to create their adapters. */
+  platforms: readonly ConfiguredPlatform[];
+  /** The platforms known but not configured, with what would configure them (said in the log at start). */
+  notConfigured: readonly { name: string; howToConfigure: string }[];
   /** Null until PARLEY_DISCOURSE_URL is set. */
   discourse: {
     url: string;
@@ -32,8 +39,6 @@ export interface Config {
     allowUnsigned: boolean;
     requestsPerMinute: number;
   } | null;
-  telegram: { token: string; apiRoot: string; mode: 'polling' | 'webhook'; publicUrl: string | null; webhookSecret: string | null } | null;
-  mattermost: { url: string; token: string | null; commandToken: string | null } | null;
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
   botLeaseSeconds: number;
@@ -52,53 +57,47 @@ export interface Config {
   };
 }
 
-/** Every variable Parley reads, with its default and meaning: the README's table is made from the same facts. */
+/** Every variable the core reads, with its default and meaning; platforms list theirs (AdapterFactory.variables). */
 export const VARIABLES = {
   PORT: 'HTTP port (default 3000)',
   PARLEY_HOST: 'HTTP bind address (default 0.0.0.0)',
   PARLEY_DATA_DIR: 'folder for the SQLite file and the private Redis (default ./data)',
-  DATABASE_URL: 'SQLite file path (optionally sqlite: or file: prefixed; default ./data/parley.db) or postgres://… URL',
-  REDIS_URL: 'Redis for BullMQ (default redis://127.0.0.1:6379)',
+  DATABASE_URL: 'SQLite file path (optionally `sqlite:` or `file:` prefixed; default ./data/parley.db) or a `postgres://…` URL',
+  REDIS_URL: 'Redis for BullMQ (default redis://127.0.0.1:6379). When set, Parley never starts a Redis of its own',
   PARLEY_QUEUE_PREFIX: 'BullMQ key prefix (default parley)',
   LOG_LEVEL: 'trace, debug, info, warn, error (default info)',
   PARLEY_CONFIG_FILE: 'optional KEY=value file; environment variables win over it',
   PARLEY_DISCOURSE_URL: 'forum base URL, e.g. https://forum.example.org',
-  PARLEY_DISCOURSE_API_KEY: 'admin API key (categories, topics, users; transcripts)',
+  PARLEY_DISCOURSE_API_KEY: 'admin API key (categories, topics, users); without it Parley learns categories and tags from webhooks alone',
   PARLEY_DISCOURSE_API_USERNAME: 'username the API key acts as (default system)',
   PARLEY_DISCOURSE_WEBHOOK_SECRET: 'the secret set on the Discourse webhook (required when the forum is configured)',
-  PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true to accept unsigned webhooks: for testing only',
-  PARLEY_DISCOURSE_REQUESTS_PER_MINUTE: 'forum API budget shared by all Parley processes (default 60)',
-  PARLEY_TELEGRAM_TOKEN: 'bot token from @BotFather',
-  PARLEY_TELEGRAM_API_ROOT: 'Bot API root (default https://api.telegram.org)',
-  PARLEY_TELEGRAM_MODE: 'polling (default) or webhook',
-  PARLEY_PUBLIC_URL: "Parley's public base URL (Telegram webhook mode, transcript preview pages)",
-  PARLEY_TELEGRAM_WEBHOOK_SECRET: 'secret_token Telegram sends with webhook updates (webhook mode)',
-  PARLEY_MATTERMOST_URL: 'Mattermost server URL',
-  PARLEY_MATTERMOST_TOKEN: 'bot access token (REST: posting, role checks)',
-  PARLEY_MATTERMOST_COMMAND_TOKEN: "the slash commands' tokens, comma-separated (one per slash command; checked on every command)",
+  PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true to accept unsigned webhooks: for testing only (warned loudly at start)',
+  PARLEY_DISCOURSE_REQUESTS_PER_MINUTE: "forum API budget shared by all Parley processes (default 60, Discourse's admin API limit)",
+  PARLEY_PUBLIC_URL: "Parley's public base URL (platform webhooks such as Telegram's webhook mode, transcript preview pages)",
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
-  PARLEY_WORKER_CONCURRENCY: 'deliveries in flight per platform and process (default 10)',
+  PARLEY_WORKER_CONCURRENCY: 'jobs in flight per queue and process (default 10)',
   PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
-  PARLEY_BOT_LEASE_SECONDS: 'with several bots processes, the one holding a unique connection (the Telegram long poll) renews its Redis lease within this; another takes over this long after it dies (default 15)',
+  PARLEY_BOT_LEASE_SECONDS: 'with several `bots` processes, the one holding a unique connection (the Telegram long poll) renews its Redis lease within this; another takes over this long after it dies (default 15)',
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
-  PARLEY_RULES_PERMISSION: 'who may change rules: moderators (default), anyone, forum-admins',
+  PARLEY_RULES_PERMISSION: 'who may change rules: `moderators` (default), `anyone`, `forum-admins`',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',
   PARLEY_TRANSCRIPT_GROUPS: 'forum groups whose members may post transcripts, comma-separated (empty: forum admins only)',
   PARLEY_IDENTITY_SAME_USERNAME: 'true: a chat user maps to the forum user of the same username unless an identity says otherwise (default false)',
   PARLEY_MESSAGE_LOG_DAYS: 'days Parley keeps the messages it sees where the platform has no history API (Telegram) (default 7)',
   PARLEY_TRANSCRIPT_MERGE_SECONDS: "consecutive messages of one author closer than this become one block (default 120)",
-  PARLEY_TRANSCRIPT_MAX_MESSAGES: 'upper bound of /topic last:N (default 1000)',
-  PARLEY_TRANSCRIPT_MAX_POST_LENGTH: "the forum's max_post_length: a longer transcript is refused with its size (default 32000)",
-  PARLEY_TRANSCRIPT_PREVIEW_HOURS: 'how long a /topic preview page stays readable (default 24)',
+  PARLEY_TRANSCRIPT_MAX_MESSAGES: 'upper bound of `/topic last:N` (default 1000)',
+  PARLEY_TRANSCRIPT_MAX_POST_LENGTH: "the forum's max_post_length: a longer transcript is refused with its size, never cut (default 32000)",
+  PARLEY_TRANSCRIPT_PREVIEW_HOURS: 'how long a `/topic … preview` page stays readable (default 24)',
 } as const;
 
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
-const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+/** Pieces of schema for variables, shared with the platforms' own (bots/<platform>/index.ts). */
+export const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const url = z.url({ protocol: /^https?$/ }).transform((u) => u.replace(/\/+$/, ''));
+export const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
 
-const schema = z.object({
+const coreSchema = {
   PORT: optional(int(0, 65535)).default(3000),
   PARLEY_HOST: optional(z.string()).default('0.0.0.0'),
   PARLEY_DATA_DIR: optional(z.string()).default('./data'),
@@ -112,14 +111,7 @@ const schema = z.object({
   PARLEY_DISCOURSE_WEBHOOK_SECRET: optional(z.string().min(12, 'must be at least 12 characters (Discourse requires that too)')),
   PARLEY_DISCOURSE_ALLOW_UNSIGNED: optional(bool).default(false),
   PARLEY_DISCOURSE_REQUESTS_PER_MINUTE: optional(int(1, 10000)).default(60),
-  PARLEY_TELEGRAM_TOKEN: optional(z.string().regex(/^[\w:-]+$/, 'looks wrong: a bot token is like 123456:ABC-DEF…')),
-  PARLEY_TELEGRAM_API_ROOT: optional(url).default('https://api.telegram.org'),
-  PARLEY_TELEGRAM_MODE: optional(z.enum(['polling', 'webhook'])).default('polling'),
   PARLEY_PUBLIC_URL: optional(url),
-  PARLEY_TELEGRAM_WEBHOOK_SECRET: optional(z.string().regex(/^[\w-]{1,256}$/, '1-256 characters of A-Z, a-z, 0-9, _ and -')),
-  PARLEY_MATTERMOST_URL: optional(url),
-  PARLEY_MATTERMOST_TOKEN: optional(z.string()),
-  PARLEY_MATTERMOST_COMMAND_TOKEN: optional(z.string()),
   PARLEY_DELIVERY_DELAY_SECONDS: optional(int(0, 86400)).default(15),
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
   PARLEY_WORKER_CONCURRENCY: optional(int(1, 1000)).default(10),
@@ -135,7 +127,12 @@ const schema = z.object({
   PARLEY_TRANSCRIPT_MAX_POST_LENGTH: optional(int(100, 10_000_000)).default(32000),
   PARLEY_TRANSCRIPT_PREVIEW_HOURS: optional(int(1, 24 * 90)).default(24),
   PARLEY_TIMEZONE: optional(z.string().refine((z) => IANAZone.isValidZone(z), 'is not an IANA time zone (e.g. Europe/Berlin)')).default('UTC'),
-});
+};
+
+/** Every variable Parley reads with these platforms → its meaning (the README's table lists each). */
+export function allVariables(platforms: readonly AdapterFactory[]): Record<string, string> {
+  return Object.assign({}, VARIABLES, ...platforms.map((p) => p.variables)) as Record<string, string>;
+}
 
 /** Reads KEY=value lines; environment variables already set win. */
 function withConfigFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
@@ -157,8 +154,13 @@ export function parseDatabaseUrl(value: string | undefined, dataDir: string): Da
   return { kind: 'sqlite', path: file };
 }
 
-export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
+/**
+ * Reads the configuration for the platforms given (bots/registry.ts in the service; tests may give others):
+ * the core's variables and each platform's, all checked at once so that one start lists every problem.
+ */
+export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly AdapterFactory[]): Config {
   const env = withConfigFile(rawEnv);
+  const schema = z.object(Object.assign({}, ...platforms.map((p) => p.schema), coreSchema) as typeof coreSchema);
   const parsed = schema.safeParse(env);
   if (!parsed.success) {
     throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
@@ -168,11 +170,14 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
   if (e.PARLEY_DISCOURSE_URL && !e.PARLEY_DISCOURSE_WEBHOOK_SECRET && !e.PARLEY_DISCOURSE_ALLOW_UNSIGNED) {
     problems.push('PARLEY_DISCOURSE_WEBHOOK_SECRET: required when PARLEY_DISCOURSE_URL is set (set the same secret on the Discourse webhook), or set PARLEY_DISCOURSE_ALLOW_UNSIGNED=true for testing');
   }
-  if (e.PARLEY_TELEGRAM_TOKEN && e.PARLEY_TELEGRAM_MODE === 'webhook' && !e.PARLEY_PUBLIC_URL) {
-    problems.push('PARLEY_PUBLIC_URL: required with PARLEY_TELEGRAM_MODE=webhook (the address Telegram posts updates to)');
-  }
-  if (e.PARLEY_MATTERMOST_URL && !e.PARLEY_MATTERMOST_TOKEN && !e.PARLEY_MATTERMOST_COMMAND_TOKEN) {
-    problems.push('PARLEY_MATTERMOST_COMMAND_TOKEN: set it (the slash command token) or PARLEY_MATTERMOST_TOKEN, else Mattermost has nothing to use');
+  const publicUrl = e.PARLEY_PUBLIC_URL ?? null;
+  const configured: ConfiguredPlatform[] = [];
+  const notConfigured: { name: string; howToConfigure: string }[] = [];
+  for (const factory of platforms) {
+    const { platform, problems: own } = factory.configure(parsed.data, { publicUrl });
+    problems.push(...own);
+    if (platform) configured.push(platform);
+    else notConfigured.push({ name: factory.profile.name, howToConfigure: factory.howToConfigure });
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -186,7 +191,9 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
     redisUrlExplicit: Boolean(env.REDIS_URL),
     queuePrefix: e.PARLEY_QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
-    publicUrl: e.PARLEY_PUBLIC_URL ?? null,
+    publicUrl,
+    platforms: configured,
+    notConfigured,
     discourse: e.PARLEY_DISCOURSE_URL
       ? {
           url: e.PARLEY_DISCOURSE_URL,
@@ -196,18 +203,6 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv = process.env): Config {
           allowUnsigned: e.PARLEY_DISCOURSE_ALLOW_UNSIGNED,
           requestsPerMinute: e.PARLEY_DISCOURSE_REQUESTS_PER_MINUTE,
         }
-      : null,
-    telegram: e.PARLEY_TELEGRAM_TOKEN
-      ? {
-          token: e.PARLEY_TELEGRAM_TOKEN,
-          apiRoot: e.PARLEY_TELEGRAM_API_ROOT,
-          mode: e.PARLEY_TELEGRAM_MODE,
-          publicUrl: e.PARLEY_PUBLIC_URL ?? null,
-          webhookSecret: e.PARLEY_TELEGRAM_WEBHOOK_SECRET ?? null,
-        }
-      : null,
-    mattermost: e.PARLEY_MATTERMOST_URL
-      ? { url: e.PARLEY_MATTERMOST_URL, token: e.PARLEY_MATTERMOST_TOKEN ?? null, commandToken: e.PARLEY_MATTERMOST_COMMAND_TOKEN ?? null }
       : null,
     delivery: {
       delaySeconds: e.PARLEY_DELIVERY_DELAY_SECONDS,

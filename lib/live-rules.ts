@@ -2,7 +2,7 @@
 // in another process or by the CLI, so the store's rules version is read before each match.
 import type { MatchInput } from './events.js';
 import { RuleIndex, type MatchedChannel } from './matching.js';
-import type { Store } from './store/types.js';
+import type { Store } from './seams/store.js';
 
 export class LiveRules {
   private index = new RuleIndex();

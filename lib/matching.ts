@@ -1,6 +1,6 @@
 // Matching: which channels receive a forum event, and through which rule. Pure functions, no I/O.
 //
-// Semantics (PRODUCT.md "Vocabulary and data" → rule):
+// Semantics (docs/rules.md):
 // - A rule matches when its scope covers the event: `all` covers everything, `c/x` covers category x and
 //   (when x is a parent) its subcategories, `t/x` covers events tagged x. `follow` covers first posts only.
 // - Restricted categories are delivered only through a rule naming exactly that category. Broader rules

@@ -4,7 +4,7 @@
 export const FILTERS = ['mute', 'thread', 'watch', 'follow'] as const;
 export type Filter = (typeof FILTERS)[number];
 
-/** Higher wins when several rules of one channel match an event (PRODUCT.md: mute > thread > watch > follow). */
+/** Higher wins when several rules of one channel match an event (docs/rules.md#most-restrictive-wins: mute > thread > watch > follow). */
 export const RESTRICTIVENESS: Record<Filter, number> = { mute: 4, thread: 3, watch: 2, follow: 1 };
 
 /**

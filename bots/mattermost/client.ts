@@ -1,7 +1,8 @@
 // A small typed client for the parts of Mattermost's REST API v4 that Parley uses, on plain fetch.
 // The token lives in a private field and only ever goes into the Authorization header.
+import { errorFromNetwork } from '../../lib/adapters/network-error.js';
 import { PlatformTransientError } from '../../lib/errors.js';
-import { errorFromNetwork, errorFromResponse, type MattermostAction } from './errors.js';
+import { errorFromResponse, type MattermostAction } from './errors.js';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
 

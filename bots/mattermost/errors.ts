@@ -1,10 +1,15 @@
-// Mattermost's answers, turned into the three errors the delivery job understands (lib/errors.ts).
+// Mattermost's answers, turned into the three errors the delivery job understands (lib/errors.ts). Requests
+// that got no answer at all are the core's errorFromNetwork (lib/adapters/network-error.ts).
+import { retryAfterFromHeaders } from '../../lib/adapters/retry-after.js';
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError } from '../../lib/errors.js';
 
 /** What we were doing, so a 403 or 404 can say what it means for the admin. */
 export type MattermostAction = 'post' | 'edit' | 'webhook' | 'read' | 'history' | 'command-response';
 
-/** When a 429 says nothing about when to come back. */
+/**
+ * When a 429 says nothing about when to come back. Mattermost's limiter (throttled) sends Retry-After and
+ * X-RateLimit-Reset as whole seconds from now; retryAfterFromHeaders reads both.
+ */
 export const DEFAULT_RETRY_AFTER_MS = 1000;
 
 /** Mattermost's error body (AppError): `{ id, message, status_code }`. Anything else is kept as text. */
@@ -21,25 +26,6 @@ export function describeBody(body: string): { id: string; message: string } {
   return { id: '', message: body.trim().slice(0, 200) };
 }
 
-/**
- * Seconds to wait, from `Retry-After` (seconds or an HTTP date) or else `X-RateLimit-Reset`. Mattermost's
- * limiter (throttled) sends both as whole seconds from now; a reset that looks like a Unix time is read as one.
- */
-export function retryAfterMs(headers: Headers, now = Date.now()): number {
-  const retryAfter = headers.get('retry-after')?.trim();
-  if (retryAfter) {
-    if (/^\d+(\.\d+)?$/u.test(retryAfter)) return Math.max(0, Math.ceil(Number(retryAfter) * 1000));
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
-  const reset = headers.get('x-ratelimit-reset')?.trim();
-  if (reset && /^\d+(\.\d+)?$/u.test(reset)) {
-    const value = Number(reset);
-    return value > 1e9 ? Math.max(0, value * 1000 - now) : Math.ceil(value * 1000);
-  }
-  return DEFAULT_RETRY_AFTER_MS;
-}
-
 function detail(status: number, body: { id: string; message: string }): string {
   const text = [body.message, body.id && `(${body.id})`].filter(Boolean).join(' ');
   return text ? `HTTP ${status}: ${text}` : `HTTP ${status}`;
@@ -50,7 +36,7 @@ export function errorFromResponse(action: MattermostAction, status: number, head
   const body = describeBody(rawBody);
   const what = detail(status, body);
 
-  if (status === 429) return new PlatformRateLimitedError(retryAfterMs(headers), `Mattermost rate limit (${what})`);
+  if (status === 429) return new PlatformRateLimitedError(retryAfterFromHeaders(headers, DEFAULT_RETRY_AFTER_MS), `Mattermost rate limit (${what})`);
 
   if (action === 'webhook') {
     // Mattermost answers 501 when the admin has turned incoming webhooks off: retrying will not help.
@@ -80,12 +66,4 @@ export function errorFromResponse(action: MattermostAction, status: number, head
   // An archived channel answers 400 with an id that names it.
   if (/deleted|archived/iu.test(body.id)) return new PlatformPermanentError('channel_not_found', `The channel is archived (${what})`);
   return new PlatformPermanentError('bad_request', `Mattermost rejected the request (${what})`);
-}
-
-/** Network trouble, DNS, a refused connection or our own timeout: all worth retrying. */
-export function errorFromNetwork(err: unknown, what: string): PlatformTransientError {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError' || e?.name === 'AbortError') return new PlatformTransientError(`${what}: no answer in time`);
-  const reason = e?.cause?.code ?? e?.cause?.message ?? e?.message ?? String(err);
-  return new PlatformTransientError(`${what}: ${reason}`);
 }

@@ -2,6 +2,7 @@
 // Real Bot API errors are `{ ok:false, error_code, description, parameters?: { retry_after, migrate_to_chat_id } }`;
 // the description is the precise part, the code is coarse (most refusals are 400).
 import { GrammyError, HttpError, type Transformer } from 'grammy';
+import { retryAfterFromSeconds } from '../../lib/adapters/retry-after.js';
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** When a 429 names no wait (Telegram always does; a proxy may not). */
@@ -23,9 +24,9 @@ export function redactToken(text: string): string {
   return text.replace(/\/bot[^/\s]+\//gu, '/bot[redacted]/');
 }
 
+/** Telegram says how long in parameters.retry_after; a description may only say "retry after N". */
 function retryAfterMs(err: GrammyError): number {
-  const seconds = err.parameters.retry_after ?? Number(/retry after (\d+)/iu.exec(err.description ?? '')?.[1]);
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : DEFAULT_RETRY_AFTER_MS;
+  return retryAfterFromSeconds(err.parameters.retry_after ?? /retry after (\d+)/iu.exec(err.description ?? '')?.[1], DEFAULT_RETRY_AFTER_MS);
 }
 
 function fromApiError(err: GrammyError): ParleyError {

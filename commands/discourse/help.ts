@@ -2,8 +2,8 @@
 import type { CommandContext } from '../context.js';
 import { text } from '../messages.js';
 import { ephemeral } from '../reply.js';
-import type { CommandReply } from '../types.js';
+import type { CommandReply } from '../../lib/seams/invocation.js';
 
 export async function help(ctx: CommandContext): Promise<CommandReply> {
-  return ephemeral(text('help.text', { cmd: ctx.cmd, permission: ctx.deps.config.rulesPermission, platform: ctx.invocation.platform }));
+  return ephemeral(text('help.text', { cmd: ctx.cmd, permission: ctx.deps.config.rulesPermission, moderators: ctx.profile.moderators }));
 }

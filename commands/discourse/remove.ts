@@ -4,8 +4,7 @@ import type { CommandContext } from '../context.js';
 import { text } from '../messages.js';
 import { canChangeRules, channelAcceptsChanges, firstRefusal } from '../permissions.js';
 import { ephemeral, toChannel } from '../reply.js';
-import type { CommandReply } from '../types.js';
-import { notifyRulesChanged } from './changed.js';
+import type { CommandReply } from '../../lib/seams/invocation.js';
 
 export async function remove(ctx: CommandContext, command: { numbers: number[] }): Promise<CommandReply> {
   const allowed = await firstRefusal(
@@ -20,7 +19,6 @@ export async function remove(ctx: CommandContext, command: { numbers: number[] }
 
   const targets = command.numbers.map((n) => rules[n - 1]!);
   for (const rule of targets) await ctx.deps.store.rules.remove(rule.id);
-  notifyRulesChanged(ctx);
 
   const remaining = sortForStatus(await ctx.deps.store.rules.list(ctx.channel.id));
   const who = ctx.invocation.user.displayName || ctx.invocation.user.username;

@@ -4,7 +4,7 @@ import { sortForStatus } from '../../lib/rules.js';
 import type { CommandContext } from '../context.js';
 import { text } from '../messages.js';
 import { ephemeral } from '../reply.js';
-import type { CommandReply } from '../types.js';
+import type { CommandReply } from '../../lib/seams/invocation.js';
 
 export async function status(ctx: CommandContext): Promise<CommandReply> {
   const { channel } = ctx;

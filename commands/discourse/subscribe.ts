@@ -6,8 +6,7 @@ import type { CommandContext } from '../context.js';
 import { text } from '../messages.js';
 import { canAddCategoryRules, canChangeRules, channelAcceptsChanges, firstRefusal } from '../permissions.js';
 import { ephemeral, toChannel } from '../reply.js';
-import type { CommandReply } from '../types.js';
-import { notifyRulesChanged } from './changed.js';
+import type { CommandReply } from '../../lib/seams/invocation.js';
 
 import { nearestPaths } from '../category-hints.js';
 
@@ -44,7 +43,6 @@ export async function subscribe(ctx: CommandContext, command: { filter: Filter; 
   }
   if (added.length === 0) return ephemeral(text('rules.exists', { cmd: ctx.cmd, existing }));
 
-  notifyRulesChanged(ctx);
   const rules = sortForStatus(await ctx.deps.store.rules.list(ctx.channel.id));
   const who = ctx.invocation.user.displayName || ctx.invocation.user.username;
   return toChannel(text('rules.added', { who, added, existing, rules }));

@@ -12,6 +12,7 @@
 // so it returns `{ kind: 'default' }` and the transcript job resolves it against the messages themselves.
 import { closest, distance } from 'fastest-levenshtein';
 import { parseScope } from '../../lib/rules.js';
+import { DEFAULT_RANGE } from '../../lib/transcript/types.js';
 import type { ParseFailure } from '../grammar.js';
 import { failure } from '../messages.js';
 import { tokenize, type OptionToken, type Token } from '../tokenize.js';
@@ -60,8 +61,7 @@ export interface TopicGrammarOptions {
 export const DEFAULT_MAX_MESSAGES = 1000;
 /** Discourse's default max_tag_length. */
 export const DEFAULT_MAX_TAG_LENGTH = 20;
-/** The range without last:, from: or since: (see the file comment). */
-export const DEFAULT_RANGE = { pauseMinutes: 10, maxMessages: 100 } as const;
+export { DEFAULT_RANGE };
 
 export const TOPIC_OPTIONS = ['last', 'from', 'since', 'category', 'tags', 'ignore', 'title', 'preview'] as const;
 type TopicOption = (typeof TOPIC_OPTIONS)[number];

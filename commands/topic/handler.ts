@@ -2,25 +2,25 @@
 // (jobs/transcript.ts) that collects, renders and posts. Every refusal says why and what would allow it.
 import { randomUUID } from 'node:crypto';
 import { nearestPaths } from '../category-hints.js';
-import type { CommandContext, CommandDeps, TranscriptDeps } from '../context.js';
+import type { CommandContext, CommandDeps, TopicCommandDeps } from '../context.js';
 import { forumAdminOnce } from '../permissions.js';
 import { ephemeral } from '../reply.js';
-import type { CommandInvocation, CommandReply } from '../types.js';
-import type { ChannelRecord } from '../../lib/store/types.js';
+import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
+import type { ChannelRecord } from '../../lib/seams/store.js';
 import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand, type TopicCommand } from './grammar.js';
-import type { TranscriptJob } from '../../jobs/queues.js';
+import type { TranscriptJob } from '../../lib/seams/jobs.js';
 import { resolveRange, type ResolvedRange } from './time-range.js';
-import { transcriptText } from './messages.js';
+import { transcriptText } from '../../lib/transcript/messages.js';
 import { commandPrefix } from '../messages.js';
 
 
 type Allowed = { ok: true; forumUsername: string } | { ok: false; message: string };
 
 /**
- * PRODUCT.md "Permissions": the chat user must map to a forum user who is a forum admin or a member of one of
+ * docs/commands.md#who-may-post-transcripts: the chat user must map to a forum user who is a forum admin or a member of one of
  * PARLEY_TRANSCRIPT_GROUPS. The mapping is an identity set by admins, or the same username when allowed.
  */
-export async function mayPostTranscripts(invocation: CommandInvocation, deps: CommandDeps, t: TranscriptDeps): Promise<Allowed> {
+export async function mayPostTranscripts(invocation: CommandInvocation, deps: CommandDeps, t: TopicCommandDeps): Promise<Allowed> {
   const identity = await deps.store.identities.get(invocation.platform, invocation.user.id);
   const username = identity?.forumUsername ?? (t.settings.sameUsername && invocation.user.username ? invocation.user.username : null);
   const chatUser = `${invocation.platform}:${invocation.user.id}`;
@@ -61,7 +61,7 @@ export function transcriptJob(r: {
 }
 
 export async function topic(invocation: CommandInvocation, deps: CommandDeps, channel: ChannelRecord): Promise<CommandReply> {
-  const cmd = commandPrefix(invocation.platform, 'topic');
+  const cmd = commandPrefix(deps.platforms(invocation.platform), 'topic');
   const t = deps.transcripts;
   if (!t) return ephemeral(transcriptText.notSetUp(cmd));
   if (channel.status === 'pending') return ephemeral(transcriptText.pending(channel.platform, channel.externalId));
@@ -81,7 +81,7 @@ export async function topic(invocation: CommandInvocation, deps: CommandDeps, ch
   if (categoryPath) {
     const category = await deps.categories.findByPath(categoryPath);
     if (!category) {
-      const ctx: CommandContext = { invocation, deps, channel, cmd, actor: `${invocation.platform}:${invocation.user.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
+      const ctx: CommandContext = { invocation, deps, channel, cmd, profile: deps.platforms(invocation.platform), actor: `${invocation.platform}:${invocation.user.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
       const known = await deps.categories.paths();
       return ephemeral(transcriptText.unknownCategory(categoryPath, await nearestPaths(ctx, categoryPath.toLowerCase(), known)));
     }

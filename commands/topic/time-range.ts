@@ -14,11 +14,11 @@
 //   forward) is the instant of the change.
 import * as chrono from 'chrono-node';
 import { DateTime, IANAZone, type DurationLikeObject } from 'luxon';
-import type { TranscriptRange } from '../../lib/transcript/types.js';
+import type { ResolvedRange } from '../../lib/transcript/types.js';
 import { failure } from '../messages.js';
 import { COMPACT_DURATION, formatClock, formatOption, type ClockTime, type ParseFailure, type TopicRangeSpec } from './grammar.js';
 
-export type ResolvedRange = TranscriptRange | { kind: 'default' };
+export type { ResolvedRange };
 
 export interface ResolveContext {
   now: Date;

@@ -5,7 +5,7 @@ import type { CategoryInfo } from '../events.js';
 import { categoryPath } from '../events.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { CategoryRecord, CategoryStore } from '../store/types.js';
+import type { CategoryRecord, CategoryStore } from '../seams/store.js';
 import type { DiscourseClient, SiteCategory } from './client.js';
 import { categorySlugForUrl, type CategoryPayload } from './payloads.js';
 

@@ -10,6 +10,10 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { categorySchema, categorySlugForUrl, tagNames, topicSchema } from './payloads.js';
 
+import type { CreatedTopic, ForumUser, NewTopic, TopicRef } from '../seams/forum.js';
+
+export type { CreatedTopic, ForumUser, NewTopic, TopicRef };
+
 export interface SiteCategory {
   id: number;
   slug: string;
@@ -25,41 +29,6 @@ export interface ForumTopic {
   title: string;
   tags: string[];
   categoryId: number | null;
-}
-
-export interface ForumUser {
-  username: string;
-  admin: boolean;
-  moderator: boolean;
-  /** Names of the groups the user is in (as the API key's user can see them). */
-  groups: string[];
-}
-
-export interface NewTopic {
-  title: string;
-  /** The first post, in forum Markdown. */
-  raw: string;
-  /** Omitted: the forum's default (uncategorized, where allowed). */
-  categoryId?: number | null;
-  tags?: readonly string[];
-  /**
-   * Makes creation idempotent: the forum refuses a second topic with the same id, and we then return the first.
-   * Discourse takes letters, digits, `_` and `-`, at most 50, compared case-insensitively.
-   */
-  externalId: string;
-}
-
-export interface TopicRef {
-  topicId: number;
-  /** The first post; null when the forum's answer about an existing topic did not include it. */
-  postId: number | null;
-  /** Absolute: `${baseUrl}/t/{slug}/{id}`. */
-  url: string;
-}
-
-export interface CreatedTopic extends TopicRef {
-  /** True when a topic with this external id was already there (a retried job): nothing new was made. */
-  existed: boolean;
 }
 
 /** A ForumRequestError that keeps Discourse's own messages (`errors: [...]`) for callers that tell them apart. */

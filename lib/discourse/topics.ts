@@ -3,7 +3,7 @@
 // API budget is shared by everything Parley does.
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { TopicRecord, TopicStore } from '../store/types.js';
+import type { TopicRecord, TopicStore } from '../seams/store.js';
 import { ForumRequestError } from '../errors.js';
 import type { DiscourseClient } from './client.js';
 import type { TopicPayload } from './payloads.js';

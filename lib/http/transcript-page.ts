@@ -1,7 +1,7 @@
 // GET /transcripts/:secret — a /topic preview too long for a composer link: the transcript as it would be
 // posted, and a button that copies it and opens the forum's composer with the title, category and tags.
 import type { FastifyInstance } from 'fastify';
-import type { TranscriptStore } from '../store/types.js';
+import type { TranscriptStore } from '../seams/store.js';
 
 const escapeHtml = (s: string): string =>
   s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

@@ -1,6 +1,6 @@
 // Categories: a cache of the forum's category list, replaced whole after each fetch.
 import type { Insertable, Selectable } from 'kysely';
-import type { CategoryRecord, CategoryStore } from './types.js';
+import type { CategoryRecord, CategoryStore } from '../seams/store.js';
 import type { CategoriesTable, Db } from './schema.js';
 
 /** Rows per insert statement: well under both databases' limits on bound parameters. */

@@ -1,18 +1,18 @@
 // Channels: the rooms Parley talks to. Adding or removing one bumps the rules version (matchers reload).
 import type { Updateable } from 'kysely';
-import type { ChannelRecord, ChannelSettings, ChannelStatus, ChannelStore, PlatformName } from './types.js';
+import type { ChannelRecord, ChannelSettings, ChannelStatus, ChannelStore, PlatformName } from '../seams/store.js';
 import { bumpRulesVersion } from './rules.js';
 import { now, toDate, type ChannelRow, type ChannelsTable, type Db } from './schema.js';
 
 function parseSettings(text: string): ChannelSettings {
   const value: unknown = JSON.parse(text);
-  return value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {};
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as ChannelSettings) : {};
 }
 
 function toChannel(row: ChannelRow): ChannelRecord {
   return {
     id: row.id,
-    platform: row.platform as PlatformName,
+    platform: row.platform,
     externalId: row.external_id,
     name: row.name,
     status: row.status as ChannelStatus,

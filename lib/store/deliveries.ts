@@ -1,6 +1,6 @@
 // Deliveries: one row per (event, channel). The delivery path reads and writes them by job id, one row at a time.
 import type { Updateable } from 'kysely';
-import type { DeliveryRecord, DeliveryStatus, DeliveryStore } from './types.js';
+import type { DeliveryRecord, DeliveryStatus, DeliveryStore } from '../seams/store.js';
 import { now, toCount, toDate, type DeliveriesTable, type Db, type DeliveryRow } from './schema.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['queued', 'delivered', 'failed', 'cancelled', 'withdrawn'];

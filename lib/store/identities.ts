@@ -1,11 +1,11 @@
 // Identities: which forum user a chat user is, as set by admins.
 import type { Selectable } from 'kysely';
-import type { IdentityRecord, IdentityStore, PlatformName } from './types.js';
+import type { IdentityRecord, IdentityStore } from '../seams/store.js';
 import { now, toDate, type Db, type IdentitiesTable } from './schema.js';
 
 function toIdentity(row: Selectable<IdentitiesTable>): IdentityRecord {
   return {
-    platform: row.platform as PlatformName,
+    platform: row.platform,
     userId: row.user_id,
     forumUsername: row.forum_username,
     createdBy: row.created_by,

@@ -1,5 +1,5 @@
 // Inbound events: forum event ids already seen, so that a replayed webhook is dropped.
-import type { InboundEventStore } from './types.js';
+import type { InboundEventStore } from '../seams/store.js';
 import { now, type Db } from './schema.js';
 
 export function createInboundEventStore(db: Db): InboundEventStore {

@@ -24,9 +24,9 @@ import { createRuleStore } from './rules.js';
 import { createTopicStore } from './topics.js';
 import { createTranscriptStore } from './transcripts.js';
 import type { Database, Db } from './schema.js';
-import type { Store } from './types.js';
+import type { Store } from '../seams/store.js';
 
-export type { Store } from './types.js';
+export type { Store } from '../seams/store.js';
 
 /** How long a SQLite connection waits for another process's write lock before giving up. */
 const SQLITE_BUSY_TIMEOUT_MS = 10_000;

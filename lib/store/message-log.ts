@@ -6,7 +6,7 @@
 // numbers ("9" before "10"), not as text. The same order drives ORDER BY and the paging cursor.
 import type { ExpressionBuilder, Selectable } from 'kysely';
 import type { ChatMessage } from '../transcript/types.js';
-import type { MessageLogStore } from './types.js';
+import type { MessageLogStore } from '../seams/store.js';
 import { toDate, type Database, type Db, type MessageLogTable } from './schema.js';
 
 type Row = Selectable<MessageLogTable>;

@@ -2,7 +2,7 @@
 // the unique index can tell duplicates apart; meta.rules_version tells other processes to reload.
 import { sql, type Transaction } from 'kysely';
 import { isFilter, type Scope } from '../rules.js';
-import type { RuleRecord, RuleStore } from './types.js';
+import type { RuleRecord, RuleStore } from '../seams/store.js';
 import { now, RULES_VERSION_KEY, toDate, type Database, type Db, type RuleRow } from './schema.js';
 
 /** Call inside the transaction that adds or removes a rule or a channel. */

@@ -1,6 +1,6 @@
 // Topics: a cache of the forum's topics (title, tags, category), fed by topic webhooks,
 // because post webhooks carry no tags.
-import type { TopicRecord, TopicStore } from './types.js';
+import type { TopicRecord, TopicStore } from '../seams/store.js';
 import { now, toDate, type Db } from './schema.js';
 
 function parseTags(text: string): string[] {

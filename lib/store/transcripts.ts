@@ -1,7 +1,7 @@
 // Transcripts: one row per /topic request (its job id), what came of it, and, for a preview too long for a
 // URL, the page that holds it until it expires.
 import type { Selectable, Updateable } from 'kysely';
-import type { TranscriptRecord, TranscriptStatus, TranscriptStore } from './types.js';
+import type { TranscriptRecord, TranscriptStatus, TranscriptStore } from '../seams/store.js';
 import { now, toDate, type Db, type TranscriptsTable } from './schema.js';
 
 function toTranscript(row: Selectable<TranscriptsTable>): TranscriptRecord {

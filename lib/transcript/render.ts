@@ -12,7 +12,7 @@ import { countCharacters, postLengthVerdict } from './size.js';
 import type { ChatAuthor, ChatMessage } from './types.js';
 
 export interface TranscriptOptions {
-  /** Platform key (`telegram`, `mattermost`, …) or a label; shown in the header. */
+  /** The platform's label (`Telegram`), shown in the header. */
   platform: string;
   /** The channel's display name. */
   channelName: string;
@@ -40,16 +40,6 @@ export type TranscriptResult =
   | { status: 'empty'; message: string }
   | ({ status: 'too_long'; max: number; message: string } & TranscriptSummary)
   | ({ status: 'ok'; markdown: string; bytes: number } & TranscriptSummary);
-
-const PLATFORM_LABELS: Record<string, string> = {
-  telegram: 'Telegram',
-  mattermost: 'Mattermost',
-  slack: 'Slack',
-  discord: 'Discord',
-  matrix: 'Matrix',
-  irc: 'IRC',
-  gitter: 'Gitter',
-};
 
 export const EMPTY_TRANSCRIPT_MESSAGE =
   'There are no messages to archive in that range (the command itself, bot messages and ignored users are left out).';
@@ -200,7 +190,7 @@ export class TranscriptRenderer {
   }
 
   private header(from: DateTime, to: DateTime, spansDays: boolean, participants: string[]): string {
-    const platform = PLATFORM_LABELS[this.options.platform.toLowerCase()] ?? this.options.platform;
+    const platform = this.options.platform;
     const t1 = from.toFormat('HH:mm');
     const t2 = to.toFormat('HH:mm');
     const range = spansDays

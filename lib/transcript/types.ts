@@ -26,3 +26,9 @@ export interface ChatMessage {
 export type TranscriptRange =
   | { kind: 'last'; count: number }
   | { kind: 'between'; from: Date; to: Date };
+
+/** A range as /topic resolves it; `default` is found from the messages themselves (back to the last pause). */
+export type ResolvedRange = TranscriptRange | { kind: 'default' };
+
+/** The range without last:, from: or since:: back to the last pause of 10 minutes, at most 100 messages. */
+export const DEFAULT_RANGE = { pauseMinutes: 10, maxMessages: 100 } as const;

@@ -5,10 +5,10 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { MattermostClient, type MattermostChannelPost, type MattermostUserProfile } from '../../bots/mattermost/client.js';
 import { buildAttachmentPayload } from '../../bots/mattermost/format.js';
-import { createMattermostAdapter, pendingPostId } from '../../bots/mattermost/adapter.js';
-import { loadConfig } from '../../lib/config.js';
+import { createMattermostAdapter } from '../../bots/mattermost/adapter.js';
+import { pendingPostId } from '../../bots/mattermost/sender.js';
 import { silentLogger } from '../../lib/log.js';
-import type { Store } from '../../lib/store/types.js';
+import type { Store } from '../../lib/seams/store.js';
 import type { TranscriptRange } from '../../lib/transcript/types.js';
 import { startFakeMattermost, type Answer, type RecordedRequest } from '../helpers/fake-mattermost.js';
 import { eventually } from '../helpers/parley.js';
@@ -155,7 +155,8 @@ describe('history requests against the v4 spec', () => {
     const fake = await startFakeMattermost({ channelId, posts, users, check });
     try {
       const adapter = createMattermostAdapter(
-        { config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_TOKEN: 'contract-test-token' }), log: silentLogger, store: {} as Store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }), handleMembership: async () => null },
+        { log: silentLogger, store: {} as Store, handleCommand: async () => ({ text: '', visibility: 'ephemeral' }), handleMembership: async () => null, messageLog: { record: async () => undefined, forget: () => undefined } },
+        { url: fake.url, token: 'contract-test-token', commandTokens: [] },
         { historyRequestIntervalMs: 0, historyPerPage: 7 },
       );
       const channel = { id: 1, platform: 'mattermost' as const, externalId: channelId, name: 'acme/town-square', status: 'active' as const, lastError: null, addedBy: null, settings: {}, createdAt: new Date() };

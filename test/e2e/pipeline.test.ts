@@ -3,10 +3,9 @@
 // threads, permanent errors marking the channel, and announcements edited or deleted when their post is.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { AdapterFactory } from '../../bots/adapter.js';
 import { PlatformPermanentError } from '../../lib/errors.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
-import { fakePlatform, type FakePlatform } from '../helpers/fake-platform.js';
+import { fakeFactory, fakePlatform, type FakePlatform } from '../../bench/fake-platform.js';
 import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
 
 describe('pipeline', () => {
@@ -24,10 +23,8 @@ describe('pipeline', () => {
     forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
     fake = fakePlatform('telegram');
     // The same fake, answering "chat not found" while `failing` is set.
-    const factory: AdapterFactory = {
-      ...fake.factory,
-      create: (deps) => {
-        const adapter = fake.factory.create(deps);
+    const factory = fakeFactory('telegram', () => {
+        const adapter = fake.adapter;
         return {
           ...adapter,
           sendNotification: async (channel, n, opts) => {
@@ -44,8 +41,7 @@ describe('pipeline', () => {
             return adapter.deleteNotification!(channel, ref);
           },
         };
-      },
-    };
+    });
     parley = await startParley({ platforms: [factory], env: { PARLEY_DISCOURSE_URL: forum.url, PARLEY_DISCOURSE_API_KEY: forum.apiKey, PARLEY_DELIVERY_DELAY_SECONDS: '2' } });
   });
   after(async () => {

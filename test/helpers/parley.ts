@@ -5,8 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterFactory } from '../../bots/adapter.js';
-import { startApp, type App, type Role } from '../../lib/app.js';
+import { PLATFORMS } from '../../bots/registry.js';
+import type { AdapterFactory } from '../../lib/seams/platform.js';
+import { startApp, type App, type Role } from '../../cli/app/index.js';
 import { loadConfig } from '../../lib/config.js';
 import { signBody } from '../../lib/discourse/signature.js';
 import { createLogger } from '../../lib/log.js';
@@ -43,8 +44,9 @@ export async function startParley(opts: { env?: Record<string, string>; platform
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     ...opts.env,
   };
-  const config = loadConfig(env);
-  const app = await startApp({ config, log: createLogger({ level: env.LOG_LEVEL }), ...(opts.platforms ? { platforms: opts.platforms } : {}), ...(opts.roles ? { roles: opts.roles } : {}) });
+  // The platforms given replace bots/registry.ts (tests plug in fakes).
+  const config = loadConfig(env, opts.platforms ?? PLATFORMS);
+  const app = await startApp({ config, log: createLogger({ level: env.LOG_LEVEL }), ...(opts.roles ? { roles: opts.roles } : {}) });
   const url = app.url ?? '';
 
   return {

@@ -3,16 +3,19 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
-import type { MemberRole } from '../../bots/adapter.js';
+import type { MemberRole } from '../../lib/seams/platform.js';
 import type { CommandDeps } from '../../commands/context.js';
 import { handleCommand } from '../../commands/dispatch.js';
-import { handleMembership, type MembershipChange } from '../../commands/membership.js';
-import type { CommandInvocation, CommandReply } from '../../commands/types.js';
+import { handleMembership } from '../../commands/membership.js';
+import type { MembershipChange } from '../../lib/seams/invocation.js';
+import { PLATFORMS } from '../../bots/registry.js';
+import { platformProfiles } from '../../lib/seams/platform.js';
+import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
 import type { RulesPermission } from '../../lib/config.js';
 import { categoryPath, type CategoryInfo } from '../../lib/events.js';
 import { formatScope, sortForStatus } from '../../lib/rules.js';
 import { openStore } from '../../lib/store/index.js';
-import type { PlatformName, Store } from '../../lib/store/types.js';
+import type { PlatformName, Store } from '../../lib/seams/store.js';
 
 const CHANNEL = { externalId: '-100123', name: 'Community chat', isPrivate: false };
 
@@ -75,7 +78,9 @@ async function withWorld(opts: WorldOptions, fn: (w: World) => Promise<void>): P
         done();
       },
     });
+    // Commands that changed the channel's rules (matchers learn of it through the store's rules version).
     let changed = 0;
+    const ruleIds = async () => (await store.rules.all()).map((r) => r.id).join(',');
     const deps: CommandDeps = {
       store,
       config: { rulesPermission: opts.permission ?? 'moderators' },
@@ -91,13 +96,15 @@ async function withWorld(opts: WorldOptions, fn: (w: World) => Promise<void>): P
         if (role === 'throws') throw new Error('platform timed out');
         return role;
       },
-      onRulesChanged: () => {
-        changed++;
-      },
+      // The registry's platforms, and one that types commands with `!` (as IRC and Matrix will).
+      platforms: platformProfiles([...PLATFORMS.map((p) => p.profile), { name: 'irc', label: 'IRC', commandPrefix: '!', moderators: 'IRC channel operators' }]),
     };
-    const say = (user: UserName, args: string, command = 'discourse') => {
+    const say = async (user: UserName, args: string, command = 'discourse') => {
       const invocation: CommandInvocation = { platform, command, args, channel: CHANNEL, user: USERS[user] };
-      return handleCommand(invocation, deps);
+      const before = await ruleIds();
+      const reply = await handleCommand(invocation, deps);
+      if ((await ruleIds()) !== before) changed++;
+      return reply;
     };
     const rules = async () => {
       const channel = await store.channels.find(platform, CHANNEL.externalId);

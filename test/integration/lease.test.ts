@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { Lease, type LeaseHolder } from '../../lib/lease.js';
 import { silentLogger } from '../../lib/log.js';
 import { redisConnection } from '../../lib/redis.js';
-import { fakePlatform } from '../helpers/fake-platform.js';
+import { fakePlatform } from '../../bench/fake-platform.js';
 import { eventually, startParley } from '../helpers/parley.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';

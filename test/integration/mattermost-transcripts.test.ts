@@ -4,15 +4,17 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import type { AdapterDeps, PlatformAdapter } from '../../bots/adapter.js';
+import type { AdapterDeps, PlatformAdapter } from '../../lib/seams/platform.js';
 import { createMattermostAdapter, type MattermostAdapterOptions } from '../../bots/mattermost/adapter.js';
 import type { MattermostChannelPost, MattermostUserProfile } from '../../bots/mattermost/client.js';
-import type { CommandInvocation } from '../../commands/types.js';
-import { loadConfig } from '../../lib/config.js';
+import type { MattermostContext } from '../../bots/mattermost/context.js';
+import { mattermost } from '../../bots/mattermost/index.js';
+import type { MattermostSettings } from '../../bots/mattermost/settings.js';
+import type { CommandInvocation } from '../../lib/seams/invocation.js';
 import { PlatformPermanentError, PlatformTransientError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import { openStore } from '../../lib/store/index.js';
-import type { ChannelRecord, Store } from '../../lib/store/types.js';
+import type { ChannelRecord, Store } from '../../lib/seams/store.js';
 import type { ChatMessage, TranscriptRange } from '../../lib/transcript/types.js';
 import { startFakeMattermost, type Answer, type FakeMattermost, type RecordedRequest } from '../helpers/fake-mattermost.js';
 import { rejection } from '../helpers/rejection.js';
@@ -60,15 +62,17 @@ async function fakeMattermost(posts: MattermostChannelPost[], check?: (r: Record
   return fake;
 }
 
-function adapterFor(fake: FakeMattermost, env: Record<string, string> = { PARLEY_MATTERMOST_TOKEN: BOT_TOKEN }, opts: MattermostAdapterOptions = { historyRequestIntervalMs: 0, historyPerPage: 10 }): PlatformAdapter {
+const NO_MESSAGE_LOG: AdapterDeps['messageLog'] = { record: async () => undefined, forget: () => undefined };
+
+function adapterFor(fake: FakeMattermost, own: Partial<MattermostSettings> = { token: BOT_TOKEN }, opts: MattermostAdapterOptions = { historyRequestIntervalMs: 0, historyPerPage: 10 }): PlatformAdapter<MattermostContext> {
   const deps: AdapterDeps = {
-    config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, ...env }),
     log: silentLogger,
     store,
     handleCommand: async () => ({ text: 'ok', visibility: 'ephemeral' }),
     handleMembership: async () => null,
+    messageLog: NO_MESSAGE_LOG,
   };
-  return createMattermostAdapter(deps, opts);
+  return createMattermostAdapter(deps, { url: fake.url, token: null, commandTokens: [], ...own }, opts);
 }
 
 const CHANNEL: ChannelRecord = { id: 1, platform: 'mattermost', externalId: CHANNEL_ID, name: 'acme/town-square', status: 'active', lastError: null, addedBy: 'cli', settings: {}, createdAt: new Date() };
@@ -84,17 +88,19 @@ const postRequests = (fake: FakeMattermost) => fake.requests.filter((r) => r.pat
 
 describe('the /topic slash command', () => {
   test('a second slash command, /topic, posts to the same endpoint with its own token from the list', async () => {
-    const calls: CommandInvocation[] = [];
+    const calls: CommandInvocation<MattermostContext>[] = [];
     const fake = await fakeMattermost([]);
-    const adapter = createMattermostAdapter({
-      config: loadConfig({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_COMMAND_TOKEN: 'discourse-token, topic-token' }),
+    // Through the factory, which reads the comma-separated list of tokens.
+    const { platform } = mattermost.configure({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_COMMAND_TOKEN: 'discourse-token, topic-token' }, { publicUrl: null });
+    const adapter = platform!.create({
       log: silentLogger,
       store,
       handleCommand: async (invocation) => {
-        calls.push(invocation);
+        calls.push(invocation as CommandInvocation<MattermostContext>);
         return { text: 'Collecting 5 messages…', visibility: 'ephemeral' };
       },
       handleMembership: async () => null,
+      messageLog: NO_MESSAGE_LOG,
     });
     const app = Fastify({ logger: false });
     adapter.registerRoutes?.(app);
@@ -131,7 +137,7 @@ describe('the /topic slash command', () => {
 });
 
 describe('replyLater', () => {
-  const invocation = (platformContext: Record<string, string>, channelId = CHANNEL_ID): CommandInvocation => ({
+  const invocation = (platformContext: MattermostContext, channelId = CHANNEL_ID): CommandInvocation<MattermostContext> => ({
     platform: 'mattermost',
     command: 'topic',
     args: 'last:5',
@@ -155,7 +161,7 @@ describe('replyLater', () => {
   test('goes to the response_url as Mattermost wants it: response_type and escaped text', async () => {
     const fake = await fakeMattermost([], acceptor());
     const adapter = adapterFor(fake);
-    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/abc`, receivedAt: String(Date.now()) }), LINK);
+    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/abc`, receivedAt: Date.now() }), LINK);
     assert.deepEqual(fake.requests.map((r) => [r.method, r.path]), [['POST', '/hooks/commands/abc']]);
     assert.deepEqual(JSON.parse(fake.requests[0]!.body), { response_type: 'in_channel', text: ESCAPED });
     assert.equal(fake.requests[0]!.headers.authorization, undefined, 'the response_url needs no token');
@@ -164,7 +170,7 @@ describe('replyLater', () => {
   test('after 30 minutes the response_url is not tried: the answer is posted in the channel with the bot token', async () => {
     const fake = await fakeMattermost([], acceptor());
     const adapter = adapterFor(fake);
-    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/abc`, receivedAt: String(Date.now() - 31 * 60_000) }), LINK);
+    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/abc`, receivedAt: Date.now() - 31 * 60_000 }), LINK);
     assert.deepEqual(fake.requests.map((r) => r.path), ['/api/v4/posts']);
     assert.equal(fake.requests[0]!.headers.authorization, `Bearer ${BOT_TOKEN}`);
     assert.deepEqual(JSON.parse(fake.requests[0]!.body), { channel_id: CHANNEL_ID, message: ESCAPED });
@@ -174,11 +180,11 @@ describe('replyLater', () => {
     const gone: Answer = { status: 404, body: { id: 'web.command_webhook.not_found', message: 'Unable to find the webhook.', status_code: 404 } };
     const fake = await fakeMattermost([], acceptor({ '/hooks/commands/used': gone, '/hooks/commands/down': { status: 503, body: {} } }));
     const adapter = adapterFor(fake);
-    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/used`, receivedAt: String(Date.now()) }), LINK);
+    await adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/used`, receivedAt: Date.now() }), LINK);
     assert.deepEqual(fake.requests.map((r) => r.path), ['/hooks/commands/used', '/api/v4/posts']);
 
     fake.requests.length = 0;
-    const err = await rejection(adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/down`, receivedAt: String(Date.now()) }), LINK));
+    const err = await rejection(adapter.replyLater(invocation({ responseUrl: `${fake.url}/hooks/commands/down`, receivedAt: Date.now() }), LINK));
     assert.ok(err instanceof PlatformTransientError, String(err));
     assert.ok(!err.message.includes('/hooks/commands/down'), 'the response_url (a credential) is not in the error');
     assert.deepEqual(fake.requests.map((r) => r.path), ['/hooks/commands/down']);
@@ -199,7 +205,7 @@ describe('replyLater', () => {
   test("a channel with an incoming webhook gets the answer there; with no way at all the error says what to set", async () => {
     const fake = await fakeMattermost([], acceptor());
     await store.channels.ensure({ platform: 'mattermost', externalId: 'webhookchannel000000000000', name: 'acme/ops', status: 'active', addedBy: 'cli', settings: { webhookUrl: `${fake.url}/hooks/incoming-key` } });
-    const webhookOnly = adapterFor(fake, { PARLEY_MATTERMOST_COMMAND_TOKEN: 'x' });
+    const webhookOnly = adapterFor(fake, { commandTokens: ['x'] });
     await webhookOnly.replyLater(invocation({}, 'webhookchannel000000000000'), LINK);
     assert.deepEqual(fake.requests.map((r) => r.path), ['/hooks/incoming-key']);
     assert.deepEqual(JSON.parse(fake.requests[0]!.body), { text: ESCAPED });
@@ -293,7 +299,7 @@ describe('fetchHistory', () => {
 
   test('without a bot token: not_configured, saying what to set, and no request', async () => {
     const fake = await fakeMattermost(CONVERSATION);
-    const adapter = adapterFor(fake, { PARLEY_MATTERMOST_COMMAND_TOKEN: 'x' });
+    const adapter = adapterFor(fake, { commandTokens: ['x'] });
     const err = await rejection(history(adapter, { kind: 'last', count: 5 }));
     assert.ok(err instanceof PlatformPermanentError);
     assert.equal(err.reason, 'not_configured');
@@ -320,7 +326,7 @@ describe('fetchHistory', () => {
 
   test('requests are spaced out (Mattermost allows 10 a second by default)', async () => {
     const fake = await fakeMattermost(CONVERSATION);
-    await history(adapterFor(fake, { PARLEY_MATTERMOST_TOKEN: BOT_TOKEN }, { historyPerPage: 5 }), { kind: 'last', count: 20 });
+    await history(adapterFor(fake, { token: BOT_TOKEN }, { historyPerPage: 5 }), { kind: 'last', count: 20 });
     const times = fake.requests.map((r) => r.at);
     assert.ok(times.length >= 4, `${times.length} requests`);
     // 100 ms apart when sent; a generous margin for the way to the server. A slow machine only widens the gaps.

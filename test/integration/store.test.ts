@@ -14,7 +14,7 @@ import pg from 'pg';
 import type { DatabaseTarget } from '../../lib/config.js';
 import { openStore } from '../../lib/store/index.js';
 import { migrateToLatest } from '../../lib/store/migrations.js';
-import type { Store } from '../../lib/store/types.js';
+import type { Store } from '../../lib/seams/store.js';
 import type { ChatMessage } from '../../lib/transcript/types.js';
 
 const PG_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';

@@ -4,14 +4,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import type { AdapterDeps, PlatformAdapter } from '../../bots/adapter.js';
+import type { AdapterDeps, PlatformAdapter } from '../../lib/seams/platform.js';
 import { telegram } from '../../bots/telegram/index.js';
-import type { CommandInvocation, CommandReply } from '../../commands/types.js';
+import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
 import { loadConfig } from '../../lib/config.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { silentLogger } from '../../lib/log.js';
+import { ChannelMessageLog } from '../../lib/message-log.js';
 import { openStore } from '../../lib/store/index.js';
-import type { Store } from '../../lib/store/types.js';
+import type { Store } from '../../lib/seams/store.js';
 import type { ChatMessage } from '../../lib/transcript/types.js';
 import { startTelegramServer, type TelegramEmulator } from '../helpers/telegram-server.js';
 
@@ -46,22 +47,27 @@ async function register(chatId: number): Promise<void> {
 function makeAdapter(opts: { store?: Store; handle?: (invocation: CommandInvocation) => Promise<CommandReply>; mode?: 'polling' | 'webhook' } = {}) {
   const token = `123456:${randomUUID()}`;
   const invocations: CommandInvocation[] = [];
-  const deps: AdapterDeps = {
-    config: loadConfig({
+  const config = loadConfig(
+    {
       PARLEY_TELEGRAM_TOKEN: token,
       PARLEY_TELEGRAM_API_ROOT: emulator.apiRoot,
       PARLEY_TELEGRAM_MODE: opts.mode ?? 'polling',
       PARLEY_PUBLIC_URL: opts.mode === 'webhook' ? 'https://parley.example.org' : '',
-    }),
+    },
+    [telegram],
+  );
+  const deps: AdapterDeps = {
     log: silentLogger,
     store: opts.store ?? store,
+    // The core's message log, as the composition root hands it to the adapter.
+    messageLog: new ChannelMessageLog('telegram', opts.store ?? store, silentLogger),
     handleCommand: async (invocation) => {
       invocations.push(invocation);
       return opts.handle ? opts.handle(invocation) : { text: `ok: ${invocation.args}`, visibility: 'channel' };
     },
     handleMembership: async () => null,
   };
-  return { adapter: telegram.create(deps), token, invocations };
+  return { adapter: config.platforms[0]!.create(deps), token, invocations };
 }
 
 async function withPolling<T>(adapter: PlatformAdapter, fn: () => Promise<T>): Promise<T> {
@@ -92,11 +98,11 @@ describe('/topic commands', () => {
       const sent = await emulator.userMessages(token, group.chatId);
       const ours = [sent[0]!, sent[2]!, sent[3]!];
       assert.deepEqual(
-        invocations.map((i) => [i.command, i.args, i.platformContext]),
+        invocations.map((i) => [i.command, i.args, i.commandMessageId]),
         [
-          ['topic', 'last:5 category:staff ignore:bob title:"Outage review"', { messageId: String(ours[0]!.messageId) }],
-          ['topic', 'since:2h', { messageId: String(ours[1]!.messageId) }],
-          ['topic', 'last:3 preview', { messageId: String(ours[2]!.messageId) }],
+          ['topic', 'last:5 category:staff ignore:bob title:"Outage review"', String(ours[0]!.messageId)],
+          ['topic', 'since:2h', String(ours[1]!.messageId)],
+          ['topic', 'last:3 preview', String(ours[2]!.messageId)],
         ],
       );
       assert.deepEqual(invocations[0]!.channel, { externalId: String(group.chatId), name: group.chatTitle, isPrivate: false });
@@ -122,7 +128,7 @@ describe('replyLater', () => {
     assert.equal(messages.length, 2);
     assert.equal(later.text, 'Posted &quot;Outage &lt;review&gt; &amp; notes&quot;: https://forum.example.org/t/outage-review/42');
     assert.equal(later.params.parse_mode, 'HTML');
-    assert.deepEqual(later.params.reply_parameters, { message_id: Number(invocation.platformContext?.messageId), allow_sending_without_reply: true });
+    assert.deepEqual(later.params.reply_parameters, { message_id: Number(invocation.commandMessageId), allow_sending_without_reply: true });
     assert.deepEqual(later.params.link_preview_options, { is_disabled: true });
   });
 
@@ -136,7 +142,7 @@ describe('replyLater', () => {
       args: 'last:5',
       channel: { externalId: String(group.chatId), name: group.chatTitle, isPrivate: false },
       user: { id: '42', username: 'alice', displayName: 'Alice' },
-      platformContext: { messageId: '77' },
+      commandMessageId: '77',
     };
     await adapter.replyLater(invocation, { text, visibility: 'channel' });
     const parts = await emulator.botMessages(token, group.chatId);
@@ -193,7 +199,7 @@ describe('the message log', () => {
     assert.equal(byId.get(String(sent[1]!.messageId))!.sentAt.toISOString(), new Date(1_700_000_100_000).toISOString());
     const ci = byId.get(String(sent[3]!.messageId))!;
     assert.deepEqual(ci.author, { id: '99', username: 'ci_bot', displayName: 'CI', isBot: true });
-    // The command itself is logged: the transcript drops it by the id in platformContext.messageId.
+    // The command itself is logged: the transcript drops it by the id in commandMessageId.
     assert.equal(byId.get(String(sent[4]!.messageId))!.markdown, '/topic last:5');
   });
 

@@ -2,18 +2,20 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import Fastify from 'fastify';
-import type { PlatformAdapter } from '../../bots/adapter.js';
-import type { CommandReply } from '../../commands/types.js';
+import type { PlatformAdapter } from '../../lib/seams/platform.js';
+import type { CommandReply } from '../../lib/seams/invocation.js';
 import type { TranscriptJob } from '../../jobs/queues.js';
-import { makeTranscript, MAX_COMPOSER_URL, sinceLastPause, type TranscriptDeps } from '../../jobs/transcript.js';
+import { makeTranscript, MAX_COMPOSER_URL, sinceLastPause, type TranscriptJobDeps } from '../../jobs/transcript.js';
 import { DiscourseClient } from '../../lib/discourse/client.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';
 import { silentLogger } from '../../lib/log.js';
 import { openStore } from '../../lib/store/index.js';
-import type { ChannelRecord, Store } from '../../lib/store/types.js';
+import type { ChannelRecord, Store } from '../../lib/seams/store.js';
 import type { ChatMessage } from '../../lib/transcript/types.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
-import { fakePlatform } from '../helpers/fake-platform.js';
+import { fakePlatform } from '../../bench/fake-platform.js';
+import { PLATFORMS } from '../../bots/registry.js';
+import { platformProfiles } from '../../lib/seams/platform.js';
 
 const T0 = Date.parse('2026-11-21T14:00:00Z');
 const msg = (id: number, who: string, text: string, minutes: number): ChatMessage => ({
@@ -28,7 +30,7 @@ describe('transcript job', () => {
   let store: Store;
   let forum: FakeForum;
   let channel: ChannelRecord;
-  let deps: TranscriptDeps;
+  let deps: TranscriptJobDeps;
   let adapter: PlatformAdapter;
   let replies: CommandReply[];
   let counter = 0;
@@ -41,10 +43,11 @@ describe('transcript job', () => {
       void i;
       await store.messageLog.append('telegram', '-42', m);
     }
-    adapter = fakePlatform('telegram').factory.create({} as never);
+    adapter = fakePlatform('telegram').adapter;
     deps = {
       store,
       adapters: new Map([['telegram', adapter]]),
+      profiles: platformProfiles(PLATFORMS.map((p) => p.profile)),
       forum: new DiscourseClient({ baseUrl: forum.url, apiKey: forum.apiKey, apiUsername: 'system', budget: null }),
       forumUrl: forum.url,
       publicUrl: 'https://parley.example',

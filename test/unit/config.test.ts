@@ -3,12 +3,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { loadConfig, VARIABLES } from '../../lib/config.js';
+import { PLATFORMS } from '../../bots/registry.js';
+import { allVariables, loadConfig } from '../../lib/config.js';
 import { ConfigError } from '../../lib/errors.js';
 
 function problems(env: NodeJS.ProcessEnv): string[] {
   try {
-    loadConfig(env);
+    loadConfig(env, PLATFORMS);
   } catch (err) {
     if (err instanceof ConfigError) return err.problems;
     throw err;
@@ -18,7 +19,7 @@ function problems(env: NodeJS.ProcessEnv): string[] {
 
 describe('configuration', () => {
   test('the embedded defaults: SQLite in ./data, local Redis, nothing else configured', () => {
-    const c = loadConfig({});
+    const c = loadConfig({}, PLATFORMS);
     assert.deepEqual(c.database, { kind: 'sqlite', path: path.join('./data', 'parley.db') });
     assert.equal(c.redisUrl, 'redis://127.0.0.1:6379');
     assert.equal(c.redisUrlExplicit, false);
@@ -27,18 +28,18 @@ describe('configuration', () => {
     assert.equal(c.rulesPermission, 'moderators');
     assert.equal(c.timezone, 'UTC');
     assert.equal(c.discourse, null);
-    assert.equal(c.telegram, null);
-    assert.equal(c.mattermost, null);
+    assert.equal(c.platforms.some((p) => p.profile.name === 'telegram'), false);
+    assert.equal(c.platforms.some((p) => p.profile.name === 'mattermost'), false);
   });
 
   test('DATABASE_URL: a path with or without sqlite:/file:, or a postgres URL', () => {
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/var/parley.db' }).database, { kind: 'sqlite', path: '/var/parley.db' });
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'file:x.db' }).database, { kind: 'sqlite', path: 'x.db' });
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database, { kind: 'postgres', url: 'postgres://u@h/db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:/var/parley.db' }, PLATFORMS).database, { kind: 'sqlite', path: '/var/parley.db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'file:x.db' }, PLATFORMS).database, { kind: 'sqlite', path: 'x.db' });
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }, PLATFORMS).database, { kind: 'postgres', url: 'postgres://u@h/db' });
   });
 
   test('REDIS_URL as HOST:PORT is accepted and marked explicit', () => {
-    const c = loadConfig({ REDIS_URL: 'cache:6380' });
+    const c = loadConfig({ REDIS_URL: 'cache:6380' }, PLATFORMS);
     assert.equal(c.redisUrl, 'redis://cache:6380');
     assert.equal(c.redisUrlExplicit, true);
   });
@@ -54,7 +55,7 @@ describe('configuration', () => {
     const [p] = problems({ PARLEY_DISCOURSE_URL: 'https://forum.example.org' });
     assert.match(p!, /^PARLEY_DISCOURSE_WEBHOOK_SECRET: required/);
     assert.match(p!, /PARLEY_DISCOURSE_ALLOW_UNSIGNED=true/);
-    const c = loadConfig({ PARLEY_DISCOURSE_URL: 'https://forum.example.org/', PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true' });
+    const c = loadConfig({ PARLEY_DISCOURSE_URL: 'https://forum.example.org/', PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true' }, PLATFORMS);
     assert.equal(c.discourse?.url, 'https://forum.example.org');
     assert.equal(c.discourse?.allowUnsigned, true);
   });
@@ -67,14 +68,27 @@ describe('configuration', () => {
   test('PARLEY_CONFIG_FILE adds variables; the environment wins', () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'parley-config-')), 'parley.env');
     writeFileSync(file, 'PORT=4000\nPARLEY_TIMEZONE=Europe/Berlin\n');
-    const c = loadConfig({ PARLEY_CONFIG_FILE: file, PORT: '5000' });
+    const c = loadConfig({ PARLEY_CONFIG_FILE: file, PORT: '5000' }, PLATFORMS);
     assert.equal(c.port, 5000);
     assert.equal(c.timezone, 'Europe/Berlin');
     assert.match(problems({ PARLEY_CONFIG_FILE: '/nonexistent/parley.env' })[0]!, /^PARLEY_CONFIG_FILE: cannot read/);
   });
 
-  test('the README documents every variable Parley reads', () => {
+  test('the README documents every variable Parley and each platform reads, in the words the code gives', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
-    for (const name of Object.keys(VARIABLES)) assert.ok(readme.includes(`| \`${name}\` |`), `${name} missing from README`);
+    for (const [name, meaning] of Object.entries(allVariables(PLATFORMS))) {
+      assert.ok(readme.includes(`| \`${name}\` | ${meaning} |`), `${name} missing from README, or its text differs from: ${meaning}`);
+    }
+  });
+
+  test("a platform's variables are read by its own folder: set, it is configured; its mistakes name its variables", () => {
+    const c = loadConfig({ PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_MATTERMOST_URL: 'https://chat.example.org', PARLEY_MATTERMOST_COMMAND_TOKEN: 'a, b' }, PLATFORMS);
+    assert.deepEqual(c.platforms.map((p) => p.profile.name), ['telegram', 'mattermost']);
+    assert.deepEqual(c.notConfigured, []);
+    // Core and platform problems are reported together, each naming its variable.
+    const found = problems({ PORT: 'abc', PARLEY_TELEGRAM_MODE: 'carrier-pigeon', PARLEY_MATTERMOST_URL: 'https://chat.example.org' });
+    for (const name of ['PORT', 'PARLEY_TELEGRAM_MODE']) assert.ok(found.some((p) => p.startsWith(`${name}:`)), `${name} in ${JSON.stringify(found)}`);
+    // Without the platforms, their variables mean nothing and nothing is configured.
+    assert.deepEqual(loadConfig({ PARLEY_TELEGRAM_TOKEN: '1:abc' }, []).platforms, []);
   });
 });

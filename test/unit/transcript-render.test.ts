@@ -12,7 +12,7 @@ const bob: ChatAuthor = { id: 'u2', username: 'bob', displayName: 'Bob', isBot: 
 const sara: ChatAuthor = { id: 'u3', username: 'sara', displayName: 'Sara', isBot: false };
 const parleyBot: ChatAuthor = { id: 'b1', username: 'parley_bot', displayName: 'Parley', isBot: true };
 
-const OPTIONS: TranscriptOptions = { platform: 'telegram', channelName: 'Parley Dev', timeZone: 'Europe/Berlin' };
+const OPTIONS: TranscriptOptions = { platform: 'Telegram', channelName: 'Parley Dev', timeZone: 'Europe/Berlin' };
 
 /** 2026-11-21 15:35 in Berlin (UTC+1 in November). */
 const T0 = Date.parse('2026-11-21T14:35:00Z');
@@ -76,7 +76,7 @@ describe('the header', () => {
   });
 
   test('one message: singular, a single time', () => {
-    const result = render([msg(alice, 0, 'alone')], { platform: 'mattermost', channelName: 'Town Square', timeZone: 'UTC' });
+    const result = render([msg(alice, 0, 'alone')], { platform: 'Mattermost', channelName: 'Town Square', timeZone: 'UTC' });
     assert.match(result.markdown, /^\*\*Chat transcript\*\* · Mattermost · Town Square\n2026-11-21 14:35 \(UTC\) · 1 message\n/u);
   });
 

@@ -1,6 +1,6 @@
-// What /topic says to users beyond parse errors (those are in commands/messages.ts under topic.*).
+// What /topic and its job say to users beyond parse errors (those are in commands/messages.ts under topic.*).
 import { DateTime } from 'luxon';
-import type { ResolvedRange } from './time-range.js';
+import type { ResolvedRange } from './types.js';
 
 const fmt = (d: Date, zone: string): string => DateTime.fromJSDate(d, { zone }).toFormat('yyyy-MM-dd HH:mm');
 

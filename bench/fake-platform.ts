@@ -1,9 +1,10 @@
-// An in-process chat platform for tests and the pipeline benchmark: records what it is sent, and can be told
-// to answer 429 or to fail. It stands in for a real platform where the subject is Parley's pipeline itself.
-import type { AdapterFactory, PlatformAdapter } from '../../bots/adapter.js';
-import { PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
-import type { Notification } from '../../lib/notification.js';
-import type { ChannelRecord, PlatformName } from '../../lib/store/types.js';
+// An in-process chat platform for the pipeline benchmark and the pipeline tests: records what it is sent, and can
+// be told to answer 429 or to fail. It stands in for a real platform where the subject is Parley's pipeline itself.
+// It lives with the benchmarks (tests may import bench/, bench/ never imports test/).
+import { definePlatform, type AdapterFactory, type PlatformAdapter } from '../lib/seams/platform.js';
+import { PlatformRateLimitedError, PlatformTransientError } from '../lib/errors.js';
+import type { Notification } from '../lib/notification.js';
+import type { ChannelRecord, PlatformName } from '../lib/seams/store.js';
 
 export interface Sent {
   channel: string;
@@ -11,8 +12,21 @@ export interface Sent {
   threadRoot: string | null;
 }
 
+/** A registry entry for a platform made in a test: always configured (it reads no variables). */
+export function fakeFactory(platform: PlatformName, create: () => PlatformAdapter): AdapterFactory {
+  return definePlatform({
+    profile: { name: platform, label: `Fake ${platform}`, commandPrefix: '/', moderators: 'anyone (a fake platform)' },
+    variables: {},
+    schema: {},
+    howToConfigure: '',
+    settings: () => ({}),
+    create,
+  });
+}
+
 export interface FakePlatform {
   factory: AdapterFactory;
+  adapter: PlatformAdapter;
   sent: Sent[];
   /** Sent messages edited afterwards, in order, and deleted ones. */
   edited: { messageRef: string; notification: Notification }[];
@@ -45,7 +59,6 @@ export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: 
 
   const adapter: PlatformAdapter = {
     platform,
-    capabilities: { threads: true, edits: false, ephemeralReplies: false, history: false },
     // No limits of its own: the benchmark measures Parley, not a platform's throttle.
     rateLimits: { perChannel: [{ max: 1_000_000, durationMs: 1000 }], perPlatform: { max: 1_000_000, durationMs: 1000 } },
     uniqueConnection: opts.uniqueConnection ?? false,
@@ -92,7 +105,8 @@ export function fakePlatform(platform: PlatformName, opts: { uniqueConnection?: 
       return shown;
     },
     replies,
-    factory: { platform, isConfigured: () => true, howToConfigure: '', create: () => adapter },
+    adapter,
+    factory: fakeFactory(platform, () => adapter),
     waitFor(count, timeoutMs = 60_000) {
       if (sent.length >= count) return Promise.resolve();
       return new Promise((resolve, reject) => {

@@ -1,15 +1,18 @@
-// The store's seam: plain records and one small interface per table group.
+// The store seam: plain records and one small interface per table group (docs/architecture.md#seams).
 // One implementation (Kysely) serves SQLite and PostgreSQL; see lib/store/index.ts.
 import type { Filter, Scope } from '../rules.js';
 import type { ChatMessage } from '../transcript/types.js';
 
-export const PLATFORM_NAMES = ['telegram', 'mattermost', 'slack', 'discord', 'matrix', 'irc'] as const;
-export type PlatformName = (typeof PLATFORM_NAMES)[number];
+/** A platform's key, as bots/registry.ts lists them (`telegram`, `mattermost`, …). */
+export type PlatformName = string;
 export type ChannelStatus = 'pending' | 'active' | 'error';
 
+/**
+ * A channel's settings: the core's own, and any a platform keeps (its AdapterFactory.channelOptions, checked by its
+ * checkChannelSettings and read with channelSettingsOf; Mattermost's incoming webhook URL, for one).
+ */
 export interface ChannelSettings {
-  /** Mattermost: deliver through this incoming webhook instead of the REST API. */
-  webhookUrl?: string;
+  [platformSetting: string]: unknown;
   /** Category slug path for transcripts when `/topic` names none. */
   defaultCategory?: string;
   /** IANA zone for times typed in this channel. */

@@ -1,0 +1,37 @@
+// The command seam: what an adapter hands the command core, and what it gets back (docs/architecture.md#a-command).
+import type { PlatformName } from './store.js';
+
+/**
+ * One command typed in a chat. `Ctx` is the adapter's own context (bots/<platform>/context.ts): what it needs
+ * again to check roles or answer later. The core carries it along (also inside a transcript job) and never reads it.
+ */
+export interface CommandInvocation<Ctx = unknown> {
+  platform: PlatformName;
+  /** `discourse` or `topic`, without slash, bang or @BotName. */
+  command: string;
+  /** Everything after the command word, as the user typed it. */
+  args: string;
+  channel: { externalId: string; name: string; isPrivate: boolean };
+  user: { id: string; username: string; displayName: string };
+  /** The user's IANA time zone where the platform tells it (Slack). */
+  timezone?: string;
+  /** The command's own message id where the platform has one: a transcript leaves that message out. */
+  commandMessageId?: string;
+  platformContext?: Ctx;
+}
+
+export interface CommandReply {
+  /** Plain text; adapters escape it for their markup. Lines separated by \n. */
+  text: string;
+  /** Ephemeral replies are shown to the issuing user only, where the platform allows; elsewhere to the channel. */
+  visibility: 'ephemeral' | 'channel';
+}
+
+/** The bot was added to a room or removed from it (commands/membership.ts decides what follows). */
+export interface MembershipChange {
+  platform: PlatformName;
+  channel: CommandInvocation['channel'];
+  /** Who added or removed the bot, when the platform says. */
+  by: CommandInvocation['user'] | null;
+  change: 'added' | 'removed';
+}
