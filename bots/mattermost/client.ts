@@ -143,6 +143,11 @@ export class MattermostClient {
     return this.#request<MattermostPost>('PUT', `/posts/${encodeURIComponent(postId)}/patch`, 'edit', patch);
   }
 
+  /** A post; a deleted one answers 404 (message_not_found). */
+  getPost(postId: string): Promise<MattermostPost> {
+    return this.#request<MattermostPost>('GET', `/posts/${encodeURIComponent(postId)}`, 'edit');
+  }
+
   async deletePost(postId: string): Promise<void> {
     await this.#request<unknown>('DELETE', `/posts/${encodeURIComponent(postId)}`, 'edit');
   }

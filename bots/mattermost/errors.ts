@@ -64,6 +64,6 @@ export function errorFromResponse(action: MattermostAction, status: number, head
   if (status === 404 && action === 'edit') return new PlatformPermanentError('message_not_found', `The post is gone (${what})`);
   if (status === 404) return new PlatformPermanentError('channel_not_found', `Mattermost does not know this channel or post (${what})`);
   // An archived channel answers 400 with an id that names it.
-  if (/deleted|archived/iu.test(body.id)) return new PlatformPermanentError('channel_not_found', `The channel is archived (${what})`);
+  if (/deleted|archived/iu.test(body.id)) return new PlatformPermanentError('channel_not_found', `The channel is archived (${what}): unarchive it in Mattermost, or remove it from Parley with parley channels remove mattermost:ID`);
   return new PlatformPermanentError('bad_request', `Mattermost rejected the request (${what})`);
 }

@@ -132,7 +132,14 @@ export function createSender({ client, store, log, requestTimeoutMs }: SenderOpt
   return {
     ...sender,
     async editNotification(_channel, messageRef, notification) {
-      await client.patchPost(messageRef, { message: '', props: { attachments: buildAttachmentPayload(notification).attachments } });
+      try {
+        await client.patchPost(messageRef, { message: '', props: { attachments: buildAttachmentPayload(notification).attachments } });
+      } catch (err) {
+        // Mattermost answers a patch of a post deleted in the channel with 403, as if it were a permission
+        // problem (api4/post.go, postPatchChecks): reading the post tells the two apart (404: it is gone).
+        if (err instanceof PlatformPermanentError && err.reason === 'forbidden') await client.getPost(messageRef);
+        throw err;
+      }
     },
     async deleteNotification(_channel, messageRef) {
       await client.deletePost(messageRef);

@@ -13,7 +13,7 @@ export const DEFAULT_RETRY_AFTER_MS = 5000;
 const PERMANENT_BY_DESCRIPTION: [RegExp, PermanentReason, string][] = [
   [/message to (edit|delete) not found|MESSAGE_ID_INVALID/iu, 'message_not_found', 'The message is gone (deleted in the chat)'],
   [/group chat was upgraded to a supergroup/iu, 'channel_not_found', 'The group became a supergroup with a new chat id'],
-  [/chat not found|PEER_ID_INVALID|CHANNEL_INVALID|chat_id is empty/iu, 'channel_not_found', 'Telegram does not know this chat (deleted, or the bot never joined it)'],
+  [/chat not found|PEER_ID_INVALID|CHANNEL_INVALID|chat_id is empty/iu, 'channel_not_found', 'Telegram does not know this chat (deleted, or the bot never joined it): add the bot to the chat again, or remove the channel from Parley with parley channels remove telegram:ID'],
   [/chat was deleted|chat was deactivated|chat is deactivated|user is deactivated|CHANNEL_PRIVATE/iu, 'channel_not_found', 'The chat no longer exists'],
   [/bot was kicked|bot is not a member|bot was blocked by the user/iu, 'bot_removed', 'The bot was removed from this chat (or blocked): add it again'],
   [/not enough rights|have no rights|need administrator rights|CHAT_WRITE_FORBIDDEN|CHAT_RESTRICTED|TOPIC_CLOSED|can't initiate conversation|can't send messages to bots/iu, 'forbidden', 'The bot may not post in this chat: give it the right to send messages'],

@@ -1,0 +1,9 @@
+// One harness per entry of bots/registry.ts: a new platform adds its file here and one line below.
+import type { ConformanceHarness } from './harness.js';
+import { mattermostHarness } from './mattermost.js';
+import { telegramHarness } from './telegram.js';
+
+export const HARNESSES: readonly ConformanceHarness[] = [
+  telegramHarness,
+  mattermostHarness,
+];
