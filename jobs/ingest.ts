@@ -1,17 +1,16 @@
-// Turns one accepted forum webhook into deliveries: keeps the topic and category caches current, matches
-// posts against the rules, and queues one delivery job per channel after the configured delay.
+// Turns one accepted forum webhook into deliveries: keeps the topic and category caches current, and carries
+// out what lib/routing.ts decides for a post (the decision `parley route` explains): one delivery job per
+// channel after the configured delay, or edits and withdrawals of announcements already made.
 import type { Job } from 'bullmq';
 import { ForumUnavailableError } from '../lib/errors.js';
-import type { CategoryInfo, PostEventKind } from '../lib/events.js';
-import { matchInput } from '../lib/events.js';
+import type { PostEvent, PostEventKind } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
-import { buildNotification } from '../lib/notification.js';
+import type { Notification } from '../lib/notification.js';
+import { NeedsForum, planPost, type PlanMode, type PlannedChannel, type RoutingDeps } from '../lib/routing.js';
 import type { ChannelRecord, DeliveryRecord, PlatformName, Store } from '../lib/seams/store.js';
-import { isSkip, toPostEvent } from '../lib/discourse/normalize.js';
 import {
   parseCategoryWebhook,
-  parsePostWebhook,
   parseTopicWebhook,
   type CategoryPayload,
   type TopicPayload,
@@ -21,27 +20,20 @@ import { deliverJobOptions, deliveryJobId, type FollowUpJob, type IngestJob, typ
 /** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
 const SENDING_GRACE_MS = 1000;
 
-export interface IngestDeps {
+/** What the ingest job needs: what the decision needs (lib/routing.ts), and what carrying it out does. */
+export interface IngestDeps extends RoutingDeps {
   store: Store;
   rules: LiveRules;
   queues: Queues;
   log: Logger;
-  categories: {
-    resolveKnown(categoryId: number): Promise<CategoryInfo | null>;
-    resolve(categoryId: number): Promise<CategoryInfo | null>;
+  categories: RoutingDeps['categories'] & {
     applyWebhook(payload: CategoryPayload): Promise<void>;
     removeFromWebhook(categoryId: number): Promise<void>;
   };
-  topics: {
-    known(topicId: number): Promise<{ tags: string[] } | undefined>;
+  topics: RoutingDeps['topics'] & {
     applyWebhook(payload: TopicPayload): Promise<void>;
-    tagsFor(topicId: number): Promise<string[]>;
     remove(topicId: number): Promise<void>;
   };
-  /** The forum's base URL for links (configured, else the webhook's X-Discourse-Instance). */
-  baseUrl(instance: string | null): string;
-  /** The forum's REST API is configured (categories and tags can be asked for). */
-  forumApi: boolean;
   /** Platforms with a configured adapter; channels of other platforms are skipped with a warning. */
   platforms: ReadonlySet<PlatformName>;
   delivery: { delayMs: number; attempts: number; excerptLength: number };
@@ -59,11 +51,8 @@ export type IngestOutcome =
 
 const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created', 'post_edited', 'post_destroyed', 'post_recovered']);
 
-/** `local`: use only what Parley knows (webhook path); `forum`: may ask the forum's API (queued path). */
-type Mode = 'local' | 'forum';
-
-/** Thrown in `local` mode when the forum would have to be asked: the event goes to the queue instead. */
-class NeedsForum extends Error {}
+/** `local`: use only what Parley knows (webhook path; NeedsForum sends the event to the queue); `forum`: may ask the forum's API (queued path). */
+type Mode = Exclude<PlanMode, 'explain'>;
 
 export type InlineResult = { done: true; outcome: IngestOutcome } | { done: false; recorded: boolean };
 
@@ -81,77 +70,47 @@ export function createIngest(deps: IngestDeps) {
     return { channel, job, sending: (await job?.isActive()) ?? false };
   }
 
-  /**
-   * The post's category. Unknown with the forum API configured: the forum is down or the list is stale, so the
-   * event is retried rather than matched blind. Unknown without the API (webhooks only): the payload's slug
-   * lets a rule naming that category deliver it, and it counts as restricted for everything else.
-   */
-  async function resolveCategory(id: number, slug: string | null, mode: Mode): Promise<CategoryInfo | null> {
-    const known = await deps.categories.resolveKnown(id);
-    if (known) return known;
-    if (deps.forumApi) {
-      if (mode === 'local') throw new NeedsForum();
-      const fetched = await deps.categories.resolve(id);
-      if (fetched) return fetched;
-      throw new ForumUnavailableError(`category ${id} is unknown to Parley and the forum did not tell: will retry`);
-    }
-    return slug ? { id, slug, name: slug, parentSlug: null, color: null, restricted: true } : null;
-  }
-
-  async function topicTags(topicId: number, mode: Mode): Promise<string[]> {
-    const known = await deps.topics.known(topicId);
-    if (known) return known.tags;
-    if (!deps.forumApi) return [];
-    if (mode === 'local') throw new NeedsForum();
-    return deps.topics.tagsFor(topicId);
-  }
-
+  /** A post event: the decision is lib/routing.ts's (the same `parley route` explains); here it is carried out. */
   async function onPost(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
-    const parsed = parsePostWebhook(data.body);
-    if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
-    const post = parsed.value;
-
-    if (data.event === 'post_destroyed') {
-      await deps.queues.markPostDeleted(post.id);
-      return withdraw(post.id, data.eventId);
+    const plan = await planPost(data, deps, mode);
+    switch (plan.action) {
+      case 'invalid':
+      case 'ignore':
+        return { result: 'ignored', reason: plan.reason };
+      case 'retry':
+        // Only `explain` plans retry; here the forum's trouble is thrown, but a retry is what it would mean.
+        throw new ForumUnavailableError(plan.reason);
+      case 'withdraw':
+        if (plan.deleted) await deps.queues.markPostDeleted(plan.postId);
+        return withdraw(plan.postId, data.eventId);
+      case 'update':
+        return update(plan.postId, plan.notification, data.eventId);
+      case 'deliver':
+        return { result: 'queued', deliveries: await queueDeliveries(plan.event, plan.notification, plan.channels) };
     }
+  }
 
-    if (data.event !== 'post_created' && data.event !== 'post_edited') return { result: 'ignored', reason: `${data.event} is not announced` };
-    const category = post.category_id == null ? null : await resolveCategory(post.category_id, post.category_slug ?? null, mode);
-    const tags = await topicTags(post.topic_id, mode);
-    const event = toPostEvent(post, {
-      eventId: data.eventId,
-      kind: data.event,
-      baseUrl: deps.baseUrl(data.instance),
-      category,
-      tags,
-    });
-    if (isSkip(event)) {
-      // An edit that hid the post or made it a whisper withdraws its announcement.
-      if (data.event === 'post_edited') return withdraw(post.id, data.eventId);
-      return { result: 'ignored', reason: event.skip };
+  /**
+   * An edited post. Not yet announced: the delivery announces the edited text (it reads this just before
+   * sending). Announced (or being announced): a follow-up job edits the message to the latest text.
+   */
+  async function update(postId: number, notification: Notification, eventId: string): Promise<IngestOutcome> {
+    await deps.queues.rememberEdit(postId, notification);
+    let edits = 0;
+    for (const d of await store.deliveries.findByPost(postId)) {
+      if (d.status !== 'delivered' && d.status !== 'queued') continue;
+      const { channel, sending } = await deliveryState(d);
+      if (d.status === 'queued' && !sending) continue;
+      if (await followUp(d, channel, 'edit', eventId, sending)) edits++;
     }
-    const notification = buildNotification(event, { excerptLength: deps.delivery.excerptLength });
+    return { result: 'updated', edits };
+  }
 
-    if (data.event === 'post_edited') {
-      // Not yet announced: the delivery announces the edited text (it reads this just before sending).
-      // Announced (or being announced): a follow-up job edits the message to the latest text.
-      await deps.queues.rememberEdit(post.id, notification);
-      let edits = 0;
-      for (const d of await store.deliveries.findByPost(post.id)) {
-        if (d.status !== 'delivered' && d.status !== 'queued') continue;
-        const { channel, sending } = await deliveryState(d);
-        if (d.status === 'queued' && !sending) continue;
-        if (await followUp(d, channel, 'edit', data.eventId, sending)) edits++;
-      }
-      return { result: 'updated', edits };
-    }
-    const matched = await deps.rules.match(matchInput(event));
+  /** One delivery row and job per planned channel; returns how many are new. */
+  async function queueDeliveries(event: PostEvent, notification: Notification, channels: readonly PlannedChannel[]): Promise<number> {
     let queued = 0;
-    for (const m of matched) {
-      const channel = await store.channels.get(m.channelId);
-      if (!channel) continue;
-      if (!deps.platforms.has(channel.platform)) {
+    for (const { channel, threadTopicId, skip } of channels) {
+      if (skip) {
         log.warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
         continue;
       }
@@ -171,12 +130,12 @@ export function createIngest(deps: IngestDeps) {
       if (!created && existing?.status !== 'queued') continue;
       await deps.queues.addDelivery(
         channel.platform,
-        { deliveryId: jobId, channelId: channel.id, notification, threadTopicId: m.filter === 'thread' && !event.isFirstPost ? event.topicId : null },
+        { deliveryId: jobId, channelId: channel.id, notification, threadTopicId },
         { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
       );
       if (created) queued++;
     }
-    return { result: 'queued', deliveries: queued };
+    return queued;
   }
 
   /**
