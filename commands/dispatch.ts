@@ -10,7 +10,7 @@ import { isParseFailure, parseDiscourseCommand } from './grammar.js';
 import { commandPrefix, text } from './messages.js';
 import { forumAdminOnce } from './permissions.js';
 import { ephemeral } from './reply.js';
-import type { CommandInvocation, CommandReply } from '../lib/seams/invocation.js';
+import type { CommandInvocation, CommandReply, CommandWord } from '../lib/seams/invocation.js';
 import type { ChannelRecord } from '../lib/seams/store.js';
 import { topic } from './topic/handler.js';
 
@@ -52,11 +52,11 @@ async function discourse(invocation: CommandInvocation, deps: CommandDeps): Prom
   }
 }
 
-/** Command word → handler. */
-const COMMANDS = new Map<string, CommandHandler>([
-  ['discourse', discourse],
-  ['topic', async (invocation, deps) => topic(invocation, deps, await registerChannel(invocation, deps))],
-]);
+/** Command word → handler: one for each word adapters recognise (a missing one does not type-check). */
+const COMMANDS = new Map<string, CommandHandler>(Object.entries({
+  discourse,
+  topic: async (invocation, deps) => topic(invocation, deps, await registerChannel(invocation, deps)),
+} satisfies Record<CommandWord, CommandHandler>));
 
 /** `/Discourse@ParleyBot` → `discourse`: adapters strip these already, but a stray one costs nothing. */
 export function normalizeCommandWord(word: string): string {

@@ -5,6 +5,7 @@ import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
 import type { Logger } from '../../lib/log.js';
+import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
 import type { AdapterDeps, Receiver } from '../../lib/seams/platform.js';
 import { postJson } from './client.js';
 import { escapeMarkdown } from './format.js';
@@ -12,11 +13,8 @@ import { isHttpUrl, readPayload, toInvocation, tokenMatches, toResponse, type Co
 
 export const COMMAND_PATH = '/hooks/mattermost/command';
 
-/**
- * The command words this endpoint answers. Each is its own Mattermost slash command with its own token
- * (PARLEY_MATTERMOST_COMMAND_TOKEN lists them, comma-separated), both posting to COMMAND_PATH.
- */
-export const COMMAND_WORDS: readonly string[] = ['discourse', 'topic'];
+// The command words this endpoint answers (COMMAND_WORDS) are each their own Mattermost slash command with its
+// own token (PARLEY_MATTERMOST_COMMAND_TOKEN lists them, comma-separated), all posting to COMMAND_PATH.
 
 /** Mattermost gives up after 3 s; answer well before that. */
 export const DEFAULT_DEADLINE_MS = 2500;

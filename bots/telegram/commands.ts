@@ -1,7 +1,6 @@
 // Which Telegram messages are Parley commands. Pure: the adapter hands it the text and the bot's name.
+import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
 
-/** The command words Parley answers to: `discourse` (rules, status, identities) and `topic` (transcripts). */
-export const COMMAND_WORDS: readonly string[] = ['discourse', 'topic'];
 
 export interface ParsedCommand {
   /** The command word, lower case, without `/`, `!` or `@BotName`. */

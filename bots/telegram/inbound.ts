@@ -8,7 +8,8 @@ import type { ChatMessage } from '../../lib/transcript/types.js';
 import type { CommandInvocation } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
 import { toChatMessage } from './chat-message.js';
-import { COMMAND_WORDS, isCommandForOtherBot, parseCommand, type ParsedCommand } from './commands.js';
+import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
+import { isCommandForOtherBot, parseCommand, type ParsedCommand } from './commands.js';
 import type { TelegramContext } from './context.js';
 import type { TelegramSender } from './sender.js';
 

@@ -2,6 +2,13 @@
 import type { PlatformName } from './store.js';
 
 /**
+ * The command words Parley answers to, on every platform: `discourse` (rules, status, help) and `topic`
+ * (transcripts). Adapters recognise these; commands/dispatch.ts has one handler for each.
+ */
+export const COMMAND_WORDS = ['discourse', 'topic'] as const;
+export type CommandWord = (typeof COMMAND_WORDS)[number];
+
+/**
  * One command typed in a chat. `Ctx` is the adapter's own context (bots/<platform>/context.ts): what it needs
  * again to check roles or answer later. The core carries it along (also inside a transcript job) and never reads it.
  */
