@@ -1,12 +1,12 @@
 // The Mattermost adapter, composed as bolt-js composes an app: a receiver (slash commands in over HTTP,
-// receiver.ts) and a sender (notifications out through a channel's incoming webhook or, with a bot token, the
+// receiver-slash-command.ts) and a sender (notifications out through a channel's incoming webhook or, with a bot token, the
 // REST API; later answers; sender.ts). What is left here reads Mattermost: health, roles and history.
 import { PlatformPermanentError } from '../../lib/errors.js';
 import type { AdapterDeps, MemberRole, PlatformAdapter, RateLimits } from '../../lib/seams/platform.js';
 import { MattermostClient } from './client.js';
 import type { MattermostContext } from './context.js';
 import { MattermostHistory } from './history.js';
-import { SlashCommandReceiver } from './receiver.js';
+import { SlashCommandReceiver } from './receiver-slash-command.js';
 import { createSender } from './sender.js';
 import type { MattermostSettings } from './settings.js';
 

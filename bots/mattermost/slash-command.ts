@@ -1,6 +1,6 @@
 // Mattermost's custom slash commands on the wire: the request Mattermost POSTs (form-encoded, or JSON), the
 // invocation the core gets from it, and the JSON answer Mattermost shows. Pure functions; the HTTP route is
-// receiver.ts, later answers are sender.ts.
+// receiver-slash-command.ts, later answers are sender.ts.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
 import type { MattermostContext } from './context.js';
