@@ -80,7 +80,7 @@ async function install(opts: { forum?: FakeForum } = {}) {
   }
 
   /**
-   * The webhook's way in, as lib/app.ts does it: handled inline when all is known, else by the queued job
+   * The webhook's way in, as cli/app/web.ts does it: handled inline when all is known, else by the queued job
    * (called here as its worker would, once). Returns the channels that got a delivery job, with the job.
    */
   async function ingestPost(body: unknown): Promise<{ channels: number[]; jobs: Map<number, DeliverJob>; retry: Error | null }> {
