@@ -2,27 +2,16 @@
 // own per test, with the real Discourse webhook bodies from ../shared/fixtures for `route`.
 import { test, describe, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openStore } from '../../lib/store/index.js';
 import type { Store } from '../../lib/seams/store.js';
+import { FIXTURES, freshEnv, POST_2025, POST_2_9, PRIVATE_MESSAGE, runParley, type CliRun } from '../helpers/cli.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/discourse-webhooks/', import.meta.url));
-const POST_2025 = path.join(FIXTURES, 'discourse-2025.12', 'post_created.body.json');
-const POST_2_9 = path.join(FIXTURES, 'post_created.discourse-2.9.0.beta4.body.json');
-const PRIVATE_MESSAGE = path.join(FIXTURES, 'post_created.private_message.discourse-2.9.0.beta4.body.json');
 const SPAWN_TIMEOUT_MS = 60_000;
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Run = CliRun;
 
 /** One fresh install per test (its own SQLite file and data folder), so that tests can run side by side. */
 function sandbox(t: TestContext) {
@@ -30,33 +19,8 @@ function sandbox(t: TestContext) {
   const dbFile = path.join(dir, 'parley.db');
   t.after(() => rmSync(dir, { recursive: true, force: true }));
 
-  /** The environment of a fresh install: none of the caller's Parley settings leak in. */
-  function env(extra: Record<string, string>): NodeJS.ProcessEnv {
-    const out: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (k.startsWith('PARLEY_') || ['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL'].includes(k)) continue;
-      out[k] = v;
-    }
-    return { ...out, DATABASE_URL: dbFile, PARLEY_DATA_DIR: dir, ...extra };
-  }
-
   function parley(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, ...args], { cwd: REPO, env: env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`parley ${args.join(' ')} did not finish in ${SPAWN_TIMEOUT_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-      }, SPAWN_TIMEOUT_MS);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code, stdout, stderr });
-      });
-    });
+    return runParley(args, freshEnv({ DATABASE_URL: dbFile, PARLEY_DATA_DIR: dir, ...extraEnv }), SPAWN_TIMEOUT_MS);
   }
 
   /** Runs and expects exit 0, showing stderr when not. */

@@ -6,12 +6,10 @@
 // whisper, and with the forum's API a category only the forum knows and one it does not know either.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createIngest, type Ingest } from '../../jobs/ingest.js';
@@ -27,13 +25,8 @@ import { openStore } from '../../lib/store/index.js';
 import type { ChannelStatus, PlatformName, Store } from '../../lib/seams/store.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { postBody, WEBHOOK_SECRET } from '../helpers/parley.js';
+import { freshEnv, POST_2025, POST_2_9, PRIVATE_MESSAGE, runParley } from '../helpers/cli.js';
 
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
-const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/discourse-webhooks/', import.meta.url));
-const POST_2025 = path.join(FIXTURES, 'discourse-2025.12', 'post_created.body.json');
-const POST_2_9 = path.join(FIXTURES, 'post_created.discourse-2.9.0.beta4.body.json');
-const PRIVATE_MESSAGE = path.join(FIXTURES, 'post_created.private_message.discourse-2.9.0.beta4.body.json');
 const SPAWN_TIMEOUT_MS = 120_000;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FORUM_URL = 'http://forum.example';
@@ -106,41 +99,21 @@ async function install(opts: { forum?: FakeForum } = {}) {
   }
 
   function routeEnv(): NodeJS.ProcessEnv {
-    const env: NodeJS.ProcessEnv = {};
-    for (const [k, v] of Object.entries(process.env)) {
-      if (k.startsWith('PARLEY_') || ['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL'].includes(k)) continue;
-      env[k] = v;
-    }
-    return {
-      ...env,
+    return freshEnv({
       DATABASE_URL: dbFile,
       PARLEY_DATA_DIR: dir,
       PARLEY_DISCOURSE_URL: forum?.url ?? FORUM_URL,
       PARLEY_DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       ...(forum ? { PARLEY_DISCOURSE_API_KEY: forum.apiKey } : {}),
       PARLEY_TELEGRAM_TOKEN: '123456:route-vs-ingest',
-    };
+    });
   }
 
   /** `parley route FILE --json` on this install. */
-  function route(file: string): Promise<RouteJson> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, [BIN, 'route', file, '--json'], { cwd: REPO, env: routeEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        reject(new Error(`parley route ${file} did not finish in ${SPAWN_TIMEOUT_MS} ms\nstderr: ${stderr}`));
-      }, SPAWN_TIMEOUT_MS);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        if (code !== 0) reject(new Error(`parley route ${file} exited ${code}\nstderr: ${stderr}\nstdout: ${stdout}`));
-        else resolve(JSON.parse(stdout) as RouteJson);
-      });
-    });
+  async function route(file: string): Promise<RouteJson> {
+    const run = await runParley(['route', file, '--json'], routeEnv(), SPAWN_TIMEOUT_MS);
+    if (run.code !== 0) throw new Error(`parley route ${file} exited ${run.code}\nstderr: ${run.stderr}\nstdout: ${run.stdout}`);
+    return JSON.parse(run.stdout) as RouteJson;
   }
 
   /** A constructed body, saved where `parley route` can read it. */
