@@ -185,10 +185,10 @@ export interface AdapterFactory {
    */
   checkChannelSettings(settings: Record<string, unknown>): { ok: true; settings: Record<string, unknown> } | { ok: false; problems: { key: string; message: string }[] };
   /**
-   * Reads the platform's parsed variables: null when the platform is not configured; problems name the variable
-   * and what would be right.
+   * Reads the platform's variables (as set, strings): null when the platform is not configured; problems name the
+   * variable and what would be right.
    */
-  configure(vars: Record<string, unknown>, shared: SharedSettings): { platform: ConfiguredPlatform | null; problems: string[] };
+  configure(vars: Readonly<Record<string, unknown>>, shared: SharedSettings): { platform: ConfiguredPlatform | null; problems: string[] };
 }
 
 /** What a platform folder writes; definePlatform turns it into the registry's AdapterFactory. */
@@ -229,7 +229,8 @@ export function definePlatform<Shape extends z.ZodRawShape, S, C extends z.ZodRa
       return { ok: true, settings: { ...settings, ...(parsed.data as Record<string, unknown>) } };
     },
     configure(vars, shared) {
-      // The composed schema parsed these already; parsing the platform's own part again types them.
+      // From the raw variables (schemas transform: a parsed value would not parse again); the composed schema
+      // has reported their mistakes already, so this parse types them.
       const parsed = varsSchema.safeParse(vars);
       if (!parsed.success) return { platform: null, problems: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) };
       const settings = def.settings(parsed.data, shared);

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { PLATFORMS } from '../../bots/registry.js';
-import { allVariables, loadConfig } from '../../lib/config.js';
+import { allVariables, bool, loadConfig, optional } from '../../lib/config.js';
+import { definePlatform } from '../../lib/seams/platform.js';
 import { ConfigError } from '../../lib/errors.js';
 
 function problems(env: NodeJS.ProcessEnv): string[] {
@@ -88,6 +89,21 @@ describe('configuration', () => {
     // Core and platform problems are reported together, each naming its variable.
     const found = problems({ PORT: 'abc', PARLEY_TELEGRAM_MODE: 'carrier-pigeon', PARLEY_MATTERMOST_URL: 'https://chat.example.org' });
     for (const name of ['PORT', 'PARLEY_TELEGRAM_MODE']) assert.ok(found.some((p) => p.startsWith(`${name}:`)), `${name} in ${JSON.stringify(found)}`);
+    // A platform's settings are typed from its own schema, transforms included (here a boolean from "yes").
+    let seen: unknown;
+    const flagged = definePlatform({
+      profile: { name: 'fake', label: 'Fake', commandPrefix: '!', moderators: 'nobody' },
+      variables: { PARLEY_FAKE_LOUD: 'a flag' },
+      schema: { PARLEY_FAKE_LOUD: optional(bool).default(false) },
+      howToConfigure: '',
+      settings: (vars) => ({ loud: vars.PARLEY_FAKE_LOUD }),
+      create: (_deps, settings) => {
+        seen = settings;
+        return {} as never;
+      },
+    });
+    loadConfig({ PARLEY_FAKE_LOUD: 'yes' }, [flagged]).platforms[0]!.create({} as never);
+    assert.deepEqual(seen, { loud: true });
     // Without the platforms, their variables mean nothing and nothing is configured.
     assert.deepEqual(loadConfig({ PARLEY_TELEGRAM_TOKEN: '1:abc' }, []).platforms, []);
   });
