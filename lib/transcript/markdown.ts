@@ -143,12 +143,20 @@ export function mapOutsideCode(markdown: string, fn: (prose: string) => string):
 
 // Things a mention must not be looked for in (autolinks, bare URLs, link destinations), then the mention
 // itself: `@` starting a word, as Discourse reads it (`(@bob)` pings, `bob@example.org` does not).
-const PROSE_MENTION = /<[a-z][a-z0-9+.-]*:[^\s<>]*>|(?:https?|ftp):\/\/[^\s<>]*|www\.[^\s<>]*|\]\([^)\s]*|(^|[^\p{L}\p{N}_])@(?=[\p{L}\p{N}_])/giu;
+const PROSE_MENTION = /<[a-z][a-z0-9+.-]*:[^\s<>]*>|(?:https?|ftp):\/\/[^\s<>]*|www\.[^\s<>]*|\]\([^)\s]*|(^|[\s\S])@(?=[\p{L}\p{N}_])/giu;
+/**
+ * What may stand before an `@` that starts no mention. Tested apart, without the `i` flag: under it a negated
+ * class also refuses characters whose case folding is a letter (U+0345, a combining mark, folds to ι).
+ */
+const WORD_CHAR = /[\p{L}\p{N}_]/u;
 
 /** Breaks `@word` in prose (no code in it) with a zero-width space; URLs and link targets are left intact. */
 export function neutralizeProseMentions(prose: string): string {
   if (!prose.includes('@')) return prose;
-  return prose.replace(PROSE_MENTION, (m: string, before: string | undefined) => (before === undefined ? m : `${before}@${ZWSP}`));
+  return prose.replace(PROSE_MENTION, (m: string, before: string | undefined) => {
+    if (before === undefined || WORD_CHAR.test(before)) return m;
+    return `${before}@${ZWSP}`;
+  });
 }
 
 /**

@@ -320,6 +320,12 @@ describe('Markdown helpers', () => {
     assert.equal(neutralizeMentions(once), once);
   });
 
+  test('neutralizeMentions: a combining mark before @ is no letter (it only case-folds to one), so the mention is broken', () => {
+    // U+0345 (combining ypogegrammeni) folds to ι: a case-insensitive negated class took it for a letter.
+    assert.equal(neutralizeMentions('\u03b1\u0313\u0345@here'), `\u03b1\u0313\u0345@${ZWSP}here`);
+    assert.equal(neutralizeMentions('caf\u00e9@example.org'), 'caf\u00e9@example.org');
+  });
+
   test('neutralizeMentions: a code span does not cross a blank line', () => {
     assert.equal(neutralizeMentions('`open\n\n@bob` x'), `\`open\n\n@${ZWSP}bob\` x`);
   });
