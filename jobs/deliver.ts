@@ -7,7 +7,7 @@ import type { Logger } from '../lib/log.js';
 import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
-import type { DeliverJob } from './queues.js';
+import type { DeliverJob } from '../lib/seams/jobs.js';
 
 export interface DeliverDeps {
   store: Store;

@@ -8,7 +8,7 @@ import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import { postpone } from './deliver.js';
-import type { FollowUpJob } from './queues.js';
+import type { FollowUpJob } from '../lib/seams/jobs.js';
 
 export interface FollowUpDeps {
   store: Store;

@@ -15,7 +15,8 @@ import {
   type CategoryPayload,
   type TopicPayload,
 } from '../lib/discourse/payloads.js';
-import { deliverJobOptions, deliveryJobId, type FollowUpJob, type IngestJob, type Queues } from './queues.js';
+import type { FollowUpJob, IngestJob } from '../lib/seams/jobs.js';
+import { deliverJobOptions, deliveryJobId, type Queues } from './queues.js';
 
 /** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
 const SENDING_GRACE_MS = 1000;

@@ -6,8 +6,6 @@ import type { Notification } from '../lib/notification.js';
 import type { PlatformName } from '../lib/seams/store.js';
 import type { DeliverJob, FollowUpJob, IngestJob, TranscriptJob } from '../lib/seams/jobs.js';
 
-export type { DeliverJob, FollowUpJob, IngestJob, TranscriptJob };
-
 export const INGEST_QUEUE = 'ingest';
 export const TRANSCRIPT_QUEUE = 'transcripts';
 export const deliverQueueName = (platform: PlatformName): string => `deliver-${platform}`;

@@ -15,7 +15,7 @@ import type { ChannelRecord, Store } from '../lib/seams/store.js';
 import { TranscriptRenderer } from '../lib/transcript/render.js';
 import { selectMessages } from '../lib/transcript/select.js';
 import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
-import type { TranscriptJob } from './queues.js';
+import type { TranscriptJob } from '../lib/seams/jobs.js';
 
 const PAGE_SIZE = 100;
 /** Longer composer links are refused by some browsers and proxies: past this, a preview page holds the text. */

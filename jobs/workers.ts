@@ -14,11 +14,8 @@ import {
   INGEST_QUEUE,
   TRANSCRIPT_QUEUE,
   deliverQueueName,
-  type DeliverJob,
-  type FollowUpJob,
-  type IngestJob,
-  type TranscriptJob,
 } from './queues.js';
+import type { DeliverJob, FollowUpJob, IngestJob, TranscriptJob } from '../lib/seams/jobs.js';
 
 export interface WorkerOptions {
   connection: Redis;

@@ -1,6 +1,7 @@
 // Who a forum user is (admin, groups), read from the forum and remembered briefly: permission checks run
 // on every rule change and transcript, and the forum's API budget is small.
-import type { DiscourseClient, ForumUser } from './discourse/client.js';
+import type { DiscourseClient } from './discourse/client.js';
+import type { ForumUser } from './seams/forum.js';
 import type { Logger } from './log.js';
 
 const TTL_MS = 5 * 60_000;

@@ -8,11 +8,8 @@ import { z } from 'zod';
 import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import { categorySchema, categorySlugForUrl, tagNames, topicSchema } from './payloads.js';
-
 import type { CreatedTopic, ForumUser, NewTopic, TopicRef } from '../seams/forum.js';
-
-export type { CreatedTopic, ForumUser, NewTopic, TopicRef };
+import { categorySchema, categorySlugForUrl, tagNames, topicSchema } from './payloads.js';
 
 export interface SiteCategory {
   id: number;

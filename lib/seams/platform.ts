@@ -241,8 +241,13 @@ export function definePlatform<Shape extends z.ZodRawShape, S, C extends z.ZodRa
   };
 }
 
+/** Built once per shape: channelSettingsOf runs on every delivery. */
+const channelSchemas = new WeakMap<z.ZodRawShape, z.ZodType>();
+
 /** Reads a platform's own keys from a channel's settings, typed by its schema (the CLI checked them when set). */
 export function channelSettingsOf<C extends z.ZodRawShape>(schema: C, channel: Pick<ChannelRecord, 'settings'>): Partial<z.infer<z.ZodObject<C>>> {
-  const parsed = z.object(schema).partial().safeParse(channel.settings);
+  let partial = channelSchemas.get(schema);
+  if (!partial) channelSchemas.set(schema, (partial = z.object(schema).partial()));
+  const parsed = partial.safeParse(channel.settings);
   return parsed.success ? (parsed.data as Partial<z.infer<z.ZodObject<C>>>) : {};
 }

@@ -4,7 +4,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import Fastify from 'fastify';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { CommandReply } from '../../lib/seams/invocation.js';
-import type { TranscriptJob } from '../../jobs/queues.js';
+import type { TranscriptJob } from '../../lib/seams/jobs.js';
 import { makeTranscript, MAX_COMPOSER_URL, sinceLastPause, type TranscriptJobDeps } from '../../jobs/transcript.js';
 import { DiscourseClient } from '../../lib/discourse/client.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';

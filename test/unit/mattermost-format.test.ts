@@ -1,24 +1,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { attachmentColor, buildAttachment, buildAttachmentPayload, escapeMarkdown, neutralizeMentions } from '../../bots/mattermost/format.js';
-import { neutralizeMassMentions, type Notification } from '../../lib/notification.js';
+import { neutralizeMassMentions } from '../../lib/notification.js';
+import { notification } from '../helpers/notification.js';
 
 const ZWSP = '\u200B';
 
-function notification(over: Partial<Notification> = {}): Notification {
-  return {
-    kind: 'new_topic',
-    title: 'Release 2.0 is out',
-    url: 'https://forum.example.org/t/release-2-0-is-out/42/1',
-    author: 'Sara Lee (@sara)',
-    category: { name: 'Announcements', path: 'announcements', color: '0088CC' },
-    tags: ['release', 'news'],
-    excerpt: 'We shipped it.',
-    topicId: 42,
-    postId: 420,
-    ...over,
-  };
-}
 
 describe('attachmentColor', () => {
   test("puts Discourse's bare hex behind a #", () => {

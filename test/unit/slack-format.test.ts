@@ -2,21 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { attachmentColor, clipEscaped, escapeSlack, linkTarget, MAX_MESSAGE_TEXT, MAX_SECTION_TEXT, slackMessage, type SlackMessage } from '../../bots/slack/format.js';
 import { neutralizeMassMentions, type Notification } from '../../lib/notification.js';
+import { notification } from '../helpers/notification.js';
 
-function notification(over: Partial<Notification> = {}): Notification {
-  return {
-    kind: 'new_topic',
-    title: 'Release 2.0 is out',
-    url: 'https://forum.example.org/t/release-2-0-is-out/42/1',
-    author: 'Sara Lee (@sara)',
-    category: { name: 'Announcements', path: 'announcements', color: '0088CC' },
-    tags: ['release', 'news'],
-    excerpt: 'We shipped it.',
-    topicId: 42,
-    postId: 420,
-    ...over,
-  };
-}
 
 // Block types Slack knows (docs.slack.dev/reference/block-kit/blocks), and text object types.
 const BLOCK_TYPES = new Set(['actions', 'context', 'divider', 'file', 'header', 'image', 'input', 'markdown', 'rich_text', 'section', 'table', 'video']);
