@@ -21,13 +21,14 @@ export class ChannelMessageLog implements MessageRecorder {
     private readonly cacheMs = REGISTERED_CACHE_MS,
   ) {}
 
-  async record(externalId: string, message: ChatMessage): Promise<void> {
+  async record(externalId: string, toMessage: () => ChatMessage | null): Promise<void> {
     try {
       if (!(await this.isRegistered(externalId))) return;
-      await this.store.messageLog.append(this.platform, externalId, message);
+      const message = toMessage();
+      if (message) await this.store.messageLog.append(this.platform, externalId, message);
     } catch (err) {
       // The text is the users' and stays out of the log.
-      this.log.warn({ chat: externalId, message: message.id, err: err instanceof Error ? err.message : String(err) }, 'could not log a message for transcripts');
+      this.log.warn({ chat: externalId, err: err instanceof Error ? err.message : String(err) }, 'could not log a message for transcripts');
     }
   }
 

@@ -4,7 +4,6 @@
 import type { Bot } from 'grammy';
 import type { Chat, ChatMember, ChatMemberUpdated, Message, User } from 'grammy/types';
 import type { Logger } from '../../lib/log.js';
-import type { ChatMessage } from '../../lib/transcript/types.js';
 import type { CommandInvocation } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
 import { toChatMessage } from './chat-message.js';
@@ -58,18 +57,9 @@ export class TelegramInbound {
 
   /** A new or edited message, for transcripts; the core keeps it if the chat is a registered channel. Never throws. */
   private async logMessage(message: Message, botUsername: string): Promise<void> {
-    let chatMessage: ChatMessage | null;
-    try {
-      // Commands for other bots are not part of the conversation.
-      if (isCommandForOtherBot(message.text ?? message.caption ?? '', botUsername)) return;
-      chatMessage = toChatMessage(message);
-    } catch (err) {
-      // The text is the users' and stays out of the log.
-      this.log.warn({ chat: String(message.chat.id), message: message.message_id, err }, 'telegram: could not log a message for transcripts');
-      return;
-    }
-    if (!chatMessage) return;
-    await this.deps.messageLog.record(String(message.chat.id), chatMessage);
+    // Commands for other bots are not part of the conversation.
+    if (isCommandForOtherBot(message.text ?? message.caption ?? '', botUsername)) return;
+    await this.deps.messageLog.record(String(message.chat.id), () => toChatMessage(message));
   }
 
   private async onText(message: Message & { text: string }, botUsername: string): Promise<void> {

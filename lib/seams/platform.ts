@@ -55,8 +55,11 @@ export interface SendOptions {
  * hands it every message of a chat in its own normalized form; the core keeps those of registered channels.
  */
 export interface MessageRecorder {
-  /** Records a new or edited message if its chat is a registered channel. Never throws. */
-  record(externalId: string, message: ChatMessage): Promise<void>;
+  /**
+   * Records a new or edited message if its chat is a registered channel. `toMessage` converts it (null: not part
+   * of a conversation); it runs only for registered chats, so messages of other chats cost no conversion. Never throws.
+   */
+  record(externalId: string, toMessage: () => ChatMessage | null): Promise<void>;
   /** A command may just have registered (or removed) this chat: ask the store again next time. */
   forget(externalId: string): void;
 }
