@@ -15,7 +15,8 @@ export async function handleMembership(change: MembershipChange, deps: CommandDe
 
   if (change.change === 'removed') {
     if (existing) {
-      await deps.store.channels.setError(existing.id, { code: 'bot_removed', message: `The bot was removed from this chat${by ? ` by ${by.username || by.id}` : ''}: add it again` });
+      const error = change.reason ?? { code: 'bot_removed', message: `The bot was removed from this chat${by ? ` by ${by.username || by.id}` : ''}: add it again` };
+      await deps.store.channels.setError(existing.id, error);
       deps.log.info({ platform, channelId: existing.id }, 'bot removed from a channel');
     }
     return null;

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DateTime } from 'luxon';
-import type { PlatformAdapter, PlatformProfiles } from '../lib/seams/platform.js';
+import type { HistoryOptions, HistoryProgress, PlatformAdapter, PlatformProfiles } from '../lib/seams/platform.js';
 import { transcriptText } from '../lib/transcript/messages.js';
 import { DEFAULT_RANGE } from '../lib/transcript/types.js';
 import type { CommandReply } from '../lib/seams/invocation.js';
@@ -44,9 +44,10 @@ export async function* readMessages(
   range: TranscriptRange,
   before: Date,
   commandMessageId: string | null,
+  onSlowdown?: HistoryOptions['onSlowdown'],
 ): AsyncIterable<ChatMessage[]> {
   if (adapter.fetchHistory) {
-    yield* adapter.fetchHistory(channel, range, { pageSize: PAGE_SIZE });
+    yield* adapter.fetchHistory(channel, range, { pageSize: PAGE_SIZE, ...(onSlowdown ? { onSlowdown } : {}) });
     return;
   }
   if (range.kind === 'last') {
@@ -89,6 +90,8 @@ export interface TranscriptIO {
   reply(reply: CommandReply): Promise<void>;
   /** Called after each page of messages is read, with the running count. */
   onPage?(messagesRead: number): void;
+  /** The platform makes the read wait (Slack's slow history tier): say why it takes long. */
+  onSlowdown?(progress: HistoryProgress): void;
 }
 
 /**
@@ -126,7 +129,7 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDep
   const select = { commandMessageId: invocation.commandMessageId ?? null, ignore: data.ignore };
   let read = 0;
   const held: ChatMessage[] = [];
-  for await (const page of readMessages(store, adapter, channel, range, requestedAt, select.commandMessageId)) {
+  for await (const page of readMessages(store, adapter, channel, range, requestedAt, select.commandMessageId, io.onSlowdown)) {
     read += page.length;
     io.onPage?.(read);
     const kept = selectMessages(page, select).kept;
@@ -176,20 +179,25 @@ export function createTranscriptProcessor(deps: TranscriptJobDeps) {
     // Progress, where the platform can edit a message: one message, edited at most every 2 s.
     let progressRef: string | null = null;
     let lastProgress = Date.now(); // a job done within 2 s needs no progress message
-    const onPage = (read: number): void => {
-      if (!adapter.progress || Date.now() - lastProgress < 2000) return;
+    const show = (text: string): void => {
+      if (!adapter.progress) return;
       lastProgress = Date.now();
       adapter
-        .progress(data.invocation, transcriptText.progress(read), progressRef)
+        .progress(data.invocation, text, progressRef)
         .then((ref) => void (progressRef = ref))
         .catch((err: Error) => deps.log.debug({ err: err.message }, 'progress message not shown'));
     };
+    const onPage = (read: number): void => {
+      if (Date.now() - lastProgress >= 2000) show(transcriptText.progress(read));
+    };
+    // A platform's wait is long (a minute on Slack's slow tier): always worth saying.
+    const onSlowdown = (p: HistoryProgress): void => show(transcriptText.slowed(p.read, deps.profiles(data.invocation.platform).label, p.remainingMs));
     const giveUp = async (message: string) => {
       await deps.store.transcripts.update(data.transcriptId, { status: 'failed', error: message });
       await reply({ text: message, visibility: 'ephemeral' }).catch((err: Error) => deps.log.warn({ err: err.message }, 'could not tell the user'));
     };
     try {
-      return await makeTranscript(data, deps, adapter, { reply, onPage });
+      return await makeTranscript(data, deps, adapter, { reply, onPage, onSlowdown });
     } catch (err) {
       if (err instanceof ForumRequestError || err instanceof PlatformPermanentError) {
         await giveUp(err instanceof ForumRequestError ? transcriptText.forumRefused(err.message) : transcriptText.failed(err.message));

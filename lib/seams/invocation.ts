@@ -41,4 +41,9 @@ export interface MembershipChange {
   /** Who added or removed the bot, when the platform says. */
   by: CommandInvocation['user'] | null;
   change: 'added' | 'removed';
+  /**
+   * Removed: why, as the channel's error will say it (the channel archived, the app uninstalled). Without it the
+   * core says the bot was removed.
+   */
+  reason?: { code: string; message: string };
 }

@@ -145,7 +145,24 @@ export interface PlatformAdapter<Ctx = unknown> {
    * The channel's history for transcripts, in pages of forum-Markdown messages, oldest first, within the
    * platform's rate limits. Absent where the platform has no history API: the core's message log is read instead.
    */
-  fetchHistory?(channel: ChannelRecord, range: TranscriptRange, opts: { pageSize: number }): AsyncIterable<ChatMessage[]>;
+  fetchHistory?(channel: ChannelRecord, range: TranscriptRange, opts: HistoryOptions): AsyncIterable<ChatMessage[]>;
+}
+
+/** How a history read that the platform slows down is going (Slack: 15 messages a minute for most apps). */
+export interface HistoryProgress {
+  /** Messages read so far. */
+  read: number;
+  /** How long the adapter now waits before its next request. */
+  waitMs: number;
+  /** Its estimate of the time left, when it can tell (a `last:N` range), else null. */
+  remainingMs: number | null;
+}
+
+export interface HistoryOptions {
+  /** Messages per page handed back. */
+  pageSize: number;
+  /** Called before each wait the platform imposes, so the user sees why it takes long. */
+  onSlowdown?(progress: HistoryProgress): void;
 }
 
 /** Settings every platform may read besides its own variables. */
@@ -165,6 +182,19 @@ export interface ChannelOption {
   secret?: boolean;
 }
 
+/**
+ * A command of the platform's own in the CLI, as `parley <platform> <name>` (`parley slack manifest`). It reads
+ * the platform's variables as set (it may run before they are all set: a manifest comes before the tokens)
+ * and prints its result; it connects to nothing.
+ */
+export interface PlatformCommand {
+  name: string;
+  description: string;
+  /** Commander flags (`--socket-mode`) with their help. */
+  flags?: readonly { flag: string; description: string }[];
+  run(input: { vars: Readonly<Record<string, unknown>>; shared: SharedSettings; flags: Readonly<Record<string, unknown>> }): string;
+}
+
 /** A platform whose variables are set: what the composition root creates the adapter from. */
 export interface ConfiguredPlatform {
   readonly profile: PlatformProfile;
@@ -182,6 +212,8 @@ export interface AdapterFactory {
   readonly howToConfigure: string;
   /** The channel settings this platform keeps, with their CLI flags. */
   readonly channelOptions: readonly ChannelOption[];
+  /** The platform's own CLI commands (`parley slack manifest`). */
+  readonly commands: readonly PlatformCommand[];
   /**
    * Checks the channel settings this platform keeps; returns them cleaned, or the problems, each naming the
    * setting. Settings of the core (defaultCategory, timezone) are not its concern and pass through untouched.
@@ -205,6 +237,8 @@ export interface PlatformDefinition<Shape extends z.ZodRawShape, S, C extends z.
   settings(vars: z.infer<z.ZodObject<Shape>>, shared: SharedSettings): S | null | { problems: string[] };
   /** Per-channel settings of this platform, with the CLI flag for each key. */
   channelSettings?: { schema: C; options: readonly ChannelOption[] };
+  /** CLI commands of the platform's own. */
+  commands?: readonly PlatformCommand[];
   create(deps: AdapterDeps, settings: S): PlatformAdapter;
 }
 
@@ -224,6 +258,7 @@ export function definePlatform<Shape extends z.ZodRawShape, S, C extends z.ZodRa
     schema: def.schema,
     howToConfigure: def.howToConfigure,
     channelOptions: def.channelSettings?.options ?? [],
+    commands: def.commands ?? [],
     checkChannelSettings(settings) {
       if (!channelSchema) return { ok: true, settings };
       const own = Object.fromEntries(Object.keys(channelSchema.shape).filter((k) => k in settings).map((k) => [k, settings[k]]));

@@ -29,6 +29,10 @@ export const transcriptText = {
     return `Collecting ${what}… I will answer here with ${preview ? 'a link to a preview' : "the new topic's link"}.`;
   },
   progress: (read: number) => `Reading the conversation: ${read} message${read === 1 ? '' : 's'} so far…`,
+  slowed: (read: number, platform: string, remainingMs: number | null) =>
+    `Reading the conversation: ${read} message${read === 1 ? '' : 's'} so far. ${platform} lets Parley read history only slowly${
+      remainingMs === null ? '; it will get there' : `: about ${Math.max(1, Math.ceil(remainingMs / 60_000))} minute${remainingMs <= 60_000 ? '' : 's'} left`
+    }…`,
   posted: (url: string, count: number, existed: boolean) =>
     existed ? `The transcript was already posted: ${url}` : `Transcript of ${count} message${count === 1 ? '' : 's'} posted: ${url}`,
   preview: (url: string, count: number) => `Preview of ${count} message${count === 1 ? '' : 's'}, ready to post in the forum: ${url}`,

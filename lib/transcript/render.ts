@@ -118,12 +118,28 @@ export class TranscriptRenderer {
     this.first ??= message;
     this.last = message;
     this.messageCount++;
+    for (const reply of message.replies ?? []) this.addReply(reply);
     if (!this.overflowed && this.maxLength !== undefined && this.bodyLength > this.maxLength) {
       // It cannot fit any more: keep counting (for the size in the reply), stop keeping text.
       this.overflowed = true;
       this.parts = [];
       this.stampParts = [];
     }
+  }
+
+  /**
+   * A thread reply, quoted under its first message with its own name and time. The reply may be newer than
+   * later messages of the channel; the range's end still follows the channel's messages.
+   */
+  private addReply(reply: ChatMessage): void {
+    const at = reply.sentAt.getTime();
+    if (Number.isNaN(at)) throw new RangeError(`message ${reply.id} has no valid time`);
+    this.tally(reply.author);
+    const stamp = this.stamp(at);
+    const body = `↳ **${escapeName(authorName(reply.author))}** · ${stamp.date} ${stamp.time}\n${renderMessage(reply)}`;
+    this.push(body.split('\n').map((line) => (line === '' ? '>' : `> ${line}`)).join('\n'));
+    this.push('\n\n');
+    this.messageCount++;
   }
 
   private startBlock(author: ChatAuthor, at: number): void {

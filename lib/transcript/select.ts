@@ -69,14 +69,34 @@ function isEmpty(message: ChatMessage): boolean {
 export function selectMessages(messages: readonly ChatMessage[], options: SelectOptions = {}): Selection {
   const ignored = ignoreMatcher(options.ignore ?? []);
   const command = options.commandMessageId ?? null;
+  const dropReason = (message: ChatMessage): keyof DropCounts | null => {
+    if (command !== null && message.id === command) return 'command';
+    if (message.author.isBot) return 'bots';
+    if (ignored(message.author)) return 'ignored';
+    if (isEmpty(message)) return 'empty';
+    return null;
+  };
   const dropped = noDrops();
+  const keep = (message: ChatMessage): boolean => {
+    const reason = dropReason(message);
+    if (reason !== null) dropped[reason]++;
+    return reason === null;
+  };
   const kept: ChatMessage[] = [];
   for (const message of messages) {
-    if (command !== null && message.id === command) dropped.command++;
-    else if (message.author.isBot) dropped.bots++;
-    else if (ignored(message.author)) dropped.ignored++;
-    else if (isEmpty(message)) dropped.empty++;
-    else kept.push(message);
+    const reason = dropReason(message);
+    if (reason !== null) {
+      // A thread is shown under its first message, so it is left out with it, for the same reason.
+      dropped[reason] += 1 + (message.replies?.length ?? 0);
+      continue;
+    }
+    if (!message.replies) {
+      kept.push(message);
+      continue;
+    }
+    const { replies: all, ...bare } = message;
+    const replies = all.filter(keep).sort(compareMessages);
+    kept.push(replies.length > 0 ? { ...bare, replies } : bare);
   }
   kept.sort(compareMessages);
   return { kept, dropped };

@@ -20,6 +20,11 @@ export interface ChatMessage {
   markdown: string;
   /** Files and images, linked in the transcript. */
   attachments: { name: string; url: string }[];
+  /**
+   * Where the platform has threads (Slack): the replies in this message's thread, oldest first, shown under it
+   * in the transcript (docs/architecture.md#transcripts). Replies carry no replies of their own.
+   */
+  replies?: ChatMessage[];
 }
 
 /** Which messages a transcript covers, resolved to absolute times or a count. */

@@ -393,3 +393,36 @@ describe('property: every kept message shows, whole and in order', () => {
     );
   });
 });
+
+describe('thread replies (Slack)', () => {
+  test('are quoted under their first message with their own name and time, counted and listed as participants', () => {
+    const parent = { ...msg(alice, 0, 'Who reviews #42?'), replies: [msg(bob, 600, 'I will, @alice.'), msg(sara, 900, 'Me too')] };
+    const result = render([parent, msg(alice, 60, 'Thanks all')]);
+    const body = result.markdown.split('---\n\n')[1]!;
+    assert.equal(
+      body,
+      [
+        '**Alice Liddell** · 15:35',
+        '',
+        'Who reviews #42?',
+        '',
+        `> ↳ **Bob** · 2026-11-21 15:45`,
+        `> I will, @${ZWSP}alice.`,
+        '',
+        '> ↳ **Sara** · 2026-11-21 15:50',
+        '> Me too',
+        '',
+        'Thanks all',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(result.messageCount, 4);
+    assert.deepEqual(result.participants, ['Alice Liddell', 'Bob', 'Sara']);
+  });
+
+  test('a reply with a code block stays inside its quote', () => {
+    const parent = { ...msg(alice, 0, 'Log?'), replies: [msg(bob, 30, '```\nline 1\n\nline 3\n```')] };
+    const body = render([parent]).markdown.split('---\n\n')[1]!;
+    assert.match(body, /> ```\n> line 1\n>\n> line 3\n> ```/u);
+  });
+});

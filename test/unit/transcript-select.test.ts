@@ -113,3 +113,14 @@ test('normalizeName: @, case, spacing, Unicode normalization', () => {
   assert.equal(normalizeName('  @@Bob   Smith '), 'bob smith');
   assert.equal(normalizeName('E\u0301MILE'), 'émile');
 });
+
+describe('selectMessages: thread replies', () => {
+  test('replies are filtered like messages and sorted; a left-out first message takes its thread with it', () => {
+    const thread = { ...msg('1', alice, 0), replies: [msg('3', bob, 90), msg('2', parleyBot, 30), msg('4', bob, 60, '')] };
+    const ignoredThread = { ...msg('5', bob, 100), replies: [msg('6', alice, 110), msg('7', alice, 120)] };
+    const { kept, dropped } = selectMessages([ignoredThread, thread], { ignore: ['bob_b'] });
+    assert.deepEqual(ids(kept), ['1']);
+    assert.deepEqual(ids(kept[0]!.replies ?? []), []);
+    assert.deepEqual(dropped, { command: 0, bots: 1, ignored: 3 + 2, empty: 0 });
+  });
+});
