@@ -1,6 +1,6 @@
 // A small typed client for the parts of Mattermost's REST API v4 that Parley uses, on plain fetch.
 // The token lives in a private field and only ever goes into the Authorization header.
-import { errorFromNetwork } from '../../lib/adapters/network-error.js';
+import { fetchText } from '../../lib/adapters/fetch-text.js';
 import { PlatformTransientError } from '../../lib/errors.js';
 import { errorFromResponse, type MattermostAction } from './errors.js';
 
@@ -78,21 +78,8 @@ export interface CreatePostInput {
   pending_post_id?: string;
 }
 
-async function send(url: string, init: RequestInit & { timeoutMs: number }, action: MattermostAction, what: string): Promise<string> {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs) });
-  } catch (err) {
-    throw errorFromNetwork(err, what);
-  }
-  let body: string;
-  try {
-    body = await res.text();
-  } catch (err) {
-    throw errorFromNetwork(err, what);
-  }
-  if (!res.ok) throw errorFromResponse(action, res.status, res.headers, body);
-  return body;
+function send(url: string, init: RequestInit & { timeoutMs: number }, action: MattermostAction, what: string): Promise<string> {
+  return fetchText(url, init, what, (status, headers, body) => errorFromResponse(action, status, headers, body));
 }
 
 /**
