@@ -7,6 +7,7 @@ import { ConfigError, ParleyError } from '../lib/errors.js';
 import { channelsCommand } from './channels.js';
 import { CONFIG_EXIT_CODE } from './context.js';
 import { identitiesCommand } from './identities.js';
+import { platformCommands } from './platform-commands.js';
 import { CliError } from './output.js';
 import { routeCommand } from './route.js';
 import { rulesCommand } from './rules.js';
@@ -54,6 +55,7 @@ rulesCommand(program);
 identitiesCommand(program);
 routeCommand(program);
 transcriptCommand(program);
+platformCommands(program);
 
 let code = 0;
 try {

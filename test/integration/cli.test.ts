@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { PLATFORMS } from '../../bots/registry.js';
 import { openStore } from '../../lib/store/index.js';
 import type { Store } from '../../lib/seams/store.js';
 import { FIXTURES, freshEnv, POST_2025, POST_2_9, PRIVATE_MESSAGE, runParley, type CliRun } from '../helpers/cli.js';
@@ -405,4 +406,35 @@ describe('parley transcript', () => {
     assert.equal(nobody.code, 1);
     assert.match(nobody.stderr, /no forum user "mallory"/);
   });
+});
+
+// Runs once bots/registry.ts lists Slack with its `manifest` command (bots/slack/index.ts).
+const SLACK_MANIFEST = PLATFORMS.some((p) => p.profile.name === 'slack' && p.commands.some((c) => c.name === 'manifest'));
+
+test('parley slack manifest prints the app manifest, says what is missing without a public URL, and --help lists slack', { skip: SLACK_MANIFEST ? false : 'slack not registered yet' }, async (t) => {
+  const cli = sandbox(t);
+  // Side by side: none of them opens the store.
+  const [http, socket, missing, help] = await Promise.all([
+    cli.parley(['slack', 'manifest'], { PARLEY_PUBLIC_URL: 'https://parley.example.org/' }),
+    cli.parley(['slack', 'manifest', '--socket-mode', '--name', 'Forum']),
+    cli.parley(['slack', 'manifest']),
+    cli.parley(['--help']),
+  ]);
+  assert.equal(http.code, 0, http.stderr);
+  assert.match(http.stdout, /^display_information:\n/);
+  assert.match(http.stdout, /- command: \/discourse\n/);
+  assert.match(http.stdout, /url: https:\/\/parley\.example\.org\/hooks\/slack\/commands\n/);
+  assert.match(http.stdout, /request_url: https:\/\/parley\.example\.org\/hooks\/slack\/events\n/);
+
+  assert.equal(socket.code, 0, socket.stderr);
+  assert.match(socket.stdout, /name: Forum\n/);
+  assert.match(socket.stdout, /socket_mode_enabled: true\n/);
+  assert.doesNotMatch(socket.stdout, /url:/);
+
+  assert.equal(missing.code, 1);
+  assert.equal(missing.stdout, '');
+  assert.match(missing.stderr, /PARLEY_PUBLIC_URL is not set.*set PARLEY_PUBLIC_URL.*or pass --socket-mode/);
+
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^\s+slack\b.*manifest/m);
 });
