@@ -10,7 +10,7 @@ import { isParseFailure, parseDiscourseCommand } from './grammar.js';
 import { commandPrefix, text } from './messages.js';
 import { forumAdminOnce } from './permissions.js';
 import { ephemeral } from './reply.js';
-import type { CommandInvocation, CommandReply, CommandWord } from '../lib/seams/invocation.js';
+import { COMMAND_WORDS, type CommandInvocation, type CommandReply, type CommandWord } from '../lib/seams/invocation.js';
 import type { ChannelRecord } from '../lib/seams/store.js';
 import { topic } from './topic/handler.js';
 
@@ -68,8 +68,8 @@ export async function handleCommand(invocation: CommandInvocation, deps: Command
   try {
     const handler = COMMANDS.get(word);
     if (!handler) {
-      const prefix = deps.platforms(invocation.platform).commandPrefix;
-      return ephemeral(text('command.unknown', { word: invocation.command, commands: [...COMMANDS.keys()].map((c) => `${prefix}${c}`) }));
+      const profile = deps.platforms(invocation.platform);
+      return ephemeral(text('command.unknown', { word: invocation.command, commands: COMMAND_WORDS.map((c) => commandPrefix(profile, c)) }));
     }
     return await handler(invocation, deps);
   } catch (err) {

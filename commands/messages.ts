@@ -3,13 +3,17 @@
 // Texts are plain: adapters escape them for their platform's markup.
 import type { RulesPermission } from '../lib/config.js';
 import { formatScope, type Filter, type Scope } from '../lib/rules.js';
+import type { CommandWord } from '../lib/seams/invocation.js';
 import type { PlatformProfile } from '../lib/seams/platform.js';
 import type { ChannelStatus, PlatformName } from '../lib/seams/store.js';
 import type { ForumAdminStatus } from './context.js';
 
-/** How a command is typed on a platform (its profile's prefix): `/discourse`, or `!discourse` where clients keep `/`. */
-export function commandPrefix(profile: Pick<PlatformProfile, 'commandPrefix'>, word: 'discourse' | 'topic' = 'discourse'): string {
-  return `${profile.commandPrefix}${word}`;
+/**
+ * How a command is typed on a platform (its profile's prefix and names): `/discourse`, `!discourse` where clients
+ * keep `/`, `/discourse topic` where the platform keeps `/topic` for itself (Slack).
+ */
+export function commandPrefix(profile: Pick<PlatformProfile, 'commandPrefix' | 'commandNames'>, word: CommandWord = 'discourse'): string {
+  return `${profile.commandPrefix}${profile.commandNames?.[word] ?? word}`;
 }
 
 /** `1. mute t/spam` lines, numbered from 1 in the order given. */

@@ -10,7 +10,7 @@ import type { AdapterDeps } from '../../lib/seams/platform.js';
 import { escapeSlack } from './format.js';
 import { toResponse, type CommandResponse } from './response-url.js';
 import type { SlackSender } from './sender.js';
-import { commandWord, toInvocation, type SlashCommandPayload } from './slash-command.js';
+import { commandWord, SLASH_COMMAND_WORDS, toInvocation, type SlashCommandPayload } from './slash-command.js';
 import type { SlackUsers } from './users.js';
 
 /** Slack gives up after 3 s: a slow command is answered "working on it" before that, and for real later. */
@@ -107,10 +107,10 @@ export class SlackInbound {
     const { deps, users, sender, log } = this.opts;
     const word = commandWord(payload.command);
     if (!(COMMAND_WORDS as readonly string[]).includes(word)) {
-      return { response_type: 'ephemeral', text: escapeSlack(`Parley does not answer /${word}; it answers ${COMMAND_WORDS.map((w) => `/${w}`).join(', ')}.`) };
+      return { response_type: 'ephemeral', text: escapeSlack(`Parley does not answer /${word}; it answers ${SLASH_COMMAND_WORDS.map((w) => `/${w}`).join(', ')}.`) };
     }
     const invocation = toInvocation(payload);
-    if (word === 'topic') {
+    if (invocation.command === 'topic') {
       // Times in `from:` and `since:` are the user's own; Slack knows their zone.
       const user = await within(users.get(payload.user_id), ZONE_LOOKUP_MS).catch(() => null);
       if (user?.tz) invocation.timezone = user.tz;

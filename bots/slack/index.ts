@@ -5,9 +5,10 @@ import { definePlatform } from '../../lib/seams/platform.js';
 import { createSlackAdapter } from './adapter.js';
 import { slackManifestCommand } from './manifest.js';
 import { SLACK_API_URL, type SlackSettings } from './settings.js';
+import { SLACK_COMMAND_NAMES } from './slash-command.js';
 
 export const slack = definePlatform({
-  profile: { name: 'slack', label: 'Slack', commandPrefix: '/', moderators: 'Slack workspace admins and owners' },
+  profile: { name: 'slack', label: 'Slack', commandPrefix: '/', moderators: 'Slack workspace admins and owners', commandNames: SLACK_COMMAND_NAMES },
   variables: {
     PARLEY_SLACK_BOT_TOKEN: "bot token (xoxb-…), from the app's OAuth & Permissions page",
     PARLEY_SLACK_SIGNING_SECRET: 'signing secret (Basic Information → App Credentials): checks every request Slack sends over HTTP',

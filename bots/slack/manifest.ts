@@ -4,9 +4,9 @@
 import type { AppsManifestValidateArguments } from '@slack/web-api';
 import { stringify } from 'yaml';
 import { ConfigError } from '../../lib/errors.js';
-import { COMMAND_WORDS, type CommandWord } from '../../lib/seams/invocation.js';
 import type { PlatformCommand } from '../../lib/seams/platform.js';
 import { COMMANDS_PATH, EVENTS_PATH } from './paths.js';
+import { SLASH_COMMAND_WORDS } from './slash-command.js';
 
 type Manifest = AppsManifestValidateArguments['manifest'];
 type BotScope = NonNullable<NonNullable<NonNullable<Manifest['oauth_config']>['scopes']>['bot']>[number];
@@ -18,15 +18,14 @@ const MAX_APP_NAME = 35;
 /** Slack's limit for features.bot_user.display_name. */
 const MAX_BOT_NAME = 80;
 
-/** Each command word's slash command, as Slack's autocomplete shows it (docs/commands.md). */
-const SLASH_COMMANDS: Record<CommandWord, { description: string; usage_hint: string }> = {
+/**
+ * The slash commands the app registers, as Slack's autocomplete shows them (docs/commands.md). Only `/discourse`:
+ * Slack keeps `/topic` for itself, so transcripts are `/discourse topic …` (slash-command.ts).
+ */
+const SLASH_COMMANDS: Record<(typeof SLASH_COMMAND_WORDS)[number], { description: string; usage_hint: string }> = {
   discourse: {
-    description: 'Choose which forum posts this channel gets, and see its rules',
-    usage_hint: 'help | status | watch|follow|mute|thread all|c/CATEGORY|t/TAG | remove N',
-  },
-  topic: {
-    description: "Post this channel's recent conversation to the forum as a new topic",
-    usage_hint: '[last:N | since:2h | from:HH:MM-HH:MM] [category:SLUG] [tags:a,b] [title:"..."] [preview]',
+    description: 'Choose which forum posts this channel gets; `topic …` posts the conversation to the forum',
+    usage_hint: 'help | status | watch|follow|mute|thread all|c/CAT|t/TAG | remove N | topic [last:N] [category:SLUG]',
   },
 };
 
@@ -123,7 +122,7 @@ export function slackManifestObject(opts: SlackManifestOptions): Manifest {
     },
     features: {
       bot_user: { display_name: botDisplayName(appName), always_online: true },
-      slash_commands: COMMAND_WORDS.map((word) => ({
+      slash_commands: SLASH_COMMAND_WORDS.map((word) => ({
         command: `/${word}`,
         description: SLASH_COMMANDS[word].description,
         usage_hint: SLASH_COMMANDS[word].usage_hint,

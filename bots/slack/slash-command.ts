@@ -1,7 +1,7 @@
 // Slack's slash commands as the core sees them: the fields of Slack's request (form-encoded over HTTP, the
 // envelope's payload over Socket Mode) turned into a CommandInvocation. Pure functions; Bolt delivers the
 // request (inbound.ts), response-url.ts answers it later.
-import type { CommandInvocation } from '../../lib/seams/invocation.js';
+import type { CommandInvocation, CommandWord } from '../../lib/seams/invocation.js';
 import type { SlackContext } from './context.js';
 import { isResponseUrl } from './response-url.js';
 
@@ -35,11 +35,28 @@ export function describeChannel(p: Pick<SlashCommandPayload, 'channel_id' | 'cha
 /** The command word without its slash, lower case (`/Discourse` → `discourse`). */
 export const commandWord = (command: string): string => command.replace(/^\//u, '').trim().toLowerCase();
 
+/**
+ * Slack's own `/topic` sets the channel topic, and no app may register a built-in command's name: transcripts are
+ * `/discourse topic …` there (the profile's commandNames, so every message says so).
+ */
+export const SLACK_COMMAND_NAMES = { topic: 'discourse topic' } as const;
+
+/** The slash commands the app registers: the command words Slack leaves to apps (a test checks none is missing). */
+export const SLASH_COMMAND_WORDS = ['discourse'] as const satisfies readonly CommandWord[];
+
+const TOPIC_SUBCOMMAND = /^\s*topic(?:\s+|$)/iu;
+
+/** The command word and its arguments: `/discourse topic last:50` is the topic command. */
+export function commandOf(p: Pick<SlashCommandPayload, 'command' | 'text'>): { command: string; args: string } {
+  const word = commandWord(p.command);
+  if (word === 'discourse' && TOPIC_SUBCOMMAND.test(p.text)) return { command: 'topic', args: p.text.replace(TOPIC_SUBCOMMAND, '') };
+  return { command: word, args: p.text };
+}
+
 export function toInvocation(p: SlashCommandPayload, receivedAt = Date.now()): CommandInvocation<SlackContext> {
   const invocation: CommandInvocation<SlackContext> = {
     platform: 'slack',
-    command: commandWord(p.command),
-    args: p.text,
+    ...commandOf(p),
     channel: describeChannel(p),
     // The request carries the handle only; a display name comes with users.info where it is needed.
     user: { id: p.user_id, username: p.user_name, displayName: p.user_name },

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { Notification } from '../notification.js';
 import type { ChatMessage, TranscriptRange } from '../transcript/types.js';
-import type { CommandInvocation, CommandReply, MembershipChange } from './invocation.js';
+import type { CommandInvocation, CommandReply, CommandWord, MembershipChange } from './invocation.js';
 import type { ChannelRecord, PlatformName, Store } from './store.js';
 
 /** How people see a platform, for messages, transcripts and the CLI. */
@@ -21,6 +21,11 @@ export interface PlatformProfile {
   commandPrefix: '/' | '!';
   /** Who counts as a moderator of a channel there (docs/rules.md#who-may-change-rules). */
   moderators: string;
+  /**
+   * How a command word is typed where the platform keeps its name for itself, after the prefix. Slack's built-in
+   * `/topic` sets the channel topic and no app may take it, so there `topic` is typed `/discourse topic`.
+   */
+  commandNames?: Partial<Record<CommandWord, string>>;
 }
 
 /** A platform's profile by name (bots/registry.ts); a platform no adapter knows gets plain defaults. */

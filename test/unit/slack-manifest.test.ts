@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parse } from 'yaml';
 import { BOT_EVENTS, BOT_SCOPES, slackManifest, slackManifestCommand } from '../../bots/slack/manifest.js';
+import { commandOf, SLACK_COMMAND_NAMES, SLASH_COMMAND_WORDS } from '../../bots/slack/slash-command.js';
 import { COMMANDS_PATH, EVENTS_PATH } from '../../bots/slack/paths.js';
 import { runPlatformCommand } from '../../cli/platform-commands.js';
 import { CliError } from '../../cli/output.js';
@@ -45,7 +46,7 @@ describe('slackManifest', () => {
     assert.deepEqual(m.features.bot_user, { display_name: 'parley', always_online: true });
     assert.deepEqual(
       m.features.slash_commands.map((c) => [c.command, c.url, c.should_escape]),
-      COMMAND_WORDS.map((w) => [`/${w}`, `https://parley.example.org${COMMANDS_PATH}`, false]),
+      SLASH_COMMAND_WORDS.map((w) => [`/${w}`, `https://parley.example.org${COMMANDS_PATH}`, false]),
     );
     assert.equal(m.settings.event_subscriptions.request_url, `https://parley.example.org${EVENTS_PATH}`);
     assert.equal(m.settings.socket_mode_enabled, false);
@@ -58,7 +59,7 @@ describe('slackManifest', () => {
       const m = manifest({ publicUrl, socketMode: false });
       assert.deepEqual(
         m.features.slash_commands.map((c) => c.url),
-        COMMAND_WORDS.map(() => 'https://example.org/parley/hooks/slack/commands'),
+        SLASH_COMMAND_WORDS.map(() => 'https://example.org/parley/hooks/slack/commands'),
         publicUrl,
       );
       assert.equal(m.settings.event_subscriptions.request_url, 'https://example.org/parley/hooks/slack/events', publicUrl);
@@ -78,16 +79,20 @@ describe('slackManifest', () => {
     }
   });
 
-  test('every command word is a slash command with a description and a usage hint', () => {
+  test('every command word is a slash command, except /topic, which Slack keeps for itself: there it is /discourse topic', () => {
     const m = manifest({ publicUrl: null, socketMode: true });
-    assert.deepEqual(m.features.slash_commands.map((c) => c.command), ['/discourse', '/topic']);
+    assert.deepEqual(m.features.slash_commands.map((c) => c.command), ['/discourse']);
+    for (const word of COMMAND_WORDS) assert.ok((SLASH_COMMAND_WORDS as readonly string[]).includes(word) || word in SLACK_COMMAND_NAMES, `${word} has a way in`);
+    assert.deepEqual(commandOf({ command: '/discourse', text: 'topic last:50 ignore:bob' }), { command: 'topic', args: 'last:50 ignore:bob' });
+    assert.deepEqual(commandOf({ command: '/discourse', text: 'Topic' }), { command: 'topic', args: '' });
+    assert.deepEqual(commandOf({ command: '/discourse', text: 'topics' }), { command: 'discourse', args: 'topics' });
     for (const c of m.features.slash_commands) {
       assert.ok(c.description.length > 0 && c.description.length <= 2000, c.command);
       assert.ok(c.usage_hint && c.usage_hint.length <= 1000, c.command);
       assert.equal(c.should_escape, false);
     }
     assert.match(m.features.slash_commands[0]!.usage_hint!, /watch/);
-    assert.match(m.features.slash_commands[1]!.usage_hint!, /last:N/);
+    assert.match(m.features.slash_commands[0]!.usage_hint!, /topic \[last:N\]/);
   });
 
   test('the bot scopes and bot events, and nothing more', () => {
