@@ -6,9 +6,9 @@
 // (or `parse: 'full'`), which Parley never does, and forum text is put in mrkdwn objects with
 // `verbatim: true` so Slack does not "automatically parse" it either. Escaping `&`, `<` and `>` turns every
 // token typed in a forum post into harmless text. The core's neutralizeMassMentions (a zero-width space
-// after the @) is kept as it comes: a second guard, and the same text on every platform.
+// after the @) is applied here as well, so a notification that skipped the core still pings no one.
 import type { ContextBlock, KnownBlock, MessageAttachment, MrkdwnElement, SectionBlock } from '@slack/web-api';
-import type { Notification } from '../../lib/notification.js';
+import { neutralizeMassMentions, type Notification } from '../../lib/notification.js';
 
 /** Slack's limit on a text object in a section block. */
 export const MAX_SECTION_TEXT = 3000;
@@ -53,9 +53,12 @@ export function clipEscaped(escaped: string, max: number): string {
   return `${head.trimEnd()}…`;
 }
 
-/** Forum text as mrkdwn that shows literally (as far as pings and links go), within `max`. */
+/**
+ * Forum text as mrkdwn that shows literally (as far as pings and links go), within `max`. Mass mentions are
+ * broken here too, whatever the core did: a notification handed over raw still pings no one.
+ */
 function safe(text: string, max = MAX_TEXT_OBJECT): string {
-  return clipEscaped(escapeSlack(text), max);
+  return clipEscaped(escapeSlack(neutralizeMassMentions(text)), max);
 }
 
 /**
@@ -131,7 +134,7 @@ export function slackMessage(n: Notification): SlackMessage {
   const details = detailBlocks(n);
   const head = summary(n);
   const excerpt = n.excerpt.trim();
-  const text = clipEscaped(excerpt ? `${head}\n${escapeSlack(excerpt)}` : head, MAX_MESSAGE_TEXT);
+  const text = clipEscaped(excerpt ? `${head}\n${escapeSlack(neutralizeMassMentions(excerpt))}` : head, MAX_MESSAGE_TEXT);
   const color = attachmentColor(n.category?.color);
   if (!color) return { text, blocks: [title, ...details], unfurl_links: false, unfurl_media: false };
   return { text, blocks: [title], attachments: [{ color, fallback: head, blocks: details }], unfurl_links: false, unfurl_media: false };

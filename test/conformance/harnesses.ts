@@ -1,9 +1,11 @@
 // One harness per entry of bots/registry.ts: a new platform adds its file here and one line below.
 import type { ConformanceHarness } from './harness.js';
 import { mattermostHarness } from './mattermost.js';
+import { slackHarness } from './slack.js';
 import { telegramHarness } from './telegram.js';
 
 export const HARNESSES: readonly ConformanceHarness[] = [
   telegramHarness,
   mattermostHarness,
+  slackHarness,
 ];

@@ -144,7 +144,8 @@ export interface RecordedSlackRequest {
 
 /** A canned answer, given instead of the normal one to the next request (of `method`, when set). */
 export interface FakeSlackFault {
-  method?: string;
+  /** The method (or methods: the first of them to be called takes it). */
+  method?: string | readonly string[];
   /** HTTP status; 200 by default. */
   status?: number;
   /** JSON body; for a 200 `{ ok: false, error: 'internal_error' }`, for a 429 `{ ok: false, error: 'ratelimited' }`. */
@@ -211,6 +212,8 @@ export interface FakeSlack {
   socket: FakeSocketMode | undefined;
   /** The channel's top-level messages and thread replies, oldest first (replies after their parent). */
   messages(channelId: string): FakeSlackMessage[];
+  /** Someone deletes a message in Slack (a thread parent takes its replies with it); false when there was none. */
+  removeMessage(channelId: string, ts: string): boolean;
   /** Adds a message (a reply when it has thread_ts); returns its ts. */
   addMessage(channelId: string, message: Omit<FakeSlackMessage, 'ts'> & { ts?: string }): string;
   addUser(user: FakeSlackUser): void;
@@ -529,6 +532,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
         bot_id: bot.botId,
         text: args.text ?? '',
         ...(args.blocks !== undefined ? { blocks: json(args.blocks) } : {}),
+        ...(args.attachments !== undefined ? { attachments: json(args.attachments) } : {}),
         ...(args.thread_ts !== undefined ? { thread_ts: args.thread_ts } : {}),
         ...(args.thread_ts !== undefined && args.reply_broadcast === 'true' ? { subtype: 'thread_broadcast' } : {}),
       };
@@ -546,6 +550,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       if (args.blocks !== undefined && !Array.isArray(json(args.blocks))) return fail('invalid_blocks');
       if (args.text !== undefined) message.text = args.text;
       if (args.blocks !== undefined) message.blocks = json(args.blocks);
+      if (args.attachments !== undefined) message.attachments = json(args.attachments);
       message.edited = { user: bot.userId, ts: nextTs() };
       return ok({ channel: state.info.id, ts: message.ts, text: message.text ?? '', message: { type: 'message', ...message } });
     },
@@ -583,7 +588,7 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
   };
 
   const answerFaultOrState = (method: string, raw: Record<string, string>, headers: IncomingHttpHeaders, now: number): Answer => {
-    const faultAt = queue.findIndex((f) => f.method === undefined || f.method === method);
+    const faultAt = queue.findIndex((f) => f.method === undefined || f.method === method || (Array.isArray(f.method) && f.method.includes(method)));
     if (faultAt !== -1) {
       const fault = queue.splice(faultAt, 1)[0]!;
       const status = fault.status ?? 200;
@@ -660,6 +665,14 @@ export async function startFakeSlack(opts: FakeSlackOptions = {}): Promise<FakeS
       return top.flatMap((m) => [m, ...[...(state.threads.get(m.ts) ?? [])].sort((a, b) => compareTs(a.ts, b.ts))]);
     },
     addMessage,
+    removeMessage: (channelId, ts) => {
+      const state = channels.get(channelId);
+      const found = state ? findMessage(state, ts) : null;
+      if (!state || !found) return false;
+      found.list.splice(found.index, 1);
+      state.threads.delete(ts);
+      return true;
+    },
     addUser: (user) => void users.set(user.id, user),
     setChannel: (channel) => void channelState(channel),
     responseUrl: (id) => {
