@@ -327,7 +327,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.ok(listed.every((i) => !Number.isNaN(Date.parse(i.createdAt))));
     assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--platform', 'Telegram', '--json'])).map((i) => i.user), ['telegram:123456789']);
     assert.match(await cli.ok(['identities', 'list', '--platform', 'mattermost']), /mattermost:u8x4kq/);
-    assert.match((await cli.parley(['identities', 'list', '--platform', 'slack'])).stderr, /"discord" is not a platform/);
+    assert.match((await cli.parley(['identities', 'list', '--platform', 'discord'])).stderr, /"discord" is not a platform/);
 
     assert.match(await cli.ok(['identities', 'remove', 'telegram:123456789']), /Removed: telegram:123456789 is no longer forum user ada_lovelace\./);
     assert.equal(await cli.withStore((s) => s.identities.get('telegram', '123456789')), undefined);
