@@ -40,7 +40,7 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** Why a channel is out of reach, as its error says it (docs/rules.md#channel-states). */
+/** Why a channel is out of reach, as its error says it (docs/vocabulary.md#channel). */
 const REASONS = {
   removed: (by: string | null) => ({ code: 'bot_removed', message: `The bot was removed from this Slack channel${by ? ` by ${by}` : ''}: invite it again with /invite` }),
   archived: { code: 'channel_archived', message: 'The Slack channel was archived: unarchive it and invite the bot again, or remove it from Parley' },

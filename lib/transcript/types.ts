@@ -22,7 +22,7 @@ export interface ChatMessage {
   attachments: { name: string; url: string }[];
   /**
    * Where the platform has threads (Slack): the replies in this message's thread, oldest first, shown under it
-   * in the transcript (docs/architecture.md#transcripts). Replies carry no replies of their own.
+   * in the transcript (docs/architecture.md#a-transcript). Replies carry no replies of their own.
    */
   replies?: ChatMessage[];
 }
