@@ -91,7 +91,7 @@ export interface TranscriptIO {
   /** Called after each page of messages is read, with the running count. */
   onPage?(messagesRead: number): void;
   /** The platform makes the read wait (Slack's slow history tier): say why it takes long. */
-  onSlowdown?(progress: HistoryProgress): void;
+  onSlowdown?: (progress: HistoryProgress) => void;
 }
 
 /**

@@ -167,7 +167,7 @@ export interface HistoryOptions {
   /** Messages per page handed back. */
   pageSize: number;
   /** Called before each wait the platform imposes, so the user sees why it takes long. */
-  onSlowdown?(progress: HistoryProgress): void;
+  onSlowdown?: (progress: HistoryProgress) => void;
 }
 
 /** Settings every platform may read besides its own variables. */
