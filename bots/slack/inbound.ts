@@ -105,6 +105,7 @@ export class SlackInbound {
   /** The first answer to a slash command, within Slack's 3 seconds; a slow one is finished later through response_url. */
   private async command(payload: SlashCommandPayload): Promise<CommandResponse> {
     const { deps, users, sender, log } = this.opts;
+    const started = Date.now();
     const word = commandWord(payload.command);
     if (!(COMMAND_WORDS as readonly string[]).includes(word)) {
       return { response_type: 'ephemeral', text: escapeSlack(`Parley does not answer /${word}; it answers ${SLASH_COMMAND_WORDS.map((w) => `/${w}`).join(', ')}.`) };
@@ -117,7 +118,8 @@ export class SlackInbound {
       if (user) invocation.user.displayName = user.displayName;
     }
     const reply = deps.handleCommand(invocation);
-    const first = await within(reply, this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    // The deadline counts from the request: the zone lookup spent part of it.
+    const first = await within(reply, Math.max(0, (this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS) - (Date.now() - started)));
     if (first) return toResponse(first);
     void this.lateAnswers.track(
       reply.then((late) => sender.replyLater(invocation, late)).catch((err: Error) => log.warn({ err: err.message }, 'slack: could not send a late command answer')),

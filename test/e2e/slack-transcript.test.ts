@@ -103,6 +103,19 @@ describe('Slack /topic end to end', () => {
     }
   });
 
+  test("from: is read in the user's own Slack time zone (users.info tz)", async () => {
+    const slack = await slackWith([]);
+    const parley = await parleyFor(slack);
+    try {
+      const first = await topic(parley, slack, 'from:09:00-10:00 preview', 'zone-1');
+      assert.match(String((first.body as { text?: string }).text), /from .* to .* \(Europe\/Berlin\)/, 'the range in the user\'s zone, not the server\'s (UTC)');
+      assert.ok(slack.calls('users.info').some((r) => r.args.user === MOD.id));
+    } finally {
+      await parley.stop();
+      await slack.stop();
+    }
+  });
+
   test("Slack's slow history tier: the transcript still finishes, with progress and an estimate replacing the first answer", async () => {
     const now = Date.now();
     const messages: FakeSlackMessage[] = Array.from({ length: 40 }, (_, i) => ({ ts: slackTs(now - (60 - i) * 60_000, 100), user: i % 2 ? ANN.id : BEN.id, text: `step ${i}` }));
