@@ -67,6 +67,8 @@ describe('Slack over Socket Mode', () => {
     await slack.socket!.ack(id, 5_000);
     const channel = await eventually(() => parley.app.store.channels.find('slack', 'CJOINED'), 'the channel registered');
     assert.equal(channel.status, 'active');
+    // The bot says how to subscribe: waited for, so that no later test's fault is taken by this message.
+    await eventually(() => slack.calls('chat.postMessage').find((r) => r.args.channel === 'CJOINED'), 'the welcome');
   });
 
   test("Socket Mode's own retries stay out of the delivery client: a 5xx is one request, then the job's retry", async () => {
