@@ -20,7 +20,7 @@ export function fakeFactory(platform: PlatformName, create: () => PlatformAdapte
     schema: {},
     howToConfigure: '',
     settings: () => ({}),
-    create,
+    create: async () => create(),
   });
 }
 

@@ -31,7 +31,7 @@ async function transcript(channelName: string, words: string[], opts: Transcript
       throw new CliError(`${channel.platform} is not configured here: ${how}`);
     }
     // Only the adapter's history and sending are used: no commands arrive here, and nothing is logged.
-    const adapter = platform.create({
+    const adapter = await platform.create({
       log,
       store,
       handleCommand: async () => ({ text: '', visibility: 'ephemeral' }),

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
-import { createMattermostAdapter } from './adapter.js';
 import { MATTERMOST_CHANNEL_SETTINGS, type MattermostSettings } from './settings.js';
 
 export const mattermost = definePlatform({
@@ -34,9 +33,8 @@ export const mattermost = definePlatform({
     schema: MATTERMOST_CHANNEL_SETTINGS,
     options: [{ key: 'webhookUrl', flag: '--webhook-url <url>', description: 'deliver through this Mattermost incoming webhook instead of the bot account', secret: true }],
   },
-  create: (deps, settings) => createMattermostAdapter(deps, settings),
+  create: async (deps, settings) => (await import('./adapter.js')).createMattermostAdapter(deps, settings),
 });
 
-export { createMattermostAdapter, type MattermostAdapterOptions } from './adapter.js';
 export type { MattermostContext } from './context.js';
 export { MATTERMOST_CHANNEL_SETTINGS, type MattermostSettings } from './settings.js';

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
-import { createSlackAdapter } from './adapter.js';
 import { slackManifestCommand } from './manifest.js';
 import { SLACK_API_URL, type SlackSettings } from './settings.js';
 import { SLACK_COMMAND_NAMES } from './slash-command.js';
@@ -40,9 +39,9 @@ export const slack = definePlatform({
     return { botToken, signingSecret, appToken, apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` };
   },
   commands: [slackManifestCommand],
-  create: (deps, settings) => createSlackAdapter(deps, settings),
+  // Bolt and the Web API client load only where Slack runs, not in every CLI command.
+  create: async (deps, settings) => (await import('./adapter.js')).createSlackAdapter(deps, settings),
 });
 
-export { createSlackAdapter, webClientOptions, type SlackAdapterOptions } from './adapter.js';
 export type { SlackContext } from './context.js';
 export type { SlackSettings } from './settings.js';

@@ -2,7 +2,6 @@
 import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
-import { TelegramAdapter } from './adapter.js';
 import type { TelegramSettings } from './settings.js';
 
 export type { TelegramSettings } from './settings.js';
@@ -36,5 +35,6 @@ export const telegram = definePlatform({
       webhookSecret: vars.PARLEY_TELEGRAM_WEBHOOK_SECRET ?? null,
     };
   },
-  create: (deps, settings) => new TelegramAdapter(deps, settings),
+  // grammY loads only where Telegram runs, not in every CLI command.
+  create: async (deps, settings) => new (await import('./adapter.js')).TelegramAdapter(deps, settings),
 });

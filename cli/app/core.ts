@@ -116,7 +116,7 @@ export async function openCore(config: Config, log: Logger, cleanups: Cleanups):
     const platformLog = log.child({ platform: name });
     adapters.set(
       name,
-      platform.create({
+      await platform.create({
         log: platformLog,
         store,
         handleCommand: (inv) => handleCommand(inv, commandDeps),

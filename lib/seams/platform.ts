@@ -203,7 +203,8 @@ export interface PlatformCommand {
 /** A platform whose variables are set: what the composition root creates the adapter from. */
 export interface ConfiguredPlatform {
   readonly profile: PlatformProfile;
-  create(deps: AdapterDeps): PlatformAdapter;
+  /** Resolves once the adapter's modules are loaded: platform SDKs load only where the platform runs (not in the CLI). */
+  create(deps: AdapterDeps): Promise<PlatformAdapter>;
 }
 
 /** The registry's view of a platform: its facts, and a way to configure it from the parsed variables. */
@@ -244,7 +245,8 @@ export interface PlatformDefinition<Shape extends z.ZodRawShape, S, C extends z.
   channelSettings?: { schema: C; options: readonly ChannelOption[] };
   /** CLI commands of the platform's own. */
   commands?: readonly PlatformCommand[];
-  create(deps: AdapterDeps, settings: S): PlatformAdapter;
+  /** May load the adapter's module lazily (`await import('./adapter.js')`), so its SDK costs nothing elsewhere. */
+  create(deps: AdapterDeps, settings: S): PlatformAdapter | Promise<PlatformAdapter>;
 }
 
 function isProblems(value: unknown): value is { problems: string[] } {
@@ -279,7 +281,7 @@ export function definePlatform<Shape extends z.ZodRawShape, S, C extends z.ZodRa
       const settings = def.settings(parsed.data, shared);
       if (settings === null) return { platform: null, problems: [] };
       if (isProblems(settings)) return { platform: null, problems: settings.problems };
-      return { platform: { profile: def.profile, create: (deps) => def.create(deps, settings) }, problems: [] };
+      return { platform: { profile: def.profile, create: async (deps) => def.create(deps, settings) }, problems: [] };
     },
   };
 }

@@ -149,7 +149,7 @@ export const mattermostHarness: ConformanceHarness = {
       { publicUrl: null },
     );
     if (!platform) throw new Error(`mattermost did not configure against the fake: ${problems.join('; ')}`);
-    const adapter = platform.create(deps);
+    const adapter = await platform.create(deps);
     const { channel } = await store.channels.ensure({ platform: 'mattermost', externalId: CHANNEL_ID, name: 'acme/conformance', status: 'active', addedBy: 'cli' });
 
     // Parley's own HTTP server, listening: Mattermost POSTs slash commands to it.

@@ -69,7 +69,7 @@ export const slackHarness: ConformanceHarness = {
       { publicUrl: null },
     );
     if (!platform) throw new Error(`slack did not configure against the fake: ${problems.join('; ')}`);
-    const adapter = platform.create(deps);
+    const adapter = await platform.create(deps);
     const { channel } = await store.channels.ensure({ platform: 'slack', externalId: CHANNEL, name: '#conformance', status: 'active', addedBy: 'cli' });
 
     // Parley's own HTTP server, listening: Slack POSTs slash commands and events to it.

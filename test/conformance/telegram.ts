@@ -127,7 +127,7 @@ export const telegramHarness: ConformanceHarness = {
       { publicUrl: null },
     );
     if (!platform) throw new Error(`telegram did not configure against the emulator: ${problems.join('; ')}`);
-    const adapter = platform.create(deps);
+    const adapter = await platform.create(deps);
     const { channel } = await store.channels.ensure({ platform: 'telegram', externalId: String(CHAT.chatId), name: CHAT.chatTitle, status: 'active', addedBy: 'cli' });
     await adapter.start();
 

@@ -18,7 +18,7 @@ import { SIGNING_SECRET } from '../helpers/slack-request.js';
 const SPEC = new URL('../../../shared/specs/slack-web-openapi-v2.patched.json', import.meta.url);
 const TOKEN = 'xoxb-contract-test-token';
 
-function adapterAt(apiUrl: string, store: Store): PlatformAdapter {
+async function adapterAt(apiUrl: string, store: Store): Promise<PlatformAdapter> {
   const { platform, problems } = slack.configure({ PARLEY_SLACK_BOT_TOKEN: TOKEN, PARLEY_SLACK_SIGNING_SECRET: SIGNING_SECRET, PARLEY_SLACK_API_URL: apiUrl }, { publicUrl: null });
   if (!platform) throw new Error(problems.join('; '));
   const deps: AdapterDeps = {
@@ -62,7 +62,7 @@ describe("Slack's Web API calls against Slack's spec", () => {
   });
 
   test('notifications: posted (threaded, with a coloured attachment), updated, deleted; answers to commands', async () => {
-    const adapter = adapterAt(`${prism.url}/`, store);
+    const adapter = await adapterAt(`${prism.url}/`, store);
     const withColour = notification({ category: { name: 'Support', path: 'support', color: 'F1592A' }, tags: ['printer', 'urgent'] });
     const sent = await conforms(adapter.sendNotification(channel, withColour, { threadRoot: '1700000000.000100', idempotencyKey: 'k1' }));
     assert.equal(typeof sent.messageRef, 'string', 'chat.postMessage answers a ts');
@@ -88,7 +88,7 @@ describe("Slack's Web API calls against Slack's spec", () => {
         ],
       },
     });
-    const adapter = adapterAt(fake.url, store);
+    const adapter = await adapterAt(fake.url, store);
     try {
       assert.equal((await adapter.health()).ok, true);
       const invocation = { platform: 'slack', command: 'discourse', args: '', channel: { externalId: channel.externalId, name: '#contract', isPrivate: false }, user: { id: 'U0ADA00001', username: 'ada', displayName: 'Ada' } };

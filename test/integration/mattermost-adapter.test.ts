@@ -143,12 +143,12 @@ async function channel(externalId: string, webhookUrl?: string): Promise<Channel
 
 
 describe('the factory', () => {
-  test('is configured by PARLEY_MATTERMOST_URL and says how to configure it otherwise', () => {
+  test('is configured by PARLEY_MATTERMOST_URL and says how to configure it otherwise', async () => {
     assert.equal(mattermost.configure({}, { publicUrl: null }).platform, null);
     const configured = mattermost.configure({ PARLEY_MATTERMOST_URL: mm.url, PARLEY_MATTERMOST_COMMAND_TOKEN: 't' }, { publicUrl: null }).platform;
     assert.notEqual(configured, null);
     assert.match(mattermost.howToConfigure, /PARLEY_MATTERMOST_URL/);
-    const adapter = configured!.create(deps());
+    const adapter = await configured!.create(deps());
     assert.equal(adapter.platform, 'mattermost');
     assert.deepEqual(adapter.rateLimits, { perChannel: [{ max: 1, durationMs: 1000 }], perPlatform: { max: 10, durationMs: 1000 } });
   });

@@ -92,7 +92,7 @@ describe('the /topic slash command', () => {
     const fake = await fakeMattermost([]);
     // Through the factory, which reads the comma-separated list of tokens.
     const { platform } = mattermost.configure({ PARLEY_MATTERMOST_URL: fake.url, PARLEY_MATTERMOST_COMMAND_TOKEN: 'discourse-token, topic-token' }, { publicUrl: null });
-    const adapter = platform!.create({
+    const adapter = await platform!.create({
       log: silentLogger,
       store,
       handleCommand: async (invocation) => {

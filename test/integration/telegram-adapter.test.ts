@@ -48,14 +48,14 @@ interface Harness {
   memberships: MembershipChange[];
 }
 
-function makeAdapter(opts: {
+async function makeAdapter(opts: {
   token?: string;
   apiRoot?: string;
   mode?: 'polling' | 'webhook';
   publicUrl?: string;
   secret?: string;
   handle?: (invocation: CommandInvocation) => Promise<CommandReply>;
-}): Harness {
+}): Promise<Harness> {
   const token = opts.token ?? newToken();
   const config = loadConfig(
     {
@@ -83,7 +83,7 @@ function makeAdapter(opts: {
       return change.change === 'added' ? { text: 'hello, room', visibility: 'channel' } : null;
     },
   };
-  return { adapter: config.platforms[0]!.create(deps), token, invocations, memberships };
+  return { adapter: await config.platforms[0]!.create(deps), token, invocations, memberships };
 }
 
 function channel(externalId: string): ChannelRecord {
@@ -104,7 +104,7 @@ const NOTIFICATION: Notification = {
 
 describe('long polling against telegram-test-api', () => {
   test('group commands: /discourse and /discourse@OurBot reach the core and are answered in the chat; @OtherBot is ignored', async () => {
-    const { adapter, token, invocations } = makeAdapter({});
+    const { adapter, token, invocations } = await makeAdapter({});
     await adapter.start();
     try {
       const client = emulator.server.getClient(token, GROUP);
@@ -153,7 +153,7 @@ describe('long polling against telegram-test-api', () => {
   });
 
   test('!discourse as a plain message works too; other chat is not a command', async () => {
-    const { adapter, token, invocations } = makeAdapter({});
+    const { adapter, token, invocations } = await makeAdapter({});
     await adapter.start();
     try {
       const client = emulator.server.getClient(token, GROUP);
@@ -168,7 +168,7 @@ describe('long polling against telegram-test-api', () => {
   });
 
   test('a private chat: the channel is the person, marked private; they are its moderator', async () => {
-    const { adapter, token, invocations } = makeAdapter({});
+    const { adapter, token, invocations } = await makeAdapter({});
     await adapter.start();
     try {
       const client = emulator.server.getClient(token, { chatId: 7, userId: 7, type: 'private', firstName: 'Bob', userName: 'bob' });
@@ -186,7 +186,7 @@ describe('long polling against telegram-test-api', () => {
   // (A failing command is the core's to answer: handleCommand never throws, see test/integration/commands.test.ts.)
   test('a reply longer than one Telegram message is sent in parts', async () => {
     const longText = Array.from({ length: 400 }, (_, i) => `${i + 1}. watch c/category-number-${i + 1}`).join('\n');
-    const { adapter, token } = makeAdapter({ handle: async () => ({ text: longText, visibility: 'channel' }) });
+    const { adapter, token } = await makeAdapter({ handle: async () => ({ text: longText, visibility: 'channel' }) });
     await adapter.start();
     try {
       const client = emulator.server.getClient(token, GROUP);
@@ -205,7 +205,7 @@ describe('long polling against telegram-test-api', () => {
     const released = new Promise<void>((r) => (release = r));
     let entered!: () => void;
     const inHandler = new Promise<void>((r) => (entered = r));
-    const { adapter, token } = makeAdapter({
+    const { adapter, token } = await makeAdapter({
       handle: async () => {
         entered();
         await released;
@@ -227,7 +227,7 @@ describe('long polling against telegram-test-api', () => {
   });
 
   test('polling starts again after stop (the lease moved away and came back): commands are answered again', async () => {
-    const { adapter, token, invocations } = makeAdapter({});
+    const { adapter, token, invocations } = await makeAdapter({});
     assert.equal(adapter.uniqueConnection, true, 'a long poll is a connection only one process may hold');
     await adapter.start();
     await adapter.stop();
@@ -244,7 +244,7 @@ describe('long polling against telegram-test-api', () => {
   });
 
   test('polling an emulator that answers getUpdates at once does not spin', async () => {
-    const { adapter, token } = makeAdapter({});
+    const { adapter, token } = await makeAdapter({});
     const server = emulator.server as unknown as { getUpdates(token: string): unknown[] };
     const original = server.getUpdates.bind(server);
     let polls = 0;
@@ -271,7 +271,7 @@ describe('long polling against telegram-test-api', () => {
 
 describe('sending notifications to telegram-test-api', () => {
   test('the message arrives in the chat as HTML without link preview; a reply threads under the first announcement', async () => {
-    const { adapter, token } = makeAdapter({});
+    const { adapter, token } = await makeAdapter({});
     const first = await adapter.sendNotification(channel(String(GROUP.chatId)), NOTIFICATION, { threadRoot: null, idempotencyKey: 'k1' });
     const reply: Notification = { ...NOTIFICATION, kind: 'reply', postId: 71, excerpt: 'Thanks!' };
     const second = await adapter.sendNotification(channel(String(GROUP.chatId)), reply, { threadRoot: first.messageRef, idempotencyKey: 'k2' });
@@ -291,7 +291,7 @@ describe('sending notifications to telegram-test-api', () => {
   });
 
   test('a sent notification is edited in place to the edited post, and deleted when the post is', async () => {
-    const { adapter, token } = makeAdapter({});
+    const { adapter, token } = await makeAdapter({});
     const chatId = -100910;
     const { messageRef } = await adapter.sendNotification(channel(String(chatId)), NOTIFICATION, { threadRoot: null, idempotencyKey: 'k-edit' });
     assert.ok(messageRef);
@@ -306,7 +306,7 @@ describe('sending notifications to telegram-test-api', () => {
   });
 
   test('progress: the first call sends one message replying to the command, later calls edit that message', async () => {
-    const { adapter, token } = makeAdapter({});
+    const { adapter, token } = await makeAdapter({});
     const chatId = -100909;
     const invocation: CommandInvocation = {
       platform: 'telegram',
@@ -330,7 +330,7 @@ describe('sending notifications to telegram-test-api', () => {
   });
 
   test('in a group, the emulator has no getChatMember: the role is unknown, with the reason', async () => {
-    const { adapter } = makeAdapter({});
+    const { adapter } = await makeAdapter({});
     const invocation: CommandInvocation = {
       platform: 'telegram',
       command: 'discourse',
@@ -346,7 +346,7 @@ describe('sending notifications to telegram-test-api', () => {
   });
 
   test('health: ok with the bot name; a Bot API that does not answer is not ok, with a reason', async () => {
-    const { adapter } = makeAdapter({});
+    const { adapter } = await makeAdapter({});
     // A standby bots process (another holds the long poll), or a workers process that only sends.
     assert.deepEqual(await adapter.health(), { ok: true, detail: `@${EMULATOR_BOT} (polling, not polling in this process)` });
     await adapter.start();
@@ -356,7 +356,7 @@ describe('sending notifications to telegram-test-api', () => {
       await adapter.stop();
     }
     const token = newToken();
-    const dead = makeAdapter({ token, apiRoot: `http://127.0.0.1:${await freePort()}` });
+    const dead = await makeAdapter({ token, apiRoot: `http://127.0.0.1:${await freePort()}` });
     const health = await dead.adapter.health();
     assert.equal(health.ok, false);
     assert.match(health.detail ?? '', /getMe/);
@@ -372,7 +372,7 @@ describe('webhook mode', () => {
 
   test('end to end: setWebhook, the emulator posts the update to /hooks/telegram, the reply reaches the chat', async () => {
     const port = await freePort();
-    const { adapter, token, invocations } = makeAdapter({ mode: 'webhook', publicUrl: `http://127.0.0.1:${port}` });
+    const { adapter, token, invocations } = await makeAdapter({ mode: 'webhook', publicUrl: `http://127.0.0.1:${port}` });
     app = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(app);
     await app.listen({ port, host: '127.0.0.1' });
@@ -393,7 +393,7 @@ describe('webhook mode', () => {
 
   test('my_chat_member: the bot added to a group or removed reaches the core; its answer is said in the group', async () => {
     const secret = 'webhook-secret_456';
-    const { adapter, token, memberships } = makeAdapter({ mode: 'webhook', publicUrl: 'https://parley.example.org', secret });
+    const { adapter, token, memberships } = await makeAdapter({ mode: 'webhook', publicUrl: 'https://parley.example.org', secret });
     const server = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(server);
     const membership = (update_id: number, oldStatus: string, newStatus: string) => ({
@@ -425,7 +425,7 @@ describe('webhook mode', () => {
 
   test('the secret token is checked (the emulator does not send one, so this posts the update itself)', async () => {
     const secret = 'webhook-secret_123';
-    const { adapter, token, invocations } = makeAdapter({ mode: 'webhook', publicUrl: 'https://parley.example.org', secret });
+    const { adapter, token, invocations } = await makeAdapter({ mode: 'webhook', publicUrl: 'https://parley.example.org', secret });
     const server = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(server);
     try {
@@ -466,7 +466,7 @@ describe('webhook mode', () => {
   });
 
   test('polling mode registers no webhook route', async () => {
-    const { adapter } = makeAdapter({});
+    const { adapter } = await makeAdapter({});
     const server = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(server);
     const res = await server.inject({ method: 'POST', url: '/hooks/telegram', payload: { update_id: 1 } });
@@ -513,7 +513,7 @@ describe('real Bot API error shapes through grammY', () => {
     };
     const api = await recordedBotApi({ sendMessage: (p) => answers[String(p.chat_id)]! });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       const send = (chat: string) => adapter.sendNotification(channel(chat), NOTIFICATION, { threadRoot: null, idempotencyKey: 'k' });
       await assert.rejects(send('-1'), (e) => e instanceof PlatformPermanentError && e.reason === 'bot_removed');
       await assert.rejects(send('-2'), (e) => e instanceof PlatformPermanentError && e.reason === 'channel_not_found');
@@ -531,7 +531,7 @@ describe('real Bot API error shapes through grammY', () => {
       deleteMessage: (p) => (p.message_id === 1 ? fail(400, 'Bad Request: message to delete not found') : fail(400, "Bad Request: message can't be deleted for everyone")),
     });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       await adapter.editNotification!(channel('-5'), '1', NOTIFICATION);
       await assert.rejects(adapter.editNotification!(channel('-5'), '2', NOTIFICATION), (e) => e instanceof PlatformPermanentError && e.reason === 'message_not_found');
       await assert.rejects(adapter.deleteNotification!(channel('-5'), '1'), (e) => e instanceof PlatformPermanentError && e.reason === 'message_not_found');
@@ -547,7 +547,7 @@ describe('real Bot API error shapes through grammY', () => {
       sendMessage: (p) => (p.reply_parameters ? fail(400, 'Bad Request: message thread not found') : ok({ message_id: 99, date: 0, chat: { id: -5, type: 'supergroup', title: 'x' }, text: 'x' })),
     });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       const sent = await adapter.sendNotification(channel('-5'), { ...NOTIFICATION, kind: 'reply' }, { threadRoot: '12', idempotencyKey: 'k' });
       assert.deepEqual(sent, { messageRef: '99' });
       assert.deepEqual(api.calls.map((c) => Boolean(c.payload.reply_parameters)), [true, false]);
@@ -566,7 +566,7 @@ describe('real Bot API error shapes through grammY', () => {
       },
     });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       const invocation = (chat: string, commandMessageId: string, platformContext?: TelegramContext): CommandInvocation<TelegramContext> => ({
         platform: 'telegram',
         command: 'topic',
@@ -600,7 +600,7 @@ describe('real Bot API error shapes through grammY', () => {
       getChatMember: (p) => (String(p.chat_id) === '-9' ? fail(400, 'Bad Request: chat not found') : member(statuses[String(p.user_id)]!)),
     });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       const role = (userId: string, chat = '-100300') =>
         adapter.memberRole({
           platform: 'telegram',
@@ -626,7 +626,7 @@ describe('real Bot API error shapes through grammY', () => {
   test('start() with a revoked token fails at once with token_revoked', async () => {
     const api = await recordedBotApi({ getMe: () => fail(401, 'Unauthorized') });
     try {
-      const { adapter } = makeAdapter({ apiRoot: api.apiRoot });
+      const { adapter } = await makeAdapter({ apiRoot: api.apiRoot });
       await assert.rejects(adapter.start(), (e) => e instanceof PlatformPermanentError && e.reason === 'token_revoked');
       const health = await adapter.health();
       assert.equal(health.ok, false);

@@ -44,7 +44,7 @@ async function register(chatId: number): Promise<void> {
   await store.channels.ensure({ platform: 'telegram', externalId: String(chatId), name: 'Ops room', status: 'active', addedBy: 'cli' });
 }
 
-function makeAdapter(opts: { store?: Store; handle?: (invocation: CommandInvocation) => Promise<CommandReply>; mode?: 'polling' | 'webhook' } = {}) {
+async function makeAdapter(opts: { store?: Store; handle?: (invocation: CommandInvocation) => Promise<CommandReply>; mode?: 'polling' | 'webhook' } = {}) {
   const token = `123456:${randomUUID()}`;
   const invocations: CommandInvocation[] = [];
   const config = loadConfig(
@@ -67,7 +67,7 @@ function makeAdapter(opts: { store?: Store; handle?: (invocation: CommandInvocat
     },
     handleMembership: async () => null,
   };
-  return { adapter: config.platforms[0]!.create(deps), token, invocations };
+  return { adapter: await config.platforms[0]!.create(deps), token, invocations };
 }
 
 async function withPolling<T>(adapter: PlatformAdapter, fn: () => Promise<T>): Promise<T> {
@@ -86,7 +86,7 @@ function logged(chatId: number): Promise<ChatMessage[]> {
 describe('/topic commands', () => {
   test('/topic, /topic@OurBot and !topic reach the core with the command message id; /topic@OtherBot does not', async () => {
     const group = newGroup();
-    const { adapter, token, invocations } = makeAdapter();
+    const { adapter, token, invocations } = await makeAdapter();
     await withPolling(adapter, async () => {
       const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
       await alice.sendCommand(alice.makeCommand('/topic last:5 category:staff ignore:bob title:"Outage review"'));
@@ -114,7 +114,7 @@ describe('/topic commands', () => {
 describe('replyLater', () => {
   test('answers the command message, HTML-escaped, without link preview', async () => {
     const group = newGroup();
-    const { adapter, token, invocations } = makeAdapter();
+    const { adapter, token, invocations } = await makeAdapter();
     await withPolling(adapter, async () => {
       const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
       await alice.sendCommand(alice.makeCommand('/topic last:5'));
@@ -134,7 +134,7 @@ describe('replyLater', () => {
 
   test('a text over 4096 characters goes out in parts, each a reply within the limit, nothing lost', async () => {
     const group = newGroup();
-    const { adapter, token } = makeAdapter();
+    const { adapter, token } = await makeAdapter();
     const text = Array.from({ length: 300 }, (_, i) => `${i + 1}. <message> & more from @alice`).join('\n');
     const invocation: CommandInvocation = {
       platform: 'telegram',
@@ -157,7 +157,7 @@ describe('replyLater', () => {
 
   test('an empty reply sends nothing', async () => {
     const group = newGroup();
-    const { adapter, token } = makeAdapter();
+    const { adapter, token } = await makeAdapter();
     const invocation: CommandInvocation = {
       platform: 'telegram',
       command: 'topic',
@@ -174,7 +174,7 @@ describe('the message log', () => {
   test('a registered group: people, other bots and our own commands are logged in forum Markdown; commands for other bots are not', async () => {
     const group = newGroup();
     await register(group.chatId);
-    const { adapter, token } = makeAdapter();
+    const { adapter, token } = await makeAdapter();
     await withPolling(adapter, async () => {
       const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
       const bob = emulator.server.getClient(token, { ...group, userId: 43, firstName: 'Bob', userName: 'bob' });
@@ -206,7 +206,7 @@ describe('the message log', () => {
   test('files are logged by name only (a Bot API file link would carry the token); dates in milliseconds are read as such', async () => {
     const group = newGroup();
     await register(group.chatId);
-    const { adapter, token } = makeAdapter();
+    const { adapter, token } = await makeAdapter();
     await withPolling(adapter, async () => {
       const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
       // Media messages have no text; the emulator's makeMessage always sets one, so it is taken out again.
@@ -227,7 +227,7 @@ describe('the message log', () => {
 
   test('a chat that is not a registered channel is not logged', async () => {
     const group = newGroup();
-    const { adapter, token } = makeAdapter();
+    const { adapter, token } = await makeAdapter();
     await withPolling(adapter, async () => {
       const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
       await alice.sendMessage(alice.makeMessage('private talk'));
@@ -239,7 +239,7 @@ describe('the message log', () => {
 
   test('a chat registered by a command is logged from the next message on (the cached "no" is dropped)', async () => {
     const group = newGroup();
-    const { adapter, token } = makeAdapter({
+    const { adapter, token } = await makeAdapter({
       handle: async (invocation) => {
         await register(Number(invocation.channel.externalId));
         return { text: 'Now watching', visibility: 'channel' };
@@ -259,7 +259,7 @@ describe('the message log', () => {
   test('an edited message replaces its text in the log (edited_message through the webhook)', async () => {
     const group = newGroup();
     await register(group.chatId);
-    const { adapter } = makeAdapter({ mode: 'webhook' });
+    const { adapter } = await makeAdapter({ mode: 'webhook' });
     const server = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(server);
     try {
@@ -288,7 +288,7 @@ describe('the message log', () => {
   test('anonymous admins and channel posts are logged under the chat that posted', async () => {
     const group = newGroup('Team chat');
     await register(group.chatId);
-    const { adapter } = makeAdapter({ mode: 'webhook' });
+    const { adapter } = await makeAdapter({ mode: 'webhook' });
     const server = createHttpServer({ log: silentLogger, checks: {} });
     adapter.registerRoutes?.(server);
     try {
@@ -315,7 +315,7 @@ describe('the message log', () => {
     for (const variant of [withoutLog as unknown as Store, failing]) {
       const group = newGroup();
       await register(group.chatId);
-      const { adapter, token } = makeAdapter({ store: variant });
+      const { adapter, token } = await makeAdapter({ store: variant });
       await withPolling(adapter, async () => {
         const alice = emulator.server.getClient(token, { ...group, userId: 42, firstName: 'Alice', userName: 'alice' });
         await alice.sendMessage(alice.makeMessage('hello'));
