@@ -1,5 +1,6 @@
 // One harness per entry of bots/registry.ts: a new platform adds its file here and one line below.
 import type { ConformanceHarness } from './harness.js';
+import { discordHarness } from './discord.js';
 import { mattermostHarness } from './mattermost.js';
 import { slackHarness } from './slack.js';
 import { telegramHarness } from './telegram.js';
@@ -8,4 +9,5 @@ export const HARNESSES: readonly ConformanceHarness[] = [
   telegramHarness,
   mattermostHarness,
   slackHarness,
+  discordHarness,
 ];

@@ -116,11 +116,11 @@ describe('parley channels', { concurrency: 3 }, () => {
     const cli = sandbox(t);
     const platform = await cli.parley(['channels', 'add', 'telegrm:-100']);
     assert.equal(platform.code, 1);
-    assert.match(platform.stderr, /"telegrm" is not a platform\. The platforms are: telegram, mattermost, slack\./);
+    assert.match(platform.stderr, /"telegrm" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
     // Platforms come from bots/registry.ts: one without an adapter is no platform yet.
-    const noAdapter = await cli.parley(['channels', 'add', 'discord:123']);
+    const noAdapter = await cli.parley(['channels', 'add', 'irc:#parley']);
     assert.equal(noAdapter.code, 1);
-    assert.match(noAdapter.stderr, /"discord" is not a platform\. The platforms are: telegram, mattermost, slack\./);
+    assert.match(noAdapter.stderr, /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
 
     const scheme = await cli.parley(['channels', 'add', 'mattermost:abc', '--webhook-url', 'ftp://chat.example.org/hooks/key']);
     assert.equal(scheme.code, 1);
@@ -301,7 +301,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     // Platforms come from bots/registry.ts: a Matrix user cannot be linked before a Matrix adapter exists.
     const matrix = await cli.parley(['identities', 'add', 'matrix:@bob:example.org', 'bob']);
     assert.equal(matrix.code, 1);
-    assert.match(matrix.stderr, /"matrix" is not a platform\. The platforms are: telegram, mattermost, slack\./);
+    assert.match(matrix.stderr, /"matrix" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /telegram:123456789 is now forum user ada_lovelace \(was ada\)\./);
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /already forum user ada_lovelace: nothing to change/);
 
@@ -327,7 +327,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.ok(listed.every((i) => !Number.isNaN(Date.parse(i.createdAt))));
     assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--platform', 'Telegram', '--json'])).map((i) => i.user), ['telegram:123456789']);
     assert.match(await cli.ok(['identities', 'list', '--platform', 'mattermost']), /mattermost:u8x4kq/);
-    assert.match((await cli.parley(['identities', 'list', '--platform', 'discord'])).stderr, /"discord" is not a platform/);
+    assert.match((await cli.parley(['identities', 'list', '--platform', 'irc'])).stderr, /"irc" is not a platform/);
 
     assert.match(await cli.ok(['identities', 'remove', 'telegram:123456789']), /Removed: telegram:123456789 is no longer forum user ada_lovelace\./);
     assert.equal(await cli.withStore((s) => s.identities.get('telegram', '123456789')), undefined);
@@ -345,7 +345,7 @@ describe('parley identities', { concurrency: 2 }, () => {
 
     const platform = await cli.parley(['identities', 'add', 'telegarm:1', 'ada']);
     assert.equal(platform.code, 1);
-    assert.match(platform.stderr, /"telegarm" is not a platform\. The platforms are: telegram, mattermost, slack/);
+    assert.match(platform.stderr, /"telegarm" is not a platform\. The platforms are: telegram, mattermost, slack, discord/);
 
     const noId = await cli.parley(['identities', 'remove', 'telegram:']);
     assert.equal(noId.code, 1);

@@ -8,7 +8,7 @@ const USER = { noun: 'chat user', placeholder: 'USER_ID', examples: 'telegram:12
 
 describe('PLATFORM:ID names', () => {
   test('the platforms are the registry\'s', () => {
-    assert.deepEqual(PLATFORM_NAMES, ['telegram', 'mattermost', 'slack']);
+    assert.deepEqual(PLATFORM_NAMES, ['telegram', 'mattermost', 'slack', 'discord']);
   });
 
   test('an id keeps every colon after the first', () => {
@@ -17,6 +17,6 @@ describe('PLATFORM:ID names', () => {
   });
 
   test('a platform without an adapter is refused with the known ones', () => {
-    assert.throws(() => parseChannelName('matrix:!room:example.org'), (err: unknown) => err instanceof CliError && /"matrix" is not a platform\. The platforms are: telegram, mattermost, slack\./.test(err.message));
+    assert.throws(() => parseChannelName('matrix:!room:example.org'), (err: unknown) => err instanceof CliError && /"matrix" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./.test(err.message));
   });
 });

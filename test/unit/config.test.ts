@@ -84,15 +84,19 @@ describe('configuration', () => {
 
   test("a platform's variables are read by its own folder: set, it is configured; its mistakes name its variables", () => {
     const c = loadConfig(
-      { PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_MATTERMOST_URL: 'https://chat.example.org', PARLEY_MATTERMOST_COMMAND_TOKEN: 'a, b', PARLEY_SLACK_BOT_TOKEN: 'xoxb-1', PARLEY_SLACK_SIGNING_SECRET: 's' },
+      { PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_MATTERMOST_URL: 'https://chat.example.org', PARLEY_MATTERMOST_COMMAND_TOKEN: 'a, b', PARLEY_SLACK_BOT_TOKEN: 'xoxb-1', PARLEY_SLACK_SIGNING_SECRET: 's', PARLEY_DISCORD_TOKEN: 'd', PARLEY_DISCORD_APPLICATION_ID: '1100000000000000001' },
       PLATFORMS,
     );
-    assert.deepEqual(c.platforms.map((p) => p.profile.name), ['telegram', 'mattermost', 'slack']);
+    assert.deepEqual(c.platforms.map((p) => p.profile.name), ['telegram', 'mattermost', 'slack', 'discord']);
     assert.deepEqual(c.notConfigured, []);
     // Slack: the wrong kind of token, or no way to receive, is named.
     const slack = problems({ PARLEY_SLACK_BOT_TOKEN: 'xoxp-user-token' });
     assert.ok(slack.some((p) => p.startsWith('PARLEY_SLACK_BOT_TOKEN: must be the Bot User OAuth Token')), JSON.stringify(slack));
     assert.ok(slack.some((p) => p.startsWith('PARLEY_SLACK_SIGNING_SECRET:')), JSON.stringify(slack));
+    // Discord: interactions mode needs the public key; a malformed application id is named.
+    const discord = problems({ PARLEY_DISCORD_TOKEN: 'd', PARLEY_DISCORD_APPLICATION_ID: 'my-app', PARLEY_DISCORD_MODE: 'interactions' });
+    assert.ok(discord.some((p) => p.startsWith('PARLEY_DISCORD_APPLICATION_ID:')), JSON.stringify(discord));
+    assert.ok(problems({ PARLEY_DISCORD_TOKEN: 'd', PARLEY_DISCORD_APPLICATION_ID: '1100000000000000001', PARLEY_DISCORD_MODE: 'interactions' }).some((p) => p.startsWith('PARLEY_DISCORD_PUBLIC_KEY:')));
     // Core and platform problems are reported together, each naming its variable.
     const found = problems({ PORT: 'abc', PARLEY_TELEGRAM_MODE: 'carrier-pigeon', PARLEY_MATTERMOST_URL: 'https://chat.example.org' });
     for (const name of ['PORT', 'PARLEY_TELEGRAM_MODE']) assert.ok(found.some((p) => p.startsWith(`${name}:`)), `${name} in ${JSON.stringify(found)}`);

@@ -1,0 +1,152 @@
+// Everything Parley says in Discord: notifications (embeds, one enforced nonce per delivery, so a retried send
+// does not post twice), threaded under the topic's announcement for `thread` rules (a thread started from a
+// message has the message's id) or as one post per topic in a forum channel, edited and deleted by reference;
+// and answers to commands: the interaction's own reply while its token lasts, else a message in the channel.
+import { ChannelType, Routes, type APIChannel, type APIMessage, type REST } from 'discord.js';
+import type { Logger } from '../../lib/log.js';
+import type { Notification } from '../../lib/notification.js';
+import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
+import type { PlatformAdapter } from '../../lib/seams/platform.js';
+import type { DiscordContext } from './context.js';
+import { DiscordCode, discordErrorCode, mapDiscordError } from './errors.js';
+import { breakMassMentions, clipText, discordEdit, discordMessage, escapeDiscordMarkdown, noMentions, threadName } from './format.js';
+import { discordCall } from './rest.js';
+
+/** Discord's limit on a message's content for bots. */
+export const MAX_CONTENT = 2000;
+/** An interaction token works for 15 minutes; a minute is kept in hand. */
+export const INTERACTION_TOKEN_LIFETIME_MS = 14 * 60_000;
+/** Threads Parley opens archive after a week without messages (Discord's longest auto-archive). */
+const AUTO_ARCHIVE_MINUTES = 10_080;
+
+/** Plain text from the core as Discord content: markdown escaped, nobody pinged, within the limit. */
+export function contentOf(text: string): string {
+  return clipText(escapeDiscordMarkdown(breakMassMentions(text)), MAX_CONTENT);
+}
+
+/**
+ * A sent message's reference: `MESSAGE` in the channel itself, `THREAD/MESSAGE` inside a thread or forum post,
+ * so edits and deletes know where it is.
+ */
+export function parseRef(channelId: string, ref: string): { channelId: string; messageId: string } {
+  const [first, second] = ref.split('/');
+  return second ? { channelId: first!, messageId: second } : { channelId, messageId: first! };
+}
+
+export type DiscordSenderMethods = Pick<
+  Required<PlatformAdapter<DiscordContext>>,
+  'sendNotification' | 'editNotification' | 'deleteNotification' | 'replyLater' | 'progress'
+>;
+
+export class DiscordSender implements DiscordSenderMethods {
+  /** Channel types, asked once per channel: a forum channel takes posts, not messages. */
+  private readonly types = new Map<string, ChannelType>();
+
+  constructor(
+    private readonly rest: REST,
+    private readonly applicationId: string,
+    private readonly log: Logger,
+  ) {}
+
+  async sendNotification(channel: { externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
+    const body = discordMessage(n, { idempotencyKey: opts.idempotencyKey });
+    if (opts.threadRoot) {
+      const thread = await this.threadOf(channel.externalId, opts.threadRoot, n);
+      const sent = await discordCall<APIMessage>(() => this.rest.post(Routes.channelMessages(thread), { body }));
+      return { messageRef: `${thread}/${sent.id}` };
+    }
+    if ((await this.typeOf(channel.externalId)) === ChannelType.GuildForum) {
+      // A forum channel: one post (a thread) per topic; its first message has the thread's id.
+      const post = await discordCall<APIChannel>(() =>
+        this.rest.post(Routes.threads(channel.externalId), { body: { name: threadName(n.title), auto_archive_duration: AUTO_ARCHIVE_MINUTES, message: body } }),
+      );
+      return { messageRef: `${post.id}/${post.id}` };
+    }
+    const sent = await discordCall<APIMessage>(() => this.rest.post(Routes.channelMessages(channel.externalId), { body }));
+    return { messageRef: sent.id };
+  }
+
+  async editNotification(channel: { externalId: string }, ref: string, n: Notification): Promise<void> {
+    const at = parseRef(channel.externalId, ref);
+    await discordCall(() => this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body: discordEdit(n) }));
+  }
+
+  async deleteNotification(channel: { externalId: string }, ref: string): Promise<void> {
+    const at = parseRef(channel.externalId, ref);
+    await discordCall(() => this.rest.delete(Routes.channelMessage(at.channelId, at.messageId)));
+  }
+
+  /** Says something in a channel as the bot. */
+  async say(channelId: string, text: string, replyTo?: string): Promise<string> {
+    const sent = await discordCall<APIMessage>(() =>
+      this.rest.post(Routes.channelMessages(channelId), {
+        body: { content: contentOf(text), allowed_mentions: noMentions(), ...(replyTo ? { message_reference: { message_id: replyTo, fail_if_not_exists: false } } : {}) },
+      }),
+    );
+    return sent.id;
+  }
+
+  async replyLater(invocation: CommandInvocation<DiscordContext>, reply: CommandReply): Promise<void> {
+    if (!reply.text.trim()) return;
+    const token = this.liveToken(invocation);
+    const body = { content: contentOf(reply.text), allowed_mentions: noMentions() };
+    if (token) {
+      // For the user alone: the deferred (ephemeral) answer becomes it. For everyone: a follow-up message.
+      if (reply.visibility === 'ephemeral') await discordCall(() => this.rest.patch(Routes.webhookMessage(this.applicationId, token, '@original'), { body, auth: false }));
+      else await discordCall(() => this.rest.post(Routes.webhook(this.applicationId, token), { body, auth: false }));
+      return;
+    }
+    // The token has expired (a long transcript) or this was a text command: the channel is the way left.
+    await this.say(invocation.channel.externalId, reply.text, invocation.platformContext?.messageId);
+  }
+
+  /** Edits the command's deferred answer (or, for a text command, Parley's reply to it) to show `text`. */
+  async progress(invocation: CommandInvocation<DiscordContext>, text: string, ref: string | null): Promise<string | null> {
+    const token = this.liveToken(invocation);
+    const body = { content: contentOf(text), allowed_mentions: noMentions() };
+    if (token) {
+      await discordCall(() => this.rest.patch(Routes.webhookMessage(this.applicationId, token, '@original'), { body, auth: false }));
+      return '@original';
+    }
+    const channelId = invocation.channel.externalId;
+    if (ref && ref !== '@original') {
+      await discordCall(() => this.rest.patch(Routes.channelMessage(channelId, ref), { body }));
+      return ref;
+    }
+    return this.say(channelId, text, invocation.platformContext?.messageId);
+  }
+
+  private liveToken(invocation: CommandInvocation<DiscordContext>): string | null {
+    const context = invocation.platformContext;
+    if (!context?.interactionToken) return null;
+    const age = Date.now() - Number(context.receivedAt ?? 0);
+    return age < INTERACTION_TOKEN_LIFETIME_MS ? context.interactionToken : null;
+  }
+
+  /** The thread for replies under an announcement: the forum post it is, or the thread started from it (opened now if need be). */
+  private async threadOf(channelId: string, root: string, n: Notification): Promise<string> {
+    const at = parseRef(channelId, root);
+    if (at.channelId !== channelId) return at.channelId;
+    try {
+      await this.rest.post(Routes.threads(channelId, at.messageId), { body: { name: threadName(n.title), auto_archive_duration: AUTO_ARCHIVE_MINUTES } });
+    } catch (err) {
+      // Opened already (by an earlier reply, or a person): its id is the message's.
+      if (discordErrorCode(err) !== DiscordCode.ThreadAlreadyCreated) throw mapDiscordError(err);
+    }
+    return at.messageId;
+  }
+
+  private async typeOf(channelId: string): Promise<ChannelType | undefined> {
+    const known = this.types.get(channelId);
+    if (known !== undefined) return known;
+    try {
+      const channel = await discordCall<APIChannel>(() => this.rest.get(Routes.channel(channelId)));
+      this.types.set(channelId, channel.type);
+      return channel.type;
+    } catch (err) {
+      // Not worth failing the send for: the send itself will say what is wrong.
+      this.log.debug({ err: (err as Error).message }, 'discord: could not read the channel type');
+      return undefined;
+    }
+  }
+}

@@ -1,0 +1,15 @@
+// Discord's settings, from its variables (index.ts reads them). Their own module, so the adapter reads them
+// without importing index.ts, which imports the adapter.
+
+export interface DiscordSettings {
+  /** The bot token: REST calls and the gateway. */
+  token: string;
+  /** The application id: commands are registered under it, interaction follow-ups go through it. */
+  applicationId: string;
+  /** The application's Ed25519 public key (hex): checks interactions posted over HTTP. */
+  publicKey: string | null;
+  /** `gateway`: a websocket (one per token, under the Redis lease); `interactions`: Discord posts to Parley. */
+  mode: 'gateway' | 'interactions';
+  /** The REST base (`https://discord.com/api` by default); the gateway URL comes from its GET /gateway/bot. */
+  apiUrl: string | null;
+}
