@@ -144,7 +144,7 @@ describe('Discord end to end (interactions mode)', () => {
     const [call] = await eventually(() => (posts(CH.support).length > 0 ? posts(CH.support) : undefined), 'the notification');
     const body = call!.body as { embeds?: { title?: string; url?: string; description?: string; fields?: { name: string; value: string }[] }[]; allowed_mentions?: unknown; nonce?: string; enforce_nonce?: boolean; content?: string };
     assert.equal(body.embeds?.length, 1);
-    const embed = body.embeds![0]!;
+    const embed = body.embeds[0]!;
     assert.equal(embed.title, 'Printer on fire');
     assert.match(embed.url ?? '', /\/t\/a-topic\/800\/1$/);
     assert.match(embed.description ?? '', /Everything is fine/);
@@ -179,20 +179,20 @@ describe('Discord end to end (interactions mode)', () => {
     assert.equal(fake.calls('POST /channels/{channel_id}/messages/{message_id}/threads').filter((r) => r.path === `/channels/${CH.thread}/messages/${first.messageRef}/threads`).length, 1, 'a thread started from it');
     const [threadId, replyId] = (reply.messageRef ?? '').split('/');
     assert.equal(threadId, first.messageRef, "the thread's id is the message's");
-    const inThread = fake.messages(threadId!);
+    const inThread = fake.messages(threadId);
     assert.deepEqual(inThread.map((m) => m.id), [replyId]);
     assert.match(JSON.stringify(inThread[0]!.embeds), /I agree/);
-    assert.equal(fake.channel(threadId!)?.parent_id, CH.thread);
+    assert.equal(fake.channel(threadId)?.parent_id, CH.thread);
 
     await parley.sendWebhook('post_edited', postBody({ id: postId, topicId: 900, categoryId: 6, postNumber: 2, title: 'RFC', raw: 'I agree, with one change' }));
     const edit = await eventually(() => fake.calls('PATCH /channels/{channel_id}/messages/{message_id}').find((r) => r.path === `/channels/${threadId}/messages/${replyId}`), 'the PATCH');
     assert.match(JSON.stringify(edit.body), /with one change/);
     assert.deepEqual((edit.body as { allowed_mentions?: unknown }).allowed_mentions, { parse: [] });
-    assert.match(JSON.stringify(fake.messages(threadId!)[0]!.embeds), /with one change/, 'the thread shows the edit');
+    assert.match(JSON.stringify(fake.messages(threadId)[0]!.embeds), /with one change/, 'the thread shows the edit');
 
     await parley.sendWebhook('post_destroyed', postBody({ id: postId, topicId: 900, categoryId: 6, postNumber: 2 }));
     await eventually(() => fake.calls('DELETE /channels/{channel_id}/messages/{message_id}').find((r) => r.path === `/channels/${threadId}/messages/${replyId}`), 'the DELETE');
-    await eventually(() => (fake.messages(threadId!).length === 0 ? true : undefined), 'gone from the thread');
+    await eventually(() => (fake.messages(threadId).length === 0 ? true : undefined), 'gone from the thread');
   });
 
   test('a 429 waits its retry_after in the queue and is delivered once', async () => {

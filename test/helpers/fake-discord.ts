@@ -698,10 +698,16 @@ export async function startFakeDiscord(opts: FakeDiscordOptions = {}): Promise<F
       const b = json(body);
       const fields = messageFields(b, true);
       if (isAnswer(fields)) return fields;
-      const message = webhookMessage(state, fields);
       const channel = channels.get(state.channelId);
-      if (channel && ((fields.flags ?? 0) & 64) === 0) channel.messages.push(message);
       interactionResponses.push({ interactionId: state.id, token: state.token, kind: 'followup', body: b, afterMs: now - state.createdAt });
+      // The first follow-up of a deferred response still "thinking" becomes that response: its flags are ignored,
+      // it is ephemeral exactly when the deferral was (Discord docs, "Create Followup Message").
+      if (state.original && (state.original.flags & 128) !== 0) {
+        Object.assign(state.original, fields, { flags: state.ephemeral ? 64 : 0, edited_timestamp: new Date().toISOString() });
+        return { status: 200, body: state.original };
+      }
+      const message = webhookMessage(state, fields);
+      if (channel && ((fields.flags ?? 0) & 64) === 0) channel.messages.push(message);
       return { status: 200, body: message };
     },
   };

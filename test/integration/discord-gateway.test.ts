@@ -27,6 +27,8 @@ const SECOND = '3000000000000000011';
 const ELSEWHERE = '3000000000000000020';
 const MOD = { id: '4000000000000000001', username: 'ada', global_name: 'Ada Admin' };
 const MEMBER = { id: '4000000000000000002', username: 'mel' };
+/** Longer than the adapter waits (2.5 s) before it defers an answer. */
+const SLOW_MS = 2_700;
 const REPLY: CommandReply = { text: 'No rules here yet: add one with /discourse watch c/meta_team', visibility: 'channel' };
 
 /** Polls until `check` gives a value. */
@@ -72,6 +74,11 @@ describe('Discord adapter over the gateway', () => {
       messageLog: new ChannelMessageLog('discord', store, silentLogger),
       handleCommand: async (invocation) => {
         invocations.push(invocation);
+        // `slow …`: an answer after Discord's 3 s, so the interaction is deferred; `… private`: for the user alone.
+        if (invocation.args.includes('slow')) {
+          await new Promise((resolve) => setTimeout(resolve, SLOW_MS));
+          return invocation.args.includes('private') ? { text: 'Only you see this', visibility: 'ephemeral' } : { text: 'Everyone sees this: a rule was added', visibility: 'channel' };
+        }
         return REPLY;
       },
       handleMembership: async (change) => {
@@ -117,6 +124,24 @@ describe('Discord adapter over the gateway', () => {
     const invocation = invocations[before]!;
     assert.deepEqual([invocation.command, invocation.args, invocation.channel.externalId, invocation.user.id], ['discourse', 'status', TEXT, MOD.id]);
     assert.deepEqual(await adapter.memberRole(invocation), { role: 'moderator' });
+  });
+
+  test('a slow answer is deferred for the user alone; an answer for everyone then shows in the channel, a private one replaces the deferral', async () => {
+    const slash = (args: string) => fake.createInteraction({ channelId: TEXT, userId: MOD.id, data: { name: 'discourse', options: [{ type: 1, name: 'watch', options: [{ type: 3, name: 'scope', value: args }] }] } });
+    const publicOne = slash('slow');
+    const privateOne = slash('slow private');
+    fake.gateway!.dispatch('INTERACTION_CREATE', publicOne);
+    fake.gateway!.dispatch('INTERACTION_CREATE', privateOne);
+    for (const interaction of [publicOne, privateOne]) {
+      const callback = await eventually(() => fake.interactionResponses.find((r) => r.interactionId === interaction.id && r.kind === 'callback'), 'the deferral');
+      assert.equal(callback.type, 5, 'deferred');
+      assert.equal((callback.body.data as { flags?: number } | undefined)?.flags, 64, 'the deferral shows to the user alone');
+    }
+    const shown = await eventually(() => fake.messages(TEXT).find((m) => m.content.includes('Everyone sees this')), 'the answer for everyone in the channel');
+    assert.equal(shown.flags & 64, 0, 'not ephemeral');
+    await eventually(() => fake.interactionResponses.find((r) => r.interactionId === publicOne.id && r.kind === 'delete_original'), 'the deferral deleted');
+    await eventually(() => fake.interactionResponses.find((r) => r.interactionId === privateOne.id && r.kind === 'edit_original' && String(r.body.content).includes('Only you see this')), 'the private answer');
+    assert.ok(!fake.messages(TEXT).some((m) => m.content.includes('Only you see this')), 'the private answer is not in the channel');
   });
 
   test('`!discourse status` typed by a moderator reaches the core with their permissions and is answered in the channel', async () => {
