@@ -10,4 +10,9 @@ export interface DiscordContext {
   permissions?: string;
   /** The typed command's message (a text command over the gateway): answers reply to it. */
   messageId?: string;
+  /**
+   * The interaction's answer was deferred for the user alone: its first follow-up would be ephemeral too
+   * (Discord ignores that follow-up's flags), so an answer for everyone goes to the channel instead.
+   */
+  deferred?: boolean;
 }

@@ -115,6 +115,7 @@ export class InteractionHandler {
     const first = await within(reply, this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
     if (first) return this.message(first.text, first.visibility);
     // Deferred, for the user alone ("Parley is thinking…"); the answer replaces it (sender.replyLater).
+    invocation.platformContext = { ...invocation.platformContext, deferred: true };
     void this.lateAnswers.track(
       reply.then((late) => sender.replyLater(invocation, late)).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not send a late command answer')),
     );

@@ -91,8 +91,10 @@ export class DiscordSender implements DiscordSenderMethods {
     const token = this.liveToken(invocation);
     const body = { content: contentOf(reply.text), allowed_mentions: noMentions() };
     if (token) {
-      // For the user alone: the deferred (ephemeral) answer becomes it. For everyone: a follow-up message.
+      // For the user alone: the deferred (ephemeral) answer becomes it. For everyone: a follow-up message, or the
+      // channel after a deferral (sayInsteadOfDeferred).
       if (reply.visibility === 'ephemeral') await discordCall(() => this.rest.patch(Routes.webhookMessage(this.applicationId, token, '@original'), { body, auth: false }));
+      else if (invocation.platformContext?.deferred) await this.sayInsteadOfDeferred(invocation, reply.text, token, body);
       else await discordCall(() => this.rest.post(Routes.webhook(this.applicationId, token), { body, auth: false }));
       return;
     }
@@ -114,6 +116,22 @@ export class DiscordSender implements DiscordSenderMethods {
       return ref;
     }
     return this.say(channelId, text, invocation.platformContext?.messageId);
+  }
+
+  /**
+   * An answer for everyone after an ephemeral deferral: Discord makes the first follow-up of a deferred response
+   * as ephemeral as the deferral, so the answer is said in the channel and the "thinking…" answer deleted. Where
+   * the bot may not post, the user at least sees it in place of the deferral.
+   */
+  private async sayInsteadOfDeferred(invocation: CommandInvocation<DiscordContext>, text: string, token: string, body: { content: string }): Promise<void> {
+    try {
+      await this.say(invocation.channel.externalId, text);
+    } catch (err) {
+      this.log.debug({ err: (err as Error).message }, 'discord: could not say a late answer in the channel; it replaces the deferral');
+      await discordCall(() => this.rest.patch(Routes.webhookMessage(this.applicationId, token, '@original'), { body, auth: false }));
+      return;
+    }
+    await this.rest.delete(Routes.webhookMessage(this.applicationId, token, '@original'), { auth: false }).catch(() => undefined);
   }
 
   private liveToken(invocation: CommandInvocation<DiscordContext>): string | null {
