@@ -56,9 +56,11 @@ export class DiscordSender implements DiscordSenderMethods {
       return { messageRef: `${thread}/${sent.id}` };
     }
     if ((await this.typeOf(channel.externalId)) === ChannelType.GuildForum) {
-      // A forum channel: one post (a thread) per topic; its first message has the thread's id.
+      // A forum channel: one post (a thread) per topic; its first message has the thread's id. A post's message
+      // takes no nonce (Discord's forum thread message has none), so only the embed and the mention guard.
+      const message = { embeds: body.embeds, allowed_mentions: body.allowed_mentions };
       const post = await discordCall<APIChannel>(() =>
-        this.rest.post(Routes.threads(channel.externalId), { body: { name: threadName(n.title), auto_archive_duration: AUTO_ARCHIVE_MINUTES, message: body } }),
+        this.rest.post(Routes.threads(channel.externalId), { body: { name: threadName(n.title), auto_archive_duration: AUTO_ARCHIVE_MINUTES, message } }),
       );
       return { messageRef: `${post.id}/${post.id}` };
     }

@@ -4,9 +4,6 @@
 // spec by Prism) as the user, the link back as a follow-up of the interaction.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { discord } from '../../bots/discord/index.js';
-import { PLATFORMS } from '../../bots/registry.js';
-import type { AdapterFactory } from '../../lib/seams/platform.js';
 import { postInteraction, PUBLIC_KEY, relayAnswer } from '../helpers/discord-request.js';
 import { CHANNEL_TYPE, PERMISSIONS, startFakeDiscord, type FakeDiscord, type FakeDiscordUser } from '../helpers/fake-discord.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
@@ -14,7 +11,6 @@ import { eventually, startParley, type TestParley } from '../helpers/parley.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';
 
 const SPEC = new URL('../../../shared/specs/discourse-openapi.json', import.meta.url).pathname;
-const WITH_DISCORD: readonly AdapterFactory[] = [...PLATFORMS.filter((p) => p.profile.name !== discord.profile.name), discord];
 
 const DISCORD_EPOCH = 1420070400000n;
 const GUILD = '3000000000000000001';
@@ -42,7 +38,6 @@ describe('Discord /topic end to end', () => {
       channels: [{ id: CHANNEL, type: CHANNEL_TYPE.text, name: 'ops', guild_id: GUILD }],
     });
     parley = await startParley({
-      platforms: WITH_DISCORD,
       env: {
         PARLEY_DISCOURSE_URL: forum.url,
         PARLEY_DISCOURSE_API_KEY: forum.apiKey,

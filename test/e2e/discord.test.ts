@@ -6,16 +6,10 @@
 // so that the fake checks it and later follow-ups find the interaction acknowledged.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { discord } from '../../bots/discord/index.js';
-import { PLATFORMS } from '../../bots/registry.js';
-import type { AdapterFactory } from '../../lib/seams/platform.js';
 import { otherPrivateKey, postInteraction, PUBLIC_KEY, relayAnswer, signInteraction } from '../helpers/discord-request.js';
 import { CHANNEL_TYPE, PERMISSIONS, rateLimitFault, startFakeDiscord, type FakeDiscord } from '../helpers/fake-discord.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
-
-/** The registry's platforms and Discord, once (the registry may list it already). */
-const WITH_DISCORD: readonly AdapterFactory[] = [...PLATFORMS.filter((p) => p.profile.name !== discord.profile.name), discord];
 
 const GUILD = '3000000000000000001';
 const MODS = '3000000000000000002';
@@ -30,6 +24,7 @@ const CH = {
   signed2: '3000000000000000017',
   signed3: '3000000000000000018',
 };
+const FORUM = '3000000000000000019';
 const MOD = { id: '4000000000000000001', username: 'ada', global_name: 'Ada Admin' };
 const MEMBER = { id: '4000000000000000002', username: 'mel', global_name: 'Mel Member' };
 const EPHEMERAL = 64;
@@ -47,10 +42,10 @@ describe('Discord end to end (interactions mode)', () => {
   let postId = 30_000;
 
   before(async () => {
-    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }] });
+    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }] });
     fake = await startFakeDiscord({
       guilds: [{ id: GUILD, name: 'Acme', roles: [{ id: MODS, name: 'Mods', permissions: PERMISSIONS.MANAGE_CHANNELS.toString() }], members: [{ user: MOD, roles: [MODS] }, { user: MEMBER }] }],
-      channels: Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })),
+      channels: [...Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })), { id: FORUM, type: CHANNEL_TYPE.forum, name: 'ideas', guild_id: GUILD }],
     });
     env = {
       PARLEY_DISCOURSE_URL: forum.url,
@@ -61,7 +56,7 @@ describe('Discord end to end (interactions mode)', () => {
       PARLEY_DISCORD_APPLICATION_ID: fake.application.id,
       PARLEY_DISCORD_API_URL: fake.url,
     };
-    parley = await startParley({ platforms: WITH_DISCORD, env });
+    parley = await startParley({ env });
   });
   after(async () => {
     await parley?.stop();
@@ -195,6 +190,26 @@ describe('Discord end to end (interactions mode)', () => {
     await eventually(() => (fake.messages(threadId).length === 0 ? true : undefined), 'gone from the thread');
   });
 
+  test('a forum channel with a thread rule: a post per topic, its replies inside it, edited there', async () => {
+    await watch(FORUM, 'c/ideas', MOD, 'thread');
+    await forumPost({ id: ++postId, topicId: 950, categoryId: 10, postNumber: 1, title: 'Dark mode @everyone' });
+    const first = await delivered(FORUM, postId);
+    const [postChannel, starter] = (first.messageRef ?? '').split('/');
+    assert.equal(starter, postChannel, "a forum post's first message has the post's id");
+    const created = fake.calls('POST /channels/{channel_id}/threads').find((r) => r.path === `/channels/${FORUM}/threads`);
+    assert.equal((created?.body as { name?: string }).name, 'Dark mode @\u200Beveryone', 'named after the topic, no ping');
+    assert.equal(fake.channel(postChannel!)?.parent_id, FORUM);
+
+    await forumPost({ id: ++postId, topicId: 950, categoryId: 10, postNumber: 2, title: 'Dark mode', raw: 'Yes please' });
+    const reply = await delivered(FORUM, postId);
+    assert.equal(reply.messageRef?.split('/')[0], postChannel, 'the reply is inside the post');
+    assert.equal(fake.calls('POST /channels/{channel_id}/threads').filter((r) => r.path === `/channels/${FORUM}/threads`).length, 1, 'one post for the topic');
+    assert.deepEqual(fake.messages(postChannel!).map((m) => m.id), [starter, reply.messageRef?.split('/')[1]]);
+
+    await parley.sendWebhook('post_edited', postBody({ id: postId - 1, topicId: 950, categoryId: 10, postNumber: 1, title: 'Dark mode (planned)' }));
+    await eventually(() => fake.calls('PATCH /channels/{channel_id}/messages/{message_id}').find((r) => r.path === `/channels/${postChannel}/messages/${starter}`), 'the PATCH of the starter message');
+  });
+
   test('a 429 waits its retry_after in the queue and is delivered once', async () => {
     await watch(CH.slow, 'c/busy');
     fake.queue.push(rateLimitFault({ route: 'POST /channels/{channel_id}/messages', retryAfter: 1 }));
@@ -222,7 +237,7 @@ describe('Discord end to end (interactions mode)', () => {
     assert.deepEqual(fake.commands().map((c) => c.name).sort(), ['discourse', 'topic']);
     const puts = () => fake.calls('PUT /applications/{application_id}/commands').length;
     assert.equal(puts(), 1);
-    const second = await startParley({ platforms: WITH_DISCORD, env });
+    const second = await startParley({ env });
     try {
       assert.equal(puts(), 1, 'the same definitions: no second PUT');
       assert.equal(fake.calls('GET /applications/{application_id}/commands').length, 2, 'each start compared');
