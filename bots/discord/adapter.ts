@@ -111,7 +111,14 @@ export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSetting
     replyLater: (invocation, reply) => sender.replyLater(invocation, reply),
     progress: (invocation, text, ref) => sender.progress(invocation, text, ref),
 
-    fetchHistory: (channel, range, history) => discordHistory(rest, channel.externalId, range, { ...history, ...(opts.sleep ? { sleep: opts.sleep } : {}) }),
+    async *fetchHistory(channel, range, history) {
+      // The channel's guild, for the names of mentioned roles (one look-up; without it they show as unknown).
+      const guildId = await rest.get(Routes.channel(channel.externalId)).then(
+        (c) => (c as { guild_id?: string }).guild_id ?? null,
+        () => null,
+      );
+      yield* discordHistory(rest, channel.externalId, range, { ...history, guildId, ...(opts.sleep ? { sleep: opts.sleep } : {}) });
+    },
 
     async memberRole(invocation): Promise<MemberRole> {
       if (invocation.channel.isPrivate) return { role: 'moderator' };

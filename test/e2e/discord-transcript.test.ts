@@ -74,7 +74,7 @@ describe('Discord /topic end to end', () => {
     fake.setChannel({ id: parent.id, type: CHANNEL_TYPE.publicThread, name: 'Logs', guild_id: GUILD, parent_id: CHANNEL });
     say(5.5, BEN, `Which pod, <@${ANN.id}>?`, { mentions: [userView(ANN)] }, parent.id);
     say(5, ANN, 'api-2 & api-3', {}, parent.id);
-    say(4, BEN, 'Rolling back, see [status page](https://status.example.org)');
+    say(4, BEN, `Rolling back, <@&${MODS}> see [status page](https://status.example.org)`, { mention_roles: [MODS] });
     say(3, ANN, '*Rollback done* @here');
 
     const interaction = fake.createInteraction({ channelId: CHANNEL, userId: MOD.id, data: { name: 'topic', options: [{ type: 4, name: 'last', value: 4 }] } });
@@ -109,6 +109,7 @@ describe('Discord /topic end to end', () => {
     assert.match(raw, /> ↳ \*\*Ben\*\* · .*\n> Which pod, @\u200BAnn\?/u, 'the reply quoted under its parent, the mention as the name');
     assert.match(raw, /> api-2 &(amp;)? api-3/);
     assert.match(raw, /\[status page\]\(https:\/\/status\.example\.org\)/);
+    assert.match(raw, /Rolling back, @\u200BMods see/u, "the role mention shows the role's name");
     assert.match(raw, /_Rollback done_|\*Rollback done\*/);
     assert.doesNotMatch(raw, /@here\b/, 'no pings in the forum');
     const order = ['Deploy failed', 'Logs:', 'Which pod', 'api-2', 'Rolling back', 'Rollback done'].map((t) => raw.indexOf(t));
