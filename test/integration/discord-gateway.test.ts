@@ -186,4 +186,19 @@ describe('Discord adapter over the gateway', () => {
       ['removed', SECOND, 'bot_removed'],
     ]);
   });
+
+  test('CHANNEL_DELETE marks that channel error with what to do', async () => {
+    fake.removeChannel(ELSEWHERE);
+    fake.gateway!.dispatch('CHANNEL_DELETE', { id: ELSEWHERE, type: CHANNEL_TYPE.text, guild_id: OTHER_GUILD, name: 'lobby', position: 0, permission_overwrites: [], nsfw: false, parent_id: null });
+    const gone = await eventually(async () => {
+      const c = await store.channels.find('discord', ELSEWHERE);
+      return c?.status === 'error' ? c : undefined;
+    }, 'the deleted channel in error');
+    assert.equal(gone.lastError?.code, 'channel_not_found');
+    assert.match(gone.lastError?.message ?? '', /remove it from Parley/);
+  });
+
+  test('health names the bot and the mode', async () => {
+    assert.deepEqual(await adapter.health?.(), { ok: true, detail: `@${fake.bot.username} (gateway)` });
+  });
 });
