@@ -12,6 +12,7 @@ import {
   type APIInteractionResponse,
 } from 'discord.js';
 import { InFlight } from '../../lib/adapters/in-flight.js';
+import { within } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import type { CommandInvocation } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
@@ -32,12 +33,6 @@ export interface InteractionHandlerOptions {
   /** The forum's categories and known tags, for autocomplete. */
   vocabulary(): Promise<ForumVocabulary>;
   deadlineMs?: number;
-}
-
-function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** The option being typed in an autocomplete interaction, however deep in subcommands. */

@@ -4,6 +4,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
+import { within } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
 import type { AdapterDeps, Receiver } from '../../lib/seams/platform.js';
@@ -72,12 +73,7 @@ export class SlashCommandReceiver implements Receiver {
         // The core's handleCommand never throws: a failure inside it is answered with an error id (commands/dispatch.ts).
         const work: Promise<CommandResponse> = this.opts.handleCommand(toInvocation(payload, word)).then(toResponse);
 
-        let timer: NodeJS.Timeout | undefined;
-        const late = new Promise<null>((resolve) => {
-          timer = setTimeout(() => resolve(null), deadlineMs);
-        });
-        const first = await Promise.race([work, late]);
-        clearTimeout(timer);
+        const first = await within(work, deadlineMs);
         if (first) return first;
 
         void this.lateAnswers.track(work.then((response) => answerLate(log, payload.response_url, response)));

@@ -4,6 +4,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { InFlight } from '../../lib/adapters/in-flight.js';
+import { within } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import { COMMAND_WORDS, type MembershipChange } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
@@ -29,13 +30,6 @@ export interface InboundOptions {
   sender: SlackSender;
   log: Logger;
   deadlineMs?: number;
-}
-
-/** Resolves to null when `promise` takes longer than `ms`. */
-function within<T>(promise: Promise<T>, ms: number): Promise<T | null> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), ms)));
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');

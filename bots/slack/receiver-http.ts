@@ -7,6 +7,7 @@ import type { App, Receiver as BoltReceiver, ReceiverEvent } from '@slack/bolt';
 import { verifySlackRequest } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
+import { within } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import type { Receiver } from '../../lib/seams/platform.js';
 import type { Store } from '../../lib/seams/store.js';
@@ -115,11 +116,8 @@ export class HttpReceiver implements BoltReceiver, Receiver {
     };
     const app = this.app!;
     void this.handling.track(app.processEvent(event).catch((err: unknown) => this.opts.log.error({ err }, 'slack: handling a request failed')));
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<unknown>((resolve) => (timer = setTimeout(() => resolve(''), ACK_TIMEOUT_MS)));
-    const response = await Promise.race([acked, late]);
-    clearTimeout(timer);
-    if (response === '' || response === undefined) return reply.code(200).send('');
+    const response = await within(acked, ACK_TIMEOUT_MS);
+    if (response === null || response === '' || response === undefined) return reply.code(200).send('');
     return typeof response === 'string' ? reply.type('text/plain').send(response) : reply.send(response);
   }
 }

@@ -1,8 +1,14 @@
 // The admin CLI as an admin runs it: `node bin/parley.js …` in a child process, with an environment of a fresh
 // install (none of the caller's Parley settings leak in), and the shared Discourse webhook fixtures.
+import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import type { Store } from '../../lib/seams/store.js';
+import { openStore } from '../../lib/store/index.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
@@ -45,4 +51,39 @@ export function runParley(args: readonly string[], env: NodeJS.ProcessEnv, timeo
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+const SPAWN_TIMEOUT_MS = 60_000;
+
+/** One fresh install per test (its own SQLite file and data folder), so that tests can run side by side. */
+export function sandbox(t: TestContext) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'parley-cli-'));
+  const dbFile = path.join(dir, 'parley.db');
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+
+  function parley(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+    return runParley(args, freshEnv({ DATABASE_URL: dbFile, PARLEY_DATA_DIR: dir, ...extraEnv }), SPAWN_TIMEOUT_MS);
+  }
+
+  /** Runs and expects exit 0, showing stderr when not. */
+  async function ok(args: string[]): Promise<string> {
+    const run = await parley(args);
+    assert.equal(run.code, 0, `parley ${args.join(' ')} exited ${run.code}\nstderr: ${run.stderr}\nstdout: ${run.stdout}`);
+    return run.stdout;
+  }
+
+  async function json<T>(args: string[]): Promise<T> {
+    return JSON.parse(await ok(args)) as T;
+  }
+
+  async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
+    const store = await openStore({ kind: 'sqlite', path: dbFile });
+    try {
+      return await fn(store);
+    } finally {
+      await store.close();
+    }
+  }
+
+  return { parley, ok, json, withStore };
 }
