@@ -50,10 +50,16 @@ export class DiscordSender implements DiscordSenderMethods {
 
   async sendNotification(channel: { externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
     const body = discordMessage(n, { idempotencyKey: opts.idempotencyKey });
-    if (opts.threadRoot) {
-      const thread = await this.threadOf(channel.externalId, opts.threadRoot, n);
-      const sent = await discordCall<APIMessage>(() => this.rest.post(Routes.channelMessages(thread), { body }));
-      return { messageRef: `${thread}/${sent.id}` };
+    const thread = opts.threadRoot ? await this.threadOf(channel.externalId, opts.threadRoot, n) : null;
+    if (thread !== null) {
+      try {
+        const sent = (await this.rest.post(Routes.channelMessages(thread), { body })) as APIMessage;
+        return { messageRef: `${thread}/${sent.id}` };
+      } catch (err) {
+        // The thread was deleted (or the forum post, with its announcement): the reply goes where a first post would.
+        if (discordErrorCode(err) !== DiscordCode.UnknownChannel) throw mapDiscordError(err);
+        this.log.debug({ thread }, 'discord: the thread of the announcement is gone; posting in the channel');
+      }
     }
     if ((await this.typeOf(channel.externalId)) === ChannelType.GuildForum) {
       // A forum channel: one post (a thread) per topic; its first message has the thread's id. A post's message
@@ -143,15 +149,23 @@ export class DiscordSender implements DiscordSenderMethods {
     return age < INTERACTION_TOKEN_LIFETIME_MS ? context.interactionToken : null;
   }
 
-  /** The thread for replies under an announcement: the forum post it is, or the thread started from it (opened now if need be). */
-  private async threadOf(channelId: string, root: string, n: Notification): Promise<string> {
+  /**
+   * The thread for replies under an announcement: the forum post it is, or the thread started from it (opened now
+   * if need be); null when the announcement was deleted in Discord (the reply then goes to the channel).
+   */
+  private async threadOf(channelId: string, root: string, n: Notification): Promise<string | null> {
     const at = parseRef(channelId, root);
     if (at.channelId !== channelId) return at.channelId;
     try {
       await this.rest.post(Routes.threads(channelId, at.messageId), { body: { name: threadName(n.title), auto_archive_duration: AUTO_ARCHIVE_MINUTES } });
     } catch (err) {
+      const code = discordErrorCode(err);
+      if (code === DiscordCode.UnknownMessage) {
+        this.log.debug({ message: at.messageId }, 'discord: the announcement is gone; posting in the channel');
+        return null;
+      }
       // Opened already (by an earlier reply, or a person): its id is the message's.
-      if (discordErrorCode(err) !== DiscordCode.ThreadAlreadyCreated) throw mapDiscordError(err);
+      if (code !== DiscordCode.ThreadAlreadyCreated) throw mapDiscordError(err);
     }
     return at.messageId;
   }

@@ -23,6 +23,7 @@ const CH = {
   signed1: '3000000000000000016',
   signed2: '3000000000000000017',
   signed3: '3000000000000000018',
+  rootless: '3000000000000000020',
 };
 const FORUM = '3000000000000000019';
 const MOD = { id: '4000000000000000001', username: 'ada', global_name: 'Ada Admin' };
@@ -42,7 +43,7 @@ describe('Discord end to end (interactions mode)', () => {
   let postId = 30_000;
 
   before(async () => {
-    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }] });
+    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }, { id: 11, slug: 'qa', name: 'QA' }] });
     fake = await startFakeDiscord({
       guilds: [{ id: GUILD, name: 'Acme', roles: [{ id: MODS, name: 'Mods', permissions: PERMISSIONS.MANAGE_CHANNELS.toString() }], members: [{ user: MOD, roles: [MODS] }, { user: MEMBER }] }],
       channels: [...Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })), { id: FORUM, type: CHANNEL_TYPE.forum, name: 'ideas', guild_id: GUILD }],
@@ -190,6 +191,17 @@ describe('Discord end to end (interactions mode)', () => {
     await eventually(() => (fake.messages(threadId).length === 0 ? true : undefined), 'gone from the thread');
   });
 
+  test("thread: when the topic's announcement was deleted in Discord, a reply is posted in the channel; the channel stays active", async () => {
+    await watch(CH.rootless, 'c/qa', MOD, 'thread');
+    await forumPost({ id: ++postId, topicId: 960, categoryId: 11, postNumber: 1, title: 'Flaky test' });
+    const first = await delivered(CH.rootless, postId);
+    assert.ok(fake.removeMessage(CH.rootless, first.messageRef!), 'someone deletes the announcement');
+    await forumPost({ id: ++postId, topicId: 960, categoryId: 11, postNumber: 2, title: 'Flaky test', raw: 'Fixed it' });
+    const reply = await delivered(CH.rootless, postId);
+    assert.ok(fake.messages(CH.rootless).some((m) => m.id === reply.messageRef && JSON.stringify(m.embeds).includes('Fixed it')), 'the reply is in the channel');
+    assert.equal((await parley.app.store.channels.find('discord', CH.rootless))?.status, 'active');
+  });
+
   test('a forum channel with a thread rule: a post per topic, its replies inside it, edited there', async () => {
     await watch(FORUM, 'c/ideas', MOD, 'thread');
     await forumPost({ id: ++postId, topicId: 950, categoryId: 10, postNumber: 1, title: 'Dark mode @everyone' });
@@ -208,6 +220,15 @@ describe('Discord end to end (interactions mode)', () => {
 
     await parley.sendWebhook('post_edited', postBody({ id: postId - 1, topicId: 950, categoryId: 10, postNumber: 1, title: 'Dark mode (planned)' }));
     await eventually(() => fake.calls('PATCH /channels/{channel_id}/messages/{message_id}').find((r) => r.path === `/channels/${postChannel}/messages/${starter}`), 'the PATCH of the starter message');
+
+    // Someone deletes the post: a later reply opens a new one, and the channel stays active.
+    assert.ok(fake.removeChannel(postChannel!));
+    await forumPost({ id: ++postId, topicId: 950, categoryId: 10, postNumber: 3, title: 'Dark mode', raw: 'Still wanted' });
+    const later = await delivered(FORUM, postId);
+    const [newPost] = (later.messageRef ?? '').split('/');
+    assert.notEqual(newPost, postChannel);
+    assert.equal(fake.channel(newPost!)?.parent_id, FORUM);
+    assert.equal((await parley.app.store.channels.find('discord', FORUM))?.status, 'active');
   });
 
   test('a 429 waits its retry_after in the queue and is delivered once', async () => {
