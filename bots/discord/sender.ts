@@ -3,6 +3,7 @@
 // message has the message's id) or as one post per topic in a forum channel, edited and deleted by reference;
 // and answers to commands: the interaction's own reply while its token lasts, else a message in the channel.
 import { ChannelType, Routes, type APIChannel, type APIMessage, type REST } from 'discord.js';
+import { PlatformPermanentError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
 import type { Notification } from '../../lib/notification.js';
 import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
@@ -76,12 +77,24 @@ export class DiscordSender implements DiscordSenderMethods {
 
   async editNotification(channel: { externalId: string }, ref: string, n: Notification): Promise<void> {
     const at = parseRef(channel.externalId, ref);
-    await discordCall(() => this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body: discordEdit(n) }));
+    await this.inMessage(channel.externalId, at, () => this.rest.patch(Routes.channelMessage(at.channelId, at.messageId), { body: discordEdit(n) }));
   }
 
   async deleteNotification(channel: { externalId: string }, ref: string): Promise<void> {
     const at = parseRef(channel.externalId, ref);
-    await discordCall(() => this.rest.delete(Routes.channelMessage(at.channelId, at.messageId)));
+    await this.inMessage(channel.externalId, at, () => this.rest.delete(Routes.channelMessage(at.channelId, at.messageId)));
+  }
+
+  /** A call on a sent message; in a thread (or forum post) that is gone, the message is gone with it. */
+  private async inMessage(channelId: string, at: { channelId: string; messageId: string }, call: () => Promise<unknown>): Promise<void> {
+    try {
+      await call();
+    } catch (err) {
+      if (at.channelId !== channelId && discordErrorCode(err) === DiscordCode.UnknownChannel) {
+        throw new PlatformPermanentError('message_not_found', `The message is gone with its thread (deleted in Discord): ${mapDiscordError(err).message}`);
+      }
+      throw mapDiscordError(err);
+    }
   }
 
   /** Says something in a channel as the bot. */

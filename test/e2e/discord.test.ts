@@ -24,6 +24,7 @@ const CH = {
   signed2: '3000000000000000017',
   signed3: '3000000000000000018',
   rootless: '3000000000000000020',
+  threadGone: '3000000000000000021',
 };
 const FORUM = '3000000000000000019';
 const MOD = { id: '4000000000000000001', username: 'ada', global_name: 'Ada Admin' };
@@ -43,7 +44,7 @@ describe('Discord end to end (interactions mode)', () => {
   let postId = 30_000;
 
   before(async () => {
-    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }, { id: 11, slug: 'qa', name: 'QA' }] });
+    forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }, { id: 11, slug: 'qa', name: 'QA' }, { id: 12, slug: 'infra', name: 'Infra' }] });
     fake = await startFakeDiscord({
       guilds: [{ id: GUILD, name: 'Acme', roles: [{ id: MODS, name: 'Mods', permissions: PERMISSIONS.MANAGE_CHANNELS.toString() }], members: [{ user: MOD, roles: [MODS] }, { user: MEMBER }] }],
       channels: [...Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })), { id: FORUM, type: CHANNEL_TYPE.forum, name: 'ideas', guild_id: GUILD }],
@@ -200,6 +201,22 @@ describe('Discord end to end (interactions mode)', () => {
     const reply = await delivered(CH.rootless, postId);
     assert.ok(fake.messages(CH.rootless).some((m) => m.id === reply.messageRef && JSON.stringify(m.embeds).includes('Fixed it')), 'the reply is in the channel');
     assert.equal((await parley.app.store.channels.find('discord', CH.rootless))?.status, 'active');
+  });
+
+  test('thread: a reply whose thread was deleted in Discord counts as gone: its withdrawal is done', async () => {
+    await watch(CH.threadGone, 'c/infra', MOD, 'thread');
+    await forumPost({ id: ++postId, topicId: 970, categoryId: 12, postNumber: 1, title: 'Outage' });
+    await delivered(CH.threadGone, postId);
+    await forumPost({ id: ++postId, topicId: 970, categoryId: 12, postNumber: 2, title: 'Outage', raw: 'Resolved' });
+    const reply = await delivered(CH.threadGone, postId);
+    const [threadId] = (reply.messageRef ?? '').split('/');
+    assert.ok(fake.removeChannel(threadId!), 'someone deletes the thread');
+    await parley.sendWebhook('post_destroyed', postBody({ id: postId, topicId: 970, categoryId: 12, postNumber: 2 }));
+    await eventually(async () => {
+      const d = await parley.app.store.deliveries.getByJobId(reply.jobId);
+      return d?.status === 'withdrawn' ? d : undefined;
+    }, 'the reply withdrawn');
+    assert.equal((await parley.app.store.channels.find('discord', CH.threadGone))?.status, 'active');
   });
 
   test('a forum channel with a thread rule: a post per topic, its replies inside it, edited there', async () => {
