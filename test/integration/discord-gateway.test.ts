@@ -201,4 +201,16 @@ describe('Discord adapter over the gateway', () => {
   test('health names the bot and the mode', async () => {
     assert.deepEqual(await adapter.health?.(), { ok: true, detail: `@${fake.bot.username} (gateway)` });
   });
+
+  test('stopped and started again (the lease lost and won back): it identifies anew and answers again', async () => {
+    await adapter.stop();
+    const identified = fake.gateway!.identifies.length;
+    await adapter.start();
+    await eventually(() => (fake.gateway!.identifies.length === identified + 1 ? true : undefined), 'a new IDENTIFY');
+    assert.equal(fake.calls('PUT /applications/{application_id}/commands').length, 1, 'the commands are unchanged: no second PUT');
+    const interaction = fake.createInteraction({ channelId: TEXT, userId: MOD.id, data: { name: 'discourse', options: [{ type: 1, name: 'help' }] } });
+    await eventually(() => (fake.gateway!.dispatch('INTERACTION_CREATE', interaction) > 0 ? true : undefined), 'a session to dispatch to');
+    const callback = await eventually(() => fake.interactionResponses.find((r) => r.interactionId === interaction.id), 'the callback');
+    assert.equal(callback.type, 4);
+  });
 });
