@@ -67,7 +67,7 @@ export async function registerCommands(rest: ReturnType<typeof createRest>, appl
 export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSettings, opts: DiscordAdapterOptions = {}): PlatformAdapter<DiscordContext> {
   const log = deps.log.child({ platform: 'discord' });
   const rest = createRest(settings.token, settings.apiUrl);
-  const sender = new DiscordSender(rest, settings.applicationId, log);
+  const sender = new DiscordSender(rest, settings.applicationId, log, (channelId, topicId) => deps.store.deliveries.threadRoot(channelId, topicId));
   const handler = new InteractionHandler({
     deps,
     sender,

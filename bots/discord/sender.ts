@@ -47,11 +47,15 @@ export class DiscordSender implements DiscordSenderMethods {
     private readonly rest: REST,
     private readonly applicationId: string,
     private readonly log: Logger,
+    /** The announcement of a topic's first post in a channel (the store's deliveries), for replies in a forum channel. */
+    private readonly topicRoot: (channelId: number, topicId: number) => Promise<string | null> = async () => null,
   ) {}
 
-  async sendNotification(channel: { externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
+  async sendNotification(channel: { id: number; externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
     const body = discordMessage(n, { idempotencyKey: opts.idempotencyKey });
-    const thread = opts.threadRoot ? await this.threadOf(channel.externalId, opts.threadRoot, n) : null;
+    // In a forum channel every rule keeps one post per topic: a reply goes into its topic's post, whatever the rule.
+    const root = opts.threadRoot ?? (n.kind === 'reply' && (await this.typeOf(channel.externalId)) === ChannelType.GuildForum ? await this.topicRoot(channel.id, n.topicId) : null);
+    const thread = root ? await this.threadOf(channel.externalId, root, n) : null;
     if (thread !== null) {
       try {
         const sent = (await this.rest.post(Routes.channelMessages(thread), { body })) as APIMessage;

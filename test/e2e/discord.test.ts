@@ -27,6 +27,8 @@ const CH = {
   threadGone: '3000000000000000021',
 };
 const FORUM = '3000000000000000019';
+/** A forum channel with a `watch` rule. */
+const FORUM_WATCH = '3000000000000000030';
 const MOD = { id: '4000000000000000001', username: 'ada', global_name: 'Ada Admin' };
 const MEMBER = { id: '4000000000000000002', username: 'mel', global_name: 'Mel Member' };
 const EPHEMERAL = 64;
@@ -47,7 +49,7 @@ describe('Discord end to end (interactions mode)', () => {
     forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support', color: 'F1592A' }, { id: 6, slug: 'dev', name: 'Dev' }, { id: 7, slug: 'busy', name: 'Busy' }, { id: 8, slug: 'void', name: 'Void' }, { id: 9, slug: 'superhero', name: 'Heroes', parent_category_id: 6 }, { id: 10, slug: 'ideas', name: 'Ideas' }, { id: 11, slug: 'qa', name: 'QA' }, { id: 12, slug: 'infra', name: 'Infra' }] });
     fake = await startFakeDiscord({
       guilds: [{ id: GUILD, name: 'Acme', roles: [{ id: MODS, name: 'Mods', permissions: PERMISSIONS.MANAGE_CHANNELS.toString() }], members: [{ user: MOD, roles: [MODS] }, { user: MEMBER }] }],
-      channels: [...Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })), { id: FORUM, type: CHANNEL_TYPE.forum, name: 'ideas', guild_id: GUILD }],
+      channels: [...Object.entries(CH).map(([name, id]) => ({ id, type: CHANNEL_TYPE.text, name, guild_id: GUILD })), { id: FORUM, type: CHANNEL_TYPE.forum, name: 'ideas', guild_id: GUILD }, { id: FORUM_WATCH, type: CHANNEL_TYPE.forum, name: 'qa-forum', guild_id: GUILD }],
     });
     env = {
       PARLEY_DISCOURSE_URL: forum.url,
@@ -246,6 +248,17 @@ describe('Discord end to end (interactions mode)', () => {
     assert.notEqual(newPost, postChannel);
     assert.equal(fake.channel(newPost!)?.parent_id, FORUM);
     assert.equal((await parley.app.store.channels.find('discord', FORUM))?.status, 'active');
+  });
+
+  test('a forum channel with a watch rule also keeps one post per topic: replies go into it', async () => {
+    await watch(FORUM_WATCH, 'c/infra', MOD);
+    await forumPost({ id: ++postId, topicId: 980, categoryId: 12, postNumber: 1, title: 'Disk alert' });
+    const first = await delivered(FORUM_WATCH, postId);
+    const [post] = (first.messageRef ?? '').split('/');
+    await forumPost({ id: ++postId, topicId: 980, categoryId: 12, postNumber: 2, title: 'Disk alert', raw: 'Seen it too' });
+    const reply = await delivered(FORUM_WATCH, postId);
+    assert.equal(reply.messageRef?.split('/')[0], post, 'the reply is inside the topic\'s post');
+    assert.equal(fake.calls('POST /channels/{channel_id}/threads').filter((r) => r.path === `/channels/${FORUM_WATCH}/threads`).length, 1, 'one post for the topic');
   });
 
   test('a 429 waits its retry_after in the queue and is delivered once', async () => {
