@@ -174,7 +174,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
   const configured: ConfiguredPlatform[] = [];
   const notConfigured: { name: string; howToConfigure: string }[] = [];
   for (const factory of platforms) {
-    const { platform, problems: own } = factory.configure(env, { publicUrl });
+    const { platform, problems: own } = factory.configure(env, { publicUrl, transcriptMaxMessages: e.PARLEY_TRANSCRIPT_MAX_MESSAGES });
     problems.push(...own);
     if (platform) configured.push(platform);
     else notConfigured.push({ name: factory.profile.name, howToConfigure: factory.howToConfigure });

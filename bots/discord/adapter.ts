@@ -5,7 +5,7 @@
 import { PermissionsBitField, Routes, type APIUser, type RESTGetAPIApplicationCommandsResult } from 'discord.js';
 import type { Logger } from '../../lib/log.js';
 import type { AdapterDeps, MemberRole, PlatformAdapter, RateLimits, Receiver } from '../../lib/seams/platform.js';
-import { APPLICATION_COMMANDS, commandsHash } from './commands.js';
+import { applicationCommands, commandsHash } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { mapDiscordError } from './errors.js';
 import { discordHistory } from './history.js';
@@ -54,12 +54,13 @@ function definitionOnly(value: unknown): unknown {
 }
 
 /** Registers Parley's commands, only when Discord's differ from them (a bulk overwrite is rate limited). */
-export async function registerCommands(rest: ReturnType<typeof createRest>, applicationId: string, log: Logger): Promise<'registered' | 'unchanged'> {
+export async function registerCommands(rest: ReturnType<typeof createRest>, applicationId: string, maxMessages: number, log: Logger): Promise<'registered' | 'unchanged'> {
+  const commands = applicationCommands({ maxMessages });
   const current = await discordCall<RESTGetAPIApplicationCommandsResult>(() => rest.get(Routes.applicationCommands(applicationId)));
-  const hash = (commands: readonly { name: string }[]) => commandsHash(definitionOnly([...commands].sort((x, y) => x.name.localeCompare(y.name))) as typeof APPLICATION_COMMANDS);
-  const ours = hash(APPLICATION_COMMANDS);
+  const hash = (list: readonly { name: string }[]) => commandsHash(definitionOnly([...list].sort((x, y) => x.name.localeCompare(y.name))) as typeof commands);
+  const ours = hash(commands);
   if (hash(current) === ours) return 'unchanged';
-  await discordCall(() => rest.put(Routes.applicationCommands(applicationId), { body: APPLICATION_COMMANDS }));
+  await discordCall(() => rest.put(Routes.applicationCommands(applicationId), { body: commands }));
   log.info({ hash: ours.slice(0, 12) }, 'discord: application commands registered');
   return 'registered';
 }
@@ -91,7 +92,7 @@ export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSetting
 
     ...(interactions ? { registerRoutes: (app) => interactions.registerRoutes(app) } : {}),
     async start() {
-      await registerCommands(rest, settings.applicationId, log).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not register the application commands'));
+      await registerCommands(rest, settings.applicationId, settings.maxMessages, log).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not register the application commands'));
       await receiver.start?.();
     },
     stop: () => receiver.stop(),

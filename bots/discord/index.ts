@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
+import { DEFAULT_LAST_MAX } from './commands.js';
 import type { DiscordSettings } from './settings.js';
 
 export const discord = definePlatform({
@@ -23,7 +24,7 @@ export const discord = definePlatform({
   howToConfigure:
     'Discord: create an application at discord.com/developers, add a bot, then set PARLEY_DISCORD_TOKEN and PARLEY_DISCORD_APPLICATION_ID ' +
     '(and PARLEY_DISCORD_PUBLIC_KEY with PARLEY_DISCORD_MODE=interactions, whose Interactions Endpoint URL is <parley>/hooks/discord/interactions)',
-  settings(vars): DiscordSettings | null | { problems: string[] } {
+  settings(vars, shared): DiscordSettings | null | { problems: string[] } {
     const token = vars.PARLEY_DISCORD_TOKEN;
     if (!token) return null;
     const problems: string[] = [];
@@ -33,7 +34,8 @@ export const discord = definePlatform({
     const mode = vars.PARLEY_DISCORD_MODE;
     if (mode === 'interactions' && !publicKey) problems.push('PARLEY_DISCORD_PUBLIC_KEY: interactions mode checks every request with it (General Information → Public Key)');
     if (problems.length > 0) return { problems };
-    return { token, applicationId, publicKey, mode, apiUrl: vars.PARLEY_DISCORD_API_URL?.replace(/\/+$/u, '') ?? null };
+    const maxMessages = shared.transcriptMaxMessages ?? DEFAULT_LAST_MAX;
+    return { token, applicationId, publicKey, mode, maxMessages, apiUrl: vars.PARLEY_DISCORD_API_URL?.replace(/\/+$/u, '') ?? null };
   },
   // discord.js loads only where Discord runs, not in every CLI command.
   create: async (deps, settings) => (await import('./adapter.js')).createDiscordAdapter(deps, settings),

@@ -10,6 +10,8 @@ export interface DiscordSettings {
   publicKey: string | null;
   /** `gateway`: a websocket (one per token, under the Redis lease); `interactions`: Discord posts to Parley. */
   mode: 'gateway' | 'interactions';
+  /** The upper bound of `/topic last:` in the command's form (PARLEY_TRANSCRIPT_MAX_MESSAGES). */
+  maxMessages: number;
   /** The REST base (`https://discord.com/api` by default); the gateway URL comes from its GET /gateway/bot. */
   apiUrl: string | null;
 }

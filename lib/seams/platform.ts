@@ -174,6 +174,8 @@ export interface HistoryOptions {
 export interface SharedSettings {
   /** PARLEY_PUBLIC_URL: where the platform reaches Parley (webhooks), or null. */
   publicUrl: string | null;
+  /** PARLEY_TRANSCRIPT_MAX_MESSAGES, for a platform whose command form bounds `last:` itself (Discord). */
+  transcriptMaxMessages?: number;
 }
 
 /** A per-channel setting a platform keeps (Mattermost's incoming webhook URL), set with `parley channels add`. */

@@ -295,6 +295,15 @@ describe('Discord end to end (interactions mode)', () => {
     } finally {
       await second.stop();
     }
+    // PARLEY_TRANSCRIPT_MAX_MESSAGES changes the definition (`last:`'s upper bound): registered again, once.
+    const third = await startParley({ env: { ...env, PARLEY_TRANSCRIPT_MAX_MESSAGES: '500' } });
+    try {
+      assert.equal(puts(), 2);
+      const topic = fake.commands().find((c) => c.name === 'topic') as { options?: { name: string; max_value?: number }[] };
+      assert.equal(topic.options?.find((o) => o.name === 'last')?.max_value, 500);
+    } finally {
+      await third.stop();
+    }
   });
 
   describe('signed requests', () => {
