@@ -12,7 +12,7 @@ import {
   type APIInteractionResponse,
 } from 'discord.js';
 import { InFlight } from '../../lib/adapters/in-flight.js';
-import { within } from '../../lib/adapters/within.js';
+import { answerWithin } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import type { CommandInvocation } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
@@ -106,14 +106,14 @@ export class InteractionHandler {
   private async command(interaction: APIInteraction, command: { command: string; args: string }): Promise<APIInteractionResponse> {
     const { deps, sender, log } = this.opts;
     const invocation = toInvocation(interaction, command);
-    const reply = deps.handleCommand(invocation);
-    const first = await within(reply, this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS);
+    // Too slow: deferred, for the user alone ("Parley is thinking…"); the answer follows it (sender.replyLater).
+    const deferred = { ...invocation, platformContext: { ...invocation.platformContext, deferred: true } };
+    const first = await answerWithin(deps.handleCommand(invocation), this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS, {
+      send: (late) => sender.replyLater(deferred, late),
+      inFlight: this.lateAnswers,
+      log,
+    });
     if (first) return this.message(first.text, first.visibility);
-    // Deferred, for the user alone ("Parley is thinking…"); the answer replaces it (sender.replyLater).
-    invocation.platformContext = { ...invocation.platformContext, deferred: true };
-    void this.lateAnswers.track(
-      reply.then((late) => sender.replyLater(invocation, late)).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not send a late command answer')),
-    );
     return { type: InteractionResponseType.DeferredChannelMessageWithSource, data: { flags: EPHEMERAL } };
   }
 

@@ -5,6 +5,7 @@
 import { verifyKey } from 'discord-interactions';
 import type { APIInteraction } from 'discord.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { registerRawBodyRoutes } from '../../lib/http/raw-body.js';
 import type { Logger } from '../../lib/log.js';
 import type { Receiver } from '../../lib/seams/platform.js';
 import type { Store } from '../../lib/seams/store.js';
@@ -20,12 +21,8 @@ export class InteractionsReceiver implements Receiver {
   ) {}
 
   registerRoutes(app: FastifyInstance): void {
-    // Encapsulated: this route reads the raw body (the signature covers it byte for byte).
-    void app.register(async (scope) => {
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
-      scope.post(INTERACTIONS_PATH, (req, reply) => this.handle(req, reply));
-    });
+    // The signature covers the raw body byte for byte.
+    registerRawBodyRoutes(app, (scope) => scope.post(INTERACTIONS_PATH, (req, reply) => this.handle(req, reply)));
   }
 
   async stop(): Promise<void> {

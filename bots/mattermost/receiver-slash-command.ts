@@ -4,7 +4,7 @@
 import formbody from '@fastify/formbody';
 import type { FastifyInstance } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
-import { within } from '../../lib/adapters/within.js';
+import { answerWithin } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
 import type { AdapterDeps, Receiver } from '../../lib/seams/platform.js';
@@ -73,11 +73,8 @@ export class SlashCommandReceiver implements Receiver {
         // The core's handleCommand never throws: a failure inside it is answered with an error id (commands/dispatch.ts).
         const work: Promise<CommandResponse> = this.opts.handleCommand(toInvocation(payload, word)).then(toResponse);
 
-        const first = await within(work, deadlineMs);
-        if (first) return first;
-
-        void this.lateAnswers.track(work.then((response) => answerLate(log, payload.response_url, response)));
-        return WORKING;
+        const first = await answerWithin(work, deadlineMs, { send: (response) => answerLate(log, payload.response_url, response), inFlight: this.lateAnswers, log });
+        return first ?? WORKING;
       });
     });
   }

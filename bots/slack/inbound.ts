@@ -4,7 +4,7 @@
 import type { App } from '@slack/bolt';
 import type { WebClient } from '@slack/web-api';
 import { InFlight } from '../../lib/adapters/in-flight.js';
-import { within } from '../../lib/adapters/within.js';
+import { answerWithin, within } from '../../lib/adapters/within.js';
 import type { Logger } from '../../lib/log.js';
 import { COMMAND_WORDS, type MembershipChange } from '../../lib/seams/invocation.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
@@ -111,14 +111,10 @@ export class SlackInbound {
       if (user?.tz) invocation.timezone = user.tz;
       if (user) invocation.user.displayName = user.displayName;
     }
-    const reply = deps.handleCommand(invocation);
     // The deadline counts from the request: the zone lookup spent part of it.
-    const first = await within(reply, Math.max(0, (this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS) - (Date.now() - started)));
-    if (first) return toResponse(first);
-    void this.lateAnswers.track(
-      reply.then((late) => sender.replyLater(invocation, late)).catch((err: Error) => log.warn({ err: err.message }, 'slack: could not send a late command answer')),
-    );
-    return WORKING;
+    const deadline = Math.max(0, (this.opts.deadlineMs ?? DEFAULT_DEADLINE_MS) - (Date.now() - started));
+    const first = await answerWithin(deps.handleCommand(invocation), deadline, { send: (late) => sender.replyLater(invocation, late), inFlight: this.lateAnswers, log });
+    return first ? toResponse(first) : WORKING;
   }
 
   private async person(userId: string): Promise<MembershipChange['by']> {

@@ -8,6 +8,7 @@ import { verifySlackRequest } from '@slack/bolt';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
 import { within } from '../../lib/adapters/within.js';
+import { registerRawBodyRoutes } from '../../lib/http/raw-body.js';
 import type { Logger } from '../../lib/log.js';
 import type { Receiver } from '../../lib/seams/platform.js';
 import type { Store } from '../../lib/seams/store.js';
@@ -54,10 +55,8 @@ export class HttpReceiver implements BoltReceiver, Receiver {
   }
 
   registerRoutes(server: FastifyInstance): void {
-    // Encapsulated: these routes read the raw body (the signature covers it byte for byte); others keep the server's parsers.
-    void server.register(async (scope) => {
-      scope.removeAllContentTypeParsers();
-      scope.addContentTypeParser('*', { parseAs: 'string', bodyLimit: 1024 * 1024 }, (_req, body, done) => done(null, body));
+    // The signature covers the raw body byte for byte.
+    registerRawBodyRoutes(server, (scope) => {
       scope.post(COMMANDS_PATH, (req, reply) => this.handle(req, reply, 'command'));
       scope.post(EVENTS_PATH, (req, reply) => this.handle(req, reply, 'event'));
     });
