@@ -4,6 +4,7 @@
 // Portal shows it: 64 hex characters, the raw 32-byte key (the end of its SPKI DER encoding).
 import { generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { INTERACTIONS_PATH } from '../../bots/discord/paths.js';
+import { jsonOrText } from './http.js';
 
 const keys = generateKeyPairSync('ed25519');
 
@@ -51,14 +52,7 @@ export async function postInteraction(parleyUrl: string, interaction: unknown, o
     body,
     signal: AbortSignal.timeout(15_000),
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // not JSON
-  }
-  return { status: res.status, body: parsed, signature, timestamp };
+  return { status: res.status, body: await jsonOrText(res), signature, timestamp };
 }
 
 /**

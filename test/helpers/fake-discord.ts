@@ -11,10 +11,11 @@
 // Every request is checked against Discord's OpenAPI document (discord-spec.ts): an unknown path or method, a path
 // parameter that is no snowflake, an unknown query parameter, a JSON body that breaks its schema land in
 // `violations`, which tests expect to stay empty.
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkDiscordRequest, loadDiscordSpec, type DiscordSpecViolation } from './discord-spec.js';
 import { attachFakeGateway, type FakeDiscordGateway, type FakeGatewayOptions } from './fake-discord-gateway.js';
+import { readBody } from './http.js';
 
 export type { DiscordSpecViolation } from './discord-spec.js';
 
@@ -261,16 +262,6 @@ const invalidForm = (field: string, code: string, message: string): Answer => {
 
 /** Application command names (Discord docs, "Application Command Naming"). */
 const COMMAND_NAME = /^[-_\p{L}\p{N}\p{sc=Deva}\p{sc=Thai}]{1,32}$/u;
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
 
 function send(res: ServerResponse, answer: Answer): void {
   if (answer.body === undefined) {

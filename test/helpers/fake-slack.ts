@@ -6,9 +6,10 @@
 // never copied): an unknown method, a missing required parameter, a parameter the method does not define or a
 // value of the wrong type lands in `violations`, which tests expect to stay empty.
 import { readFile } from 'node:fs/promises';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { attachFakeSocketMode, type FakeSocketMode } from './fake-slack-socket.js';
+import { readBody } from './http.js';
 
 // ---------------------------------------------------------------------------------------------------------
 // The spec check
@@ -300,16 +301,6 @@ function decodeArgs(raw: Record<string, string>): Record<string, unknown> {
     args[name] = value;
   }
   return args;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, answer: Answer): void {

@@ -2,6 +2,7 @@
 // (JSON), signed with the app's signing secret (v0: HMAC-SHA256 over `v0:timestamp:body`).
 import { createHmac } from 'node:crypto';
 import { COMMANDS_PATH, EVENTS_PATH } from '../../bots/slack/paths.js';
+import { jsonOrText } from './http.js';
 
 export const SIGNING_SECRET = 'test-slack-signing-secret-8d1c0f';
 
@@ -36,14 +37,7 @@ export async function postSigned(baseUrl: string, path: string, body: string, co
     body,
     signal: AbortSignal.timeout(10_000),
   });
-  const text = await res.text();
-  let parsed: unknown = text;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    // a plain answer
-  }
-  return { status: res.status, body: parsed, signature, timestamp };
+  return { status: res.status, body: await jsonOrText(res), signature, timestamp };
 }
 
 /** The fields of a slash command request, as Slack sends them. */
