@@ -162,6 +162,20 @@ export interface InboundEventStore {
   prune(olderThan: Date): Promise<number>;
 }
 
+/**
+ * What a platform adapter keeps between runs, by key: Matrix's sync token (so a restart neither re-reads nor
+ * misses events) and its outstanding invitations. Values are the adapter's own text (JSON where it needs more).
+ */
+export interface PlatformStateStore {
+  get(platform: PlatformName, key: string): Promise<string | undefined>;
+  /** Sets or replaces the value. */
+  set(platform: PlatformName, key: string, value: string): Promise<void>;
+  /** False when there was nothing to delete. */
+  delete(platform: PlatformName, key: string): Promise<boolean>;
+  /** Every key of the platform starting with `prefix`, with its value, in key order. */
+  list(platform: PlatformName, prefix: string): Promise<{ key: string; value: string }[]>;
+}
+
 /** Messages Parley saw in registered channels of platforms without a history API (Telegram, IRC). */
 export interface MessageLogStore {
   /** Idempotent on (platform, channel, message id): a message seen twice is kept once (the newer text wins). */
@@ -220,6 +234,7 @@ export interface Store {
   readonly inboundEvents: InboundEventStore;
   readonly messageLog: MessageLogStore;
   readonly transcripts: TranscriptStore;
+  readonly platformState: PlatformStateStore;
   /** Answers a trivial query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -17,6 +17,7 @@ import { createChannelStore } from './channels.js';
 import { createDeliveryStore } from './deliveries.js';
 import { createIdentityStore } from './identities.js';
 import { createInboundEventStore } from './inbound-events.js';
+import { createPlatformStateStore } from './platform-state.js';
 import { createMessageLogStore } from './message-log.js';
 import { migrateToLatest, type Dialect } from './migrations.js';
 import { GroupCommitSqliteDialect, type SqliteDatabase } from './sqlite-driver.js';
@@ -140,6 +141,7 @@ function createStore(db: Db, dialect: Dialect): Store {
     inboundEvents: createInboundEventStore(db),
     messageLog: createMessageLogStore(db),
     transcripts: createTranscriptStore(db),
+    platformState: createPlatformStateStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -162,9 +162,25 @@ function transcripts(dialect: Dialect): Migration {
   };
 }
 
+function platformState(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema
+        .createTable('platform_state')
+        .addColumn('platform', 'text', (c) => c.notNull())
+        // list() walks keys by prefix in byte order on both databases.
+        .addColumn('key', binaryText(dialect), (c) => c.notNull())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .addPrimaryKeyConstraint('platform_state_pkey', ['platform', 'key'])
+        .execute();
+    },
+  };
+}
+
 /** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_transcripts': transcripts(dialect) };
+  return { '0001_initial': initial(dialect), '0002_transcripts': transcripts(dialect), '0003_platform_state': platformState(dialect) };
 }
 
 /**

@@ -106,6 +106,13 @@ export interface TranscriptsTable {
   created_at: string;
 }
 
+export interface PlatformStateTable {
+  platform: string;
+  key: string;
+  value: string;
+  updated_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -121,6 +128,7 @@ export interface Database {
   inbound_events: InboundEventsTable;
   message_log: MessageLogTable;
   transcripts: TranscriptsTable;
+  platform_state: PlatformStateTable;
   meta: MetaTable;
 }
 

@@ -532,6 +532,28 @@ function storeSuite(backend: Backend): void {
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true, 'forgotten after pruning');
       }));
 
+    void test('platform state: set replaces, get and delete by key, list by prefix in key order, per platform', () =>
+      withStore(backend, async (store) => {
+        const state = store.platformState;
+        assert.equal(await state.get('matrix', 'sync'), undefined);
+        await state.set('matrix', 'sync', 's1');
+        await state.set('matrix', 'sync', 's2');
+        assert.equal(await state.get('matrix', 'sync'), 's2', 'the newer value wins');
+        assert.equal(await state.get('irc', 'sync'), undefined, 'keys are per platform');
+        await state.set('matrix', 'invite:!b:x', '{"by":"@b:x"}');
+        await state.set('matrix', 'invite:!a:x', '{"by":"@a:x"}');
+        await state.set('matrix', 'INVITE:!c:x', 'other case');
+        await state.set('matrix', 'invite_%', 'no wildcard');
+        assert.deepEqual(await state.list('matrix', 'invite:'), [
+          { key: 'invite:!a:x', value: '{"by":"@a:x"}' },
+          { key: 'invite:!b:x', value: '{"by":"@b:x"}' },
+        ]);
+        assert.deepEqual(await state.list('matrix', 'invité'), []);
+        assert.equal(await state.delete('matrix', 'invite:!a:x'), true);
+        assert.equal(await state.delete('matrix', 'invite:!a:x'), false);
+        assert.deepEqual((await state.list('matrix', 'invite')).map((r) => r.key), ['invite:!b:x', 'invite_%']);
+      }));
+
     void test('message log: append is idempotent per channel and message (the newer text wins); fields round-trip', () =>
       withStore(backend, async (store) => {
         const sentAt = new Date('2026-03-01T10:00:00.000Z');
