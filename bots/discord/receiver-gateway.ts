@@ -6,7 +6,7 @@
 import { Client, Events, GatewayDispatchEvents, GatewayIntentBits, Routes, type APIInteraction, type Message } from 'discord.js';
 import { InFlight } from '../../lib/adapters/in-flight.js';
 import type { Logger } from '../../lib/log.js';
-import { COMMAND_WORDS, type CommandInvocation, type MembershipChange } from '../../lib/seams/invocation.js';
+import { parseTextCommand, type CommandInvocation, type MembershipChange } from '../../lib/seams/invocation.js';
 import type { AdapterDeps, Receiver } from '../../lib/seams/platform.js';
 import type { DiscordContext } from './context.js';
 import type { InteractionHandler } from './interactions.js';
@@ -14,8 +14,6 @@ import { REQUEST_TIMEOUT_MS, discordCall } from './rest.js';
 import type { DiscordSender } from './sender.js';
 
 const STOP_TIMEOUT_MS = 10_000;
-/** `!discourse …` or `/discourse …` typed as a message (a client that sends the slash line as text). */
-const TEXT_COMMAND = new RegExp(`^[!/](${COMMAND_WORDS.join('|')})(?:\\s+([\\s\\S]*))?$`, 'iu');
 
 export interface GatewayReceiverOptions {
   token: string;
@@ -90,9 +88,10 @@ export class GatewayReceiver implements Receiver {
 
   private async textCommand(message: Message): Promise<void> {
     if (message.author.bot) return;
-    const match = TEXT_COMMAND.exec(message.content.trim());
-    if (!match) return;
-    const invocation = textInvocation(message, match[1]!, match[2] ?? '');
+    // `!discourse …` or `/discourse …` typed as a message (a client that sends the slash line as text).
+    const parsed = parseTextCommand(message.content);
+    if (!parsed) return;
+    const invocation = textInvocation(message, parsed.command, parsed.args);
     const reply = await this.opts.deps.handleCommand(invocation);
     await this.opts.sender.replyLater(invocation, reply).catch((err: Error) => this.opts.log.warn({ err: err.message }, 'discord: could not answer a text command'));
   }

@@ -8,6 +8,17 @@ import type { PlatformName } from './store.js';
 export const COMMAND_WORDS = ['discourse', 'topic'] as const;
 export type CommandWord = (typeof COMMAND_WORDS)[number];
 
+// `!discourse args` or `/discourse args` typed as a message (clients that keep `/` for themselves, or send the
+// slash line as text). The word ends at a space or the end: `!discourseX` is not a command.
+const TEXT_COMMAND = new RegExp(`^\\s*[!/](${COMMAND_WORDS.join('|')})(?=\\s|$)([\\s\\S]*)$`, 'iu');
+
+/** The command in a chat message where commands are typed as text (Discord, Matrix), or null. */
+export function parseTextCommand(text: string): { command: CommandWord; args: string } | null {
+  const match = TEXT_COMMAND.exec(text);
+  if (!match) return null;
+  return { command: match[1]!.toLowerCase() as CommandWord, args: match[2]!.trim() };
+}
+
 /**
  * One command typed in a chat. `Ctx` is the adapter's own context (bots/<platform>/context.ts): what it needs
  * again to check roles or answer later. The core carries it along (also inside a transcript job) and never reads it.
