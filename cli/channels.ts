@@ -1,4 +1,4 @@
-// `parley channels list|add|remove`: the rooms Parley talks to, as an admin manages them.
+// `parley channels list|add|accept|decline|remove`: the rooms Parley talks to, as an admin manages them.
 import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
 import { parseScope } from '../lib/rules.js';
@@ -181,8 +181,34 @@ async function remove(target: string): Promise<void> {
   });
 }
 
+// A pending channel is one the bot was added or invited to by someone not allowed to (commands/membership.ts).
+async function accept(target: string): Promise<void> {
+  const { platform, externalId } = parseChannelName(target);
+  const name = formatChannelName({ platform, externalId });
+  await withStore(async ({ store }) => {
+    const channel = await store.channels.find(platform, externalId);
+    if (!channel) throw new CliError(`There is no channel ${name}. Pending channels: parley channels list`);
+    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): nothing to accept.`);
+    await store.channels.update(channel.id, { status: 'active' });
+    // A bot that waits for the answer before joining (Matrix) joins at its next sync, within a minute.
+    printLines(`Accepted ${name} (id ${channel.id}): it is active; a bot still waiting to join does so within a minute. Give it rules with: parley rules add ${name} watch c/CATEGORY`);
+  });
+}
+
+async function decline(target: string): Promise<void> {
+  const { platform, externalId } = parseChannelName(target);
+  const name = formatChannelName({ platform, externalId });
+  await withStore(async ({ store }) => {
+    const channel = await store.channels.find(platform, externalId);
+    if (!channel) throw new CliError(`There is no channel ${name}. Pending channels: parley channels list`);
+    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): remove it with parley channels remove ${name}`);
+    await store.channels.remove(channel.id);
+    printLines(`Declined ${name}: removed; a bot still holding the invitation declines it within a minute.`);
+  });
+}
+
 export function channelsCommand(program: Command): void {
-  const channels = program.command('channels').description('list, add (or approve) and remove the chat channels Parley talks to');
+  const channels = program.command('channels').description('list, add, accept or decline (pending ones) and remove the chat channels Parley talks to');
   channels
     .command('list')
     .description('every channel: id, platform:id, name, status, last error, who added it, when')
@@ -199,6 +225,16 @@ export function channelsCommand(program: Command): void {
   // Each platform's own channel settings, from its folder.
   for (const { factory, option } of PLATFORM_OPTIONS) add.option(option.flag, `${factory.profile.label}: ${option.description}${option.secret ? ' (kept secret in listings)' : ''}`);
   add.action(addChannel);
+  channels
+    .command('accept')
+    .description('approve a pending channel (the bot added or invited by someone not allowed to): it becomes active, and a bot waiting for the answer joins')
+    .argument('<channel>', 'PLATFORM:ID')
+    .action(accept);
+  channels
+    .command('decline')
+    .description('refuse a pending channel: it is removed, and a bot waiting for the answer declines the invitation')
+    .argument('<channel>', 'PLATFORM:ID')
+    .action(decline);
   channels
     .command('remove')
     .description('remove a channel and its rules')

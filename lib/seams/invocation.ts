@@ -57,4 +57,9 @@ export interface MembershipChange {
    * core says the bot was removed.
    */
   reason?: { code: string; message: string };
+  /**
+   * Added: the platform's own list of allowed inviters (PARLEY_MATRIX_ALLOWED_INVITERS) names the inviter, so the
+   * channel is active whoever they are. Without it the core asks whether the inviter may change rules.
+   */
+  inviterAllowed?: boolean;
 }

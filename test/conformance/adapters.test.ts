@@ -139,8 +139,11 @@ for (const factory of PLATFORMS) {
       });
     }
 
+    // Each send is its own delivery: a platform with a duplicate guard (Matrix's transaction ids) would take a
+    // repeated key for a retry of the first and answer with the first message.
+    let sends = 0;
     const send = (n: Notification, threadRoot: string | null = null) =>
-      rig.adapter.sendNotification(rig.channel, n, { threadRoot, idempotencyKey: `conformance:${n.postId}` });
+      rig.adapter.sendNotification(rig.channel, n, { threadRoot, idempotencyKey: `conformance:${n.postId}:${++sends}` });
 
     /** Sends a notification and gives its messageRef, which this configuration must return. */
     async function sent(n = notification(), threadRoot: string | null = null): Promise<string> {

@@ -1,6 +1,7 @@
 // One harness per entry of bots/registry.ts: a new platform adds its file here and one line below.
 import type { ConformanceHarness } from './harness.js';
 import { discordHarness } from './discord.js';
+import { matrixHarness } from './matrix.js';
 import { mattermostHarness } from './mattermost.js';
 import { slackHarness } from './slack.js';
 import { telegramHarness } from './telegram.js';
@@ -10,4 +11,5 @@ export const HARNESSES: readonly ConformanceHarness[] = [
   mattermostHarness,
   slackHarness,
   discordHarness,
+  matrixHarness,
 ];

@@ -70,15 +70,34 @@ describe('parley channels', { concurrency: 3 }, () => {
     assert.deepEqual(channel?.settings, { timezone: 'UTC', webhookUrl: 'http://mm.local:8065/…' });
   });
 
+  test('accept makes a pending channel active; decline removes one; neither touches a channel that is not pending', async (t) => {
+    const cli = sandbox(t);
+    await cli.withStore(async (s) => {
+      await s.channels.ensure({ platform: 'matrix', externalId: '!a:example.org', name: 'Room A', status: 'pending', addedBy: 'matrix:@eve:example.org' });
+      await s.channels.ensure({ platform: 'matrix', externalId: '!b:example.org', name: 'Room B', status: 'pending', addedBy: 'matrix:@eve:example.org' });
+      await s.channels.ensure({ platform: 'matrix', externalId: '!c:example.org', name: 'Room C', status: 'active', addedBy: 'cli' });
+    });
+    assert.match(await cli.ok(['channels', 'accept', 'matrix:!a:example.org']), /Accepted matrix:!a:example\.org .*active/);
+    assert.match(await cli.ok(['channels', 'decline', 'matrix:!b:example.org']), /Declined matrix:!b:example\.org/);
+    const active = await cli.parley(['channels', 'decline', 'matrix:!c:example.org']);
+    assert.equal(active.code, 1);
+    assert.match(active.stderr, /not pending \(it is active\).*parley channels remove matrix:!c:example\.org/);
+    const missing = await cli.parley(['channels', 'accept', 'matrix:!zz:example.org']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no channel matrix:!zz:example\.org/);
+    const channels = await cli.json<ChannelJson[]>(['channels', 'list', '--json']);
+    assert.deepEqual(channels.map((c) => [c.name, c.status]), [['Room A', 'active'], ['Room C', 'active']]);
+  });
+
   test('wrong input is refused with what would be right, and nothing is created', async (t) => {
     const cli = sandbox(t);
     const platform = await cli.parley(['channels', 'add', 'telegrm:-100']);
     assert.equal(platform.code, 1);
-    assert.match(platform.stderr, /"telegrm" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
+    assert.match(platform.stderr, /"telegrm" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix\./);
     // Platforms come from bots/registry.ts: one without an adapter is no platform yet.
     const noAdapter = await cli.parley(['channels', 'add', 'irc:#parley']);
     assert.equal(noAdapter.code, 1);
-    assert.match(noAdapter.stderr, /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
+    assert.match(noAdapter.stderr, /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix\./);
 
     const scheme = await cli.parley(['channels', 'add', 'mattermost:abc', '--webhook-url', 'ftp://chat.example.org/hooks/key']);
     assert.equal(scheme.code, 1);

@@ -22,10 +22,12 @@ describe('parley identities', { concurrency: 2 }, () => {
 
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', '@ada']), /telegram:123456789 is now forum user ada\./);
     await cli.ok(['identities', 'add', 'mattermost:u8x4kq', 'søren.k']);
-    // Platforms come from bots/registry.ts: a Matrix user cannot be linked before a Matrix adapter exists.
-    const matrix = await cli.parley(['identities', 'add', 'matrix:@bob:example.org', 'bob']);
-    assert.equal(matrix.code, 1);
-    assert.match(matrix.stderr, /"matrix" is not a platform\. The platforms are: telegram, mattermost, slack, discord\./);
+    // Platforms come from bots/registry.ts: an IRC user cannot be linked before an IRC adapter exists.
+    const irc = await cli.parley(['identities', 'add', 'irc:bob', 'bob']);
+    assert.equal(irc.code, 1);
+    assert.match(irc.stderr, /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix\./);
+    // Matrix user ids hold a colon of their own.
+    assert.match(await cli.ok(['identities', 'add', 'matrix:@bob:example.org', 'bob']), /matrix:@bob:example\.org is now forum user bob\./);
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /telegram:123456789 is now forum user ada_lovelace \(was ada\)\./);
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /already forum user ada_lovelace: nothing to change/);
 
@@ -33,7 +35,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     const stored = await cli.withStore((s) => s.identities.get('telegram', '123456789'));
     assert.equal(stored?.forumUsername, 'ada_lovelace');
     assert.equal(stored?.createdBy, 'cli');
-    assert.equal(await cli.withStore((s) => s.identities.get('matrix', '@bob:example.org')), undefined);
+    assert.equal((await cli.withStore((s) => s.identities.get('matrix', '@bob:example.org')))?.forumUsername, 'bob');
 
     const table = await cli.ok(['identities', 'list']);
     assert.match(table, /^CHAT USER\s+FORUM USER\s+SET BY\s+SET AT/);
@@ -44,6 +46,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.deepEqual(
       listed.map((i) => [i.user, i.platform, i.userId, i.forumUsername, i.createdBy]),
       [
+        ['matrix:@bob:example.org', 'matrix', '@bob:example.org', 'bob', 'cli'],
         ['mattermost:u8x4kq', 'mattermost', 'u8x4kq', 'søren.k', 'cli'],
         ['telegram:123456789', 'telegram', '123456789', 'ada_lovelace', 'cli'],
       ],
@@ -58,7 +61,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     const again = await cli.parley(['identities', 'remove', 'telegram:123456789']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /telegram:123456789 is linked to no forum user\. See the links with: parley identities list/);
-    assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--json'])).map((i) => i.user), ['mattermost:u8x4kq']);
+    assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--json'])).map((i) => i.user), ['matrix:@bob:example.org', 'mattermost:u8x4kq']);
   });
 
   test('wrong input is refused with what would be right, and nothing is linked', async (t) => {
@@ -69,7 +72,7 @@ describe('parley identities', { concurrency: 2 }, () => {
 
     const platform = await cli.parley(['identities', 'add', 'telegarm:1', 'ada']);
     assert.equal(platform.code, 1);
-    assert.match(platform.stderr, /"telegarm" is not a platform\. The platforms are: telegram, mattermost, slack, discord/);
+    assert.match(platform.stderr, /"telegarm" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix/);
 
     const noId = await cli.parley(['identities', 'remove', 'telegram:']);
     assert.equal(noId.code, 1);
