@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
 import { parseScope } from '../lib/rules.js';
-import type { ChannelRecord, ChannelSettings, PlatformName } from '../lib/seams/store.js';
+import type { ChannelRecord, ChannelSettings, PlatformName, Store } from '../lib/seams/store.js';
 import { PLATFORMS } from '../bots/registry.js';
 import { withStore } from './context.js';
 import { CliError, PLATFORM_NAMES, formatChannelName, formatTime, maskUrl, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
@@ -182,30 +182,30 @@ async function remove(target: string): Promise<void> {
 }
 
 // A pending channel is one the bot was added or invited to by someone not allowed to (commands/membership.ts).
-async function accept(target: string): Promise<void> {
+// Accepting or declining one is all the admin does here: a bot still waiting to join (Matrix) acts on the answer
+// at its next sync, within a minute.
+async function answerPending(target: string, act: (store: Store, channel: ChannelRecord, name: string) => Promise<string>): Promise<void> {
   const { platform, externalId } = parseChannelName(target);
   const name = formatChannelName({ platform, externalId });
   await withStore(async ({ store }) => {
     const channel = await store.channels.find(platform, externalId);
     if (!channel) throw new CliError(`There is no channel ${name}. Pending channels: parley channels list`);
-    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): nothing to accept.`);
-    await store.channels.update(channel.id, { status: 'active' });
-    // A bot that waits for the answer before joining (Matrix) joins at its next sync, within a minute.
-    printLines(`Accepted ${name} (id ${channel.id}): it is active; a bot still waiting to join does so within a minute. Give it rules with: parley rules add ${name} watch c/CATEGORY`);
+    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): ${channel.status === 'active' ? `remove it with parley channels remove ${name}` : 'nothing to answer'}.`);
+    printLines(await act(store, channel, name));
   });
 }
 
-async function decline(target: string): Promise<void> {
-  const { platform, externalId } = parseChannelName(target);
-  const name = formatChannelName({ platform, externalId });
-  await withStore(async ({ store }) => {
-    const channel = await store.channels.find(platform, externalId);
-    if (!channel) throw new CliError(`There is no channel ${name}. Pending channels: parley channels list`);
-    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): remove it with parley channels remove ${name}`);
-    await store.channels.remove(channel.id);
-    printLines(`Declined ${name}: removed; a bot still holding the invitation declines it within a minute.`);
+const accept = (target: string) =>
+  answerPending(target, async (store, channel, name) => {
+    await store.channels.update(channel.id, { status: 'active' });
+    return `Accepted ${name} (id ${channel.id}): it is active; a bot still waiting to join does so within a minute. Give it rules with: parley rules add ${name} watch c/CATEGORY`;
   });
-}
+
+const decline = (target: string) =>
+  answerPending(target, async (store, channel, name) => {
+    await store.channels.remove(channel.id);
+    return `Declined ${name}: removed; a bot still holding the invitation declines it within a minute.`;
+  });
 
 export function channelsCommand(program: Command): void {
   const channels = program.command('channels').description('list, add, accept or decline (pending ones) and remove the chat channels Parley talks to');

@@ -4,6 +4,7 @@
 // schema (types, required fields, lengths, ranges, enums, fields the schema does not define). Used by
 // fake-discord.ts; what it finds lands in the fake's `violations`.
 import { readFile } from 'node:fs/promises';
+import { matchTemplate } from './spec-paths.js';
 
 const SPEC_URL = new URL('../../../shared/specs/discord-openapi.json', import.meta.url);
 
@@ -58,26 +59,8 @@ export function loadDiscordSpec(): Promise<DiscordSpec> {
 
 /** The path template a concrete path matches, preferring literal segments (`/users/@me` over `/users/{user_id}`). */
 export function matchPath(spec: DiscordSpec, path: string): { item: PathItem; params: Record<string, string> } | null {
-  const parts = path.split('/').slice(1).map((p) => decodeURIComponent(p));
-  let best: { item: PathItem; params: Record<string, string>; literals: number } | null = null;
-  for (const item of spec.paths) {
-    if (item.segments.length !== parts.length) continue;
-    const params: Record<string, string> = {};
-    let literals = 0;
-    let ok = true;
-    for (const [i, seg] of item.segments.entries()) {
-      const part = parts[i]!;
-      const name = /^\{(.+)\}$/u.exec(seg)?.[1];
-      if (name !== undefined) params[name] = part;
-      else if (seg === part) literals++;
-      else {
-        ok = false;
-        break;
-      }
-    }
-    if (ok && (best === null || literals > best.literals)) best = { item, params, literals };
-  }
-  return best ? { item: best.item, params: best.params } : null;
+  const found = matchTemplate(spec.paths, path.split('/').slice(1).map((p) => decodeURIComponent(p)));
+  return found ? { item: found.entry, params: found.params } : null;
 }
 
 // ---------------------------------------------------------------------------------------------------------

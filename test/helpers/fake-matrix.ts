@@ -93,6 +93,11 @@ export interface FakeMatrixOptions {
   timestampToEvent?: boolean;
   /** Check the fake's answers against the spec's response schemas (into `responseViolations`). Default true. */
   checkResponses?: boolean;
+  /**
+   * The longest the fake holds a /sync with nothing new, whatever its `timeout` asks (a homeserver may answer a
+   * long poll early, with nothing new). Tests of what a client does after each sync shorten it. Default: no cap.
+   */
+  maxLongPollMs?: number;
 }
 
 export interface FakeMatrix {
@@ -471,7 +476,7 @@ export async function startFakeMatrix(opts: FakeMatrixOptions = {}): Promise<Fak
     const resolved = resolveFilter(query.get('filter'));
     if ('error' in resolved) return resolved.error;
     const fullState = query.get('full_state') === 'true';
-    const timeout = Math.max(0, Number(query.get('timeout') ?? 0) || 0);
+    const timeout = Math.min(Math.max(0, Number(query.get('timeout') ?? 0) || 0), opts.maxLongPollMs ?? Infinity);
     const deadline = Date.now() + timeout;
     for (;;) {
       const answer = syncResponse(since, resolved.filter, fullState);

@@ -12,6 +12,7 @@ import $RefParser, { type FileInfo } from '@apidevtools/json-schema-ref-parser';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml, parseDocument, type YAMLMap } from 'yaml';
+import { matchTemplate } from './spec-paths.js';
 
 const SPEC_DIR = new URL('../../../shared/specs/matrix-spec/data/', import.meta.url);
 const ROOT = fileURLToPath(new URL('api/client-server/_root_for_prism.yaml', SPEC_DIR));
@@ -209,27 +210,7 @@ export async function matchMatrixPath(path: string): Promise<{ entry: PathEntry;
   const entries = await loadRoot();
   const parts = splitPath(path);
   if (!parts) return null;
-  const tryParts = (parts: string[]): { entry: PathEntry; params: Record<string, string> } | null => {
-    let best: { entry: PathEntry; params: Record<string, string>; literals: number } | null = null;
-    for (const entry of entries) {
-      if (entry.segments.length !== parts.length) continue;
-      const params: Record<string, string> = {};
-      let literals = 0;
-      let ok = true;
-      for (const [i, seg] of entry.segments.entries()) {
-        const part = parts[i]!;
-        const name = /^\{(.+)\}$/u.exec(seg)?.[1];
-        if (name !== undefined) params[name] = part;
-        else if (seg === part) literals++;
-        else {
-          ok = false;
-          break;
-        }
-      }
-      if (ok && (best === null || literals > best.literals)) best = { entry, params, literals };
-    }
-    return best ? { entry: best.entry, params: best.params } : null;
-  };
+  const tryParts = (parts: string[]) => matchTemplate(entries, parts);
   const found = tryParts(parts);
   if (found) return found;
   // "When [the state key is] an empty string, the trailing slash on this endpoint is optional."

@@ -2,6 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import type { Notification } from '../../lib/notification.js';
+import { notification } from '../helpers/notification.js';
 import {
   asReplyTo,
   breakMentions,
@@ -16,21 +17,6 @@ import {
 } from '../../bots/matrix/format.js';
 
 const ZWSP = '\u200B';
-
-function notification(overrides: Partial<Notification> = {}): Notification {
-  return {
-    kind: 'new_topic',
-    title: 'Welcome to the forum',
-    url: 'https://forum.example.org/t/welcome/12/1',
-    author: 'Alice Liddell (@alice)',
-    category: { name: 'Meta', path: 'meta', color: '0088CC' },
-    tags: ['howto', 'release-notes'],
-    excerpt: 'Please read this first.',
-    topicId: 12,
-    postId: 34,
-    ...overrides,
-  };
-}
 
 /** What a Matrix user sees of formatted_body: tags dropped, entities decoded. */
 function visible(html: string): string {
@@ -50,18 +36,18 @@ describe('notificationContent', () => {
     assert.deepEqual(c, {
       msgtype: 'm.notice',
       body: [
-        '📝 New topic: Welcome to the forum',
-        'https://forum.example.org/t/welcome/12/1',
-        'Meta · Tags: howto, release-notes',
-        `by Alice Liddell (@${ZWSP}alice)`,
+        '📝 New topic: Release 2.0 is out',
+        'https://forum.example.org/t/release-2-0-is-out/42/1',
+        'Announcements · Tags: release, news',
+        `by Sara Lee (@${ZWSP}sara)`,
         '',
-        'Please read this first.',
+        'We shipped it.',
       ].join('\n'),
       format: 'org.matrix.custom.html',
       formatted_body: [
-        '📝 New topic: <b><a href="https://forum.example.org/t/welcome/12/1">Welcome to the forum</a></b>',
-        '<font data-mx-color="#0088CC">●</font> Meta · Tags: howto, release-notes',
-        `by Alice Liddell (@${ZWSP}alice)<blockquote>Please read this first.</blockquote>`,
+        '📝 New topic: <b><a href="https://forum.example.org/t/release-2-0-is-out/42/1">Release 2.0 is out</a></b>',
+        '<font data-mx-color="#0088CC">●</font> Announcements · Tags: release, news',
+        `by Sara Lee (@${ZWSP}sara)<blockquote>We shipped it.</blockquote>`,
       ].join('<br>'),
       'm.mentions': {},
     });
@@ -69,11 +55,11 @@ describe('notificationContent', () => {
 
   test('a reply is worded differently; one tag is "Tag"; no category, no tags, no excerpt: their lines go', () => {
     const c = notificationContent(notification({ kind: 'reply', category: null, tags: ['solo'], excerpt: '   ' }));
-    assert.match(c.body, /^💬 New reply in Welcome to the forum\n/);
+    assert.match(c.body, /^💬 New reply in Release 2.0 is out\n/);
     assert.match(c.body, /\nTag: solo\n/);
     assert.doesNotMatch(c.formatted_body, /blockquote|data-mx-color/);
     const bare = notificationContent(notification({ category: null, tags: [] }));
-    assert.equal(bare.body.split('\n')[2], `by Alice Liddell (@${ZWSP}alice)`);
+    assert.equal(bare.body.split('\n')[2], `by Sara Lee (@${ZWSP}sara)`);
   });
 
   test('forum text cannot inject markup: <b> in a title stays literal, & < > and quotes are escaped', () => {
