@@ -3,6 +3,7 @@
 // configured from the registry entry's own variables and syncing from it. Failures are answered as Synapse
 // answers them: 429 M_LIMIT_EXCEEDED with retry_after_ms, 500 M_UNKNOWN, 404 M_NOT_FOUND for an unknown room,
 // 403 M_FORBIDDEN "not in room" for a bot that was kicked.
+import { htmlAttribute, htmlText } from '../helpers/html-text.js';
 import { startFakeMatrix, type FakeMatrix, type MatrixFault } from '../helpers/fake-matrix.js';
 import { eventually, type ConformanceHarness, type Failure, type Rig, type Shown } from './harness.js';
 
@@ -26,18 +27,11 @@ function realAnswer(failure: Failure, retryAfterSeconds: number, botUserId: stri
 /** A string field of a content, or ''. */
 const field = (content: Record<string, unknown>, key: string): string => (typeof content[key] === 'string' ? content[key] : '');
 
-const ENTITIES: Record<string, string> = { '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'", '&amp;': '&' };
-
 /** What Element shows for a message: the HTML rendered to its text (or the plain body), and its links. */
 function render(content: Record<string, unknown>): Shown {
   const html = typeof content.formatted_body === 'string' ? content.formatted_body : null;
   if (html === null) return { text: field(content, 'body'), links: [] };
-  const links = [...html.matchAll(/<a href="([^"]*)"/gu)].map((m) => m[1]!.replace(/&(lt|gt|quot|#39|amp);/gu, (e) => ENTITIES[e]!));
-  const text = html
-    .replace(/<br\s*\/?>/gu, '\n')
-    .replace(/<[^>]*>/gu, '')
-    .replace(/&(lt|gt|quot|#39|amp);/gu, (e) => ENTITIES[e]!);
-  return { text, links };
+  return { text: htmlText(html), links: [...html.matchAll(/<a href="([^"]*)"/gu)].map((m) => htmlAttribute(m[1]!)) };
 }
 
 /** A message's content as clients show it now: the latest edit's new content, or null once redacted. */

@@ -29,7 +29,7 @@ const LONG_POLL_MS = 500;
 type Relation = { rel_type?: string; event_id?: string; 'm.in_reply_to'?: { event_id?: string }; is_falling_back?: boolean };
 const relation = (content: Record<string, unknown>): Relation | undefined => content['m.relates_to'] as Relation | undefined;
 /** Escapes a room id for a RegExp on a decoded path. */
-const sendPath = (roomId: string): RegExp => new RegExp(`^/_matrix/client/v3/rooms/${roomId.replace(/[.*+?^${}()|[\]\\!]/gu, '\\$&')}/send/`, 'u');
+const sendPath = (roomId: string): RegExp => new RegExp(`^/_matrix/client/v3/rooms/${roomId.replace(/[.*+?^${}()|[\]\\]/gu, '\\$&')}/send/`, 'u');
 
 /** Runs `parley ARGS` against the running Parley's database, as an admin on the same host would. */
 async function cli(parley: TestParley, args: string[]): Promise<string> {

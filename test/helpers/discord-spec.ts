@@ -4,23 +4,12 @@
 // schema (types, required fields, lengths, ranges, enums, fields the schema does not define). Used by
 // fake-discord.ts; what it finds lands in the fake's `violations`.
 import { readFile } from 'node:fs/promises';
-import { matchTemplate } from './spec-paths.js';
+import { matchTemplate, type OpenApiOperation, type OpenApiParameter, type Schema } from './spec-paths.js';
 
 const SPEC_URL = new URL('../../../shared/specs/discord-openapi.json', import.meta.url);
 
-type Schema = Record<string, unknown>;
-
-interface Parameter {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: Schema;
-}
-
-interface Operation {
-  parameters?: Parameter[];
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> };
-}
+type Parameter = OpenApiParameter;
+type Operation = OpenApiOperation;
 
 interface PathItem {
   template: string;

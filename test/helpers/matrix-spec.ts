@@ -12,28 +12,15 @@ import $RefParser, { type FileInfo } from '@apidevtools/json-schema-ref-parser';
 import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { parse as parseYaml, parseDocument, type YAMLMap } from 'yaml';
-import { matchTemplate } from './spec-paths.js';
+import { matchTemplate, type OpenApiOperation, type OpenApiParameter, type Schema } from './spec-paths.js';
 
 const SPEC_DIR = new URL('../../../shared/specs/matrix-spec/data/', import.meta.url);
 const ROOT = fileURLToPath(new URL('api/client-server/_root_for_prism.yaml', SPEC_DIR));
 const DEFINITIONS = new URL('api/client-server/definitions/', SPEC_DIR);
 const EVENT_SCHEMAS = new URL('event-schemas/schema/', SPEC_DIR);
 
-type Schema = Record<string, unknown>;
-
-interface Parameter {
-  name: string;
-  in: string;
-  required?: boolean;
-  schema?: Schema;
-}
-
-interface Operation {
-  parameters?: Parameter[];
-  requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> };
-  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
-  security?: Record<string, unknown>[];
-}
+type Parameter = OpenApiParameter;
+type Operation = OpenApiOperation;
 
 interface PathEntry {
   /** As the spec writes it, with its prefix: `/_matrix/client/v3/rooms/{roomId}/send/{eventType}/{txnId}`. */

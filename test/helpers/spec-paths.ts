@@ -27,3 +27,22 @@ export function matchTemplate<T extends { segments: readonly string[] }>(entries
   }
   return best ? { entry: best.entry, params: best.params } : null;
 }
+
+/** A JSON Schema as a spec holds it. */
+export type Schema = Record<string, unknown>;
+
+/** An operation's parameter (path or query), as OpenAPI writes it. */
+export interface OpenApiParameter {
+  name: string;
+  in: string;
+  required?: boolean;
+  schema?: Schema;
+}
+
+/** The parts of an OpenAPI operation the spec checks read. */
+export interface OpenApiOperation {
+  parameters?: OpenApiParameter[];
+  requestBody?: { required?: boolean; content?: Record<string, { schema?: Schema }> };
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>;
+  security?: Record<string, unknown>[];
+}

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import type { Notification } from '../../lib/notification.js';
+import { htmlText } from '../helpers/html-text.js';
 import { notification } from '../helpers/notification.js';
 import {
   asReplyTo,
@@ -18,17 +18,7 @@ import {
 
 const ZWSP = '\u200B';
 
-/** What a Matrix user sees of formatted_body: tags dropped, entities decoded. */
-function visible(html: string): string {
-  return html
-    .replace(/<br>/g, '\n')
-    .replace(/<[^>]*>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
+const visible = htmlText;
 
 describe('notificationContent', () => {
   test('a new topic: an m.notice with linked bold title, coloured category, tags, author and quoted excerpt', () => {

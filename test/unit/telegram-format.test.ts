@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Notification } from '../../lib/notification.js';
+import { htmlText } from '../helpers/html-text.js';
 import { colorCircle, escapeHtml, formatNotification, hashtag, MAX_MESSAGE_LENGTH, splitMessage } from '../../bots/telegram/format.js';
 
 function notification(overrides: Partial<Notification> = {}): Notification {
@@ -18,16 +19,7 @@ function notification(overrides: Partial<Notification> = {}): Notification {
   };
 }
 
-/** What a Telegram user sees: tags dropped, entities decoded. */
-function visible(html: string): string {
-  return html
-    .replace(/<[^>]*>/g, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&');
-}
+const visible = htmlText;
 
 describe('formatNotification', () => {
   test('a new topic: bold linked title, category with its colour, hashtags, author, excerpt', () => {
