@@ -20,7 +20,7 @@
 //  - files are not in the Markdown: matrixAttachments names them, and the transcript shows `📎 name`, as for
 //    Telegram and Slack files (an `mxc://` URL needs the homeserver's authenticated media API, so no link).
 import TurndownService from 'turndown';
-import { codeSpan, escapeMarkdown, escapeName, fence, linkDestination, mapOutsideCode, neutralizeMentions, ZWSP } from '../../lib/transcript/markdown.js';
+import { codeSpan, escapeMarkdown, escapeName, fence, linkDestination, neutralizeMentions, ZWSP } from '../../lib/transcript/markdown.js';
 
 export const MATRIX_HTML_FORMAT = 'org.matrix.custom.html';
 
@@ -51,9 +51,6 @@ export interface MatrixNames {
 /** What a matrix.to link or `matrix:` URI points at. */
 export type MatrixLink = { kind: 'user'; id: string } | { kind: 'room'; id: string } | { kind: 'event'; room: string; event: string };
 
-// `\](` whose `]` is escaped (an odd run of backslashes before it), and the run of text the shared breaker skips.
-const ESCAPED_BRACKET_RUN = /(?<!\\)((?:\\\\)*)\\\]\(([^)\s]*)/gu;
-const WORD_START_AT = /(^|[^\p{L}\p{N}_])@(?=[\p{L}\p{N}_])/gu;
 const MEDIA = new Set(['m.image', 'm.file', 'm.video', 'm.audio']);
 const WEB = /^(?:https?|ftp|mailto):/iu;
 // What CommonMark accepts as an autolink: scheme of 2–32 characters, no spaces or angle brackets.
@@ -343,9 +340,7 @@ function converter(names: MatrixNames): TurndownService {
     replacement: (_c, n) => {
       const code = codeText(el(n));
       if (code.includes('\n')) return block(fence(code.replace(/\n$/u, '')));
-      // A backslash before the closing backticks reads to lib's code finder (mapOutsideCode) as an escape: it would
-      // pair the opener with a later backtick and leave the text between unchecked for mentions. A space ends it.
-      return codeSpan(code.endsWith('\\') ? `${code} ` : code);
+      return codeSpan(code);
     },
   });
   service.addRule('details', {
@@ -415,14 +410,8 @@ export function matrixMessageToMarkdown(content: MatrixMessageInput, names: Matr
     md = textOf(content, names);
     if (content.msgtype === 'm.emote') md = action(md);
   }
-  // Every part neutralised its own names; text the chat user typed (`@bob`) is broken here, outside code. The
-  // shared breaker skips `](` and the text after it as a link destination even when the `]` is escaped
-  // (`\](@bob` is no link): what it skipped there is broken here.
-  const out = neutralizeMentions(md.replace(/^\n+|\s+$/gu, ''));
-  if (!out.includes('\\](')) return out;
-  return mapOutsideCode(out, (prose) =>
-    prose.replace(ESCAPED_BRACKET_RUN, (_m, slashes: string, run: string) => `${slashes}\\](${run.replace(WORD_START_AT, `$1@${ZWSP}`)}`),
-  );
+  // Every part neutralised its own names; text the chat user typed (`@bob`) is broken here, outside code.
+  return neutralizeMentions(md.replace(/^\n+|\s+$/gu, ''));
 }
 
 /**

@@ -143,7 +143,8 @@ export function mapOutsideCode(markdown: string, fn: (prose: string) => string):
 
 // Things a mention must not be looked for in (autolinks, bare URLs, link destinations), then the mention
 // itself: `@` starting a word, as Discourse reads it (`(@bob)` pings, `bob@example.org` does not).
-const PROSE_MENTION = /<[a-z][a-z0-9+.-]*:[^\s<>]*>|(?:https?|ftp):\/\/[^\s<>]*|www\.[^\s<>]*|\]\([^)\s]*|(^|[\s\S])@(?=[\p{L}\p{N}_])/giu;
+// A link destination follows an unescaped `]` only: `\](@bob` is text (an even run of backslashes escapes nothing).
+const PROSE_MENTION = /<[a-z][a-z0-9+.-]*:[^\s<>]*>|(?:https?|ftp):\/\/[^\s<>]*|www\.[^\s<>]*|(?<=(?:^|[^\\])(?:\\\\)*)\]\([^)\s]*|(^|[\s\S])@(?=[\p{L}\p{N}_])/giu;
 /**
  * What may stand before an `@` that starts no mention. Tested apart, without the `i` flag: under it a negated
  * class also refuses characters whose case folding is a letter (U+0345, a combining mark, folds to ι).
@@ -208,7 +209,9 @@ export function codeSpan(code: string): string {
   const marks = '`'.repeat(longestRun(code, '`') + 1);
   // CommonMark strips one space from each side when both are there, and a backtick next to the
   // delimiters would join them: pad with a space in those cases.
-  const pad = code.startsWith('`') || code.endsWith('`') || (code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') ? ' ' : '';
+  // A closing backslash is literal in a code span, but a reader that takes it for an escape (mapOutsideCode
+  // finds spans as Discourse's mention finder does) would pair the opener with a later backtick: pad it too.
+  const pad = code.startsWith('`') || code.endsWith('`') || code.endsWith('\\') || (code.startsWith(' ') && code.endsWith(' ') && code.trim() !== '') ? ' ' : '';
   return `${marks}${pad}${code}${pad}${marks}`;
 }
 

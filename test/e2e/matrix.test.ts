@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../lib/store/index.js';
 import { freshEnv, runParley } from '../helpers/cli.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
-import { startFakeMatrix, type BotMessage, type FakeMatrix } from '../helpers/fake-matrix.js';
+import { startFakeMatrix, unrefMatrixSdkTimeouts, type BotMessage, type FakeMatrix } from '../helpers/fake-matrix.js';
 import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
 
 /** Matches PARLEY_MATRIX_ALLOWED_INVITERS; creates the rooms, so has power level 100 in them. */
@@ -25,6 +25,9 @@ const SAM = '@sam:elsewhere.example';
 const NAMES = { [MOD]: 'Mo Derator', [MEL]: 'Mel Member', [SAM]: 'Sam Stranger' };
 /** The homeserver holds a sync with nothing new this long at most: the adapter acts on answered invitations after each. */
 const LONG_POLL_MS = 500;
+
+// matrix-js-sdk's request timers would keep this process alive for a minute after the last sync.
+unrefMatrixSdkTimeouts();
 
 type Relation = { rel_type?: string; event_id?: string; 'm.in_reply_to'?: { event_id?: string }; is_falling_back?: boolean };
 const relation = (content: Record<string, unknown>): Relation | undefined => content['m.relates_to'] as Relation | undefined;

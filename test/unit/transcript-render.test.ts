@@ -312,6 +312,8 @@ describe('Markdown helpers', () => {
     assert.equal(codeSpan('`x`'), '`` `x` ``');
     assert.equal(codeSpan(' x '), '`  x  `');
     assert.equal(codeSpan(''), '');
+    assert.equal(codeSpan('C:\\'), '` C:\\ `', 'a closing backslash is padded');
+    assert.equal(neutralizeMentions(`${codeSpan('C:\\')} @bob \`x\``), `\` C:\\ \` @${ZWSP}bob \`x\``, 'the span ends where it should');
   });
 
   test('neutralizeMentions is idempotent and leaves e-mail addresses alone', () => {
@@ -328,6 +330,12 @@ describe('Markdown helpers', () => {
 
   test('neutralizeMentions: a code span does not cross a blank line', () => {
     assert.equal(neutralizeMentions('`open\n\n@bob` x'), `\`open\n\n@${ZWSP}bob\` x`);
+  });
+
+  test('neutralizeMentions: an escaped ] starts no link destination', () => {
+    assert.equal(neutralizeMentions('\\](@bob'), `\\](@${ZWSP}bob`);
+    assert.equal(neutralizeMentions('[x](@bob)'), '[x](@bob)', 'a real link target is left alone');
+    assert.equal(neutralizeMentions('\\\\](@bob)'), '\\\\](@bob)', 'an escaped backslash escapes nothing after it');
   });
 
   test('neutralizeMentions: an escaped backtick opens no code span', () => {
