@@ -64,7 +64,8 @@ export class MatrixInvitations {
     });
     const channel = await this.deps.store.channels.find('matrix', roomId);
     if (channel?.status === 'active') return this.join(roomId, stored, reply?.text ?? null);
-    this.log.info({ roomId, inviter }, `matrix: invited by someone not allowed to add rooms; pending until an admin runs parley channels accept matrix:${roomId} (or decline)`);
+    const encrypted = invitation.encrypted ? ' The room is end-to-end encrypted, which Parley does not support.' : '';
+    this.log.info({ roomId, inviter }, `matrix: invited by someone not allowed to add rooms; pending until an admin runs parley channels accept matrix:${roomId} (or decline).${encrypted}`);
   }
 
   /** The invitations an admin answered, or that expired, acted on. Never throws. */
