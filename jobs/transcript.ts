@@ -47,7 +47,7 @@ export async function* readMessages(
   onSlowdown?: HistoryOptions['onSlowdown'],
 ): AsyncIterable<ChatMessage[]> {
   if (adapter.fetchHistory) {
-    yield* adapter.fetchHistory(channel, range, { pageSize: PAGE_SIZE, ...(onSlowdown ? { onSlowdown } : {}) });
+    yield* adapter.fetchHistory(channel, range, { pageSize: PAGE_SIZE, commandMessageId, ...(onSlowdown ? { onSlowdown } : {}) });
     return;
   }
   if (range.kind === 'last') {

@@ -39,7 +39,8 @@ export class PlatformTransientError extends ParleyError {
 
 /** Why a channel cannot be reached until someone acts. Shown to admins. */
 /** `message_not_found`: a sent message to edit or delete is gone (not an error for a follow-up). */
-export type PermanentReason = 'channel_not_found' | 'message_not_found' | 'bot_removed' | 'token_revoked' | 'forbidden' | 'bad_request' | 'not_configured';
+/** `encrypted_room`: the room is end-to-end encrypted (Matrix), which Parley cannot read or write. */
+export type PermanentReason = 'channel_not_found' | 'message_not_found' | 'bot_removed' | 'token_revoked' | 'forbidden' | 'bad_request' | 'not_configured' | 'encrypted_room';
 
 /** The channel is gone, the bot was removed, the token revoked: retrying will not help. */
 export class PlatformPermanentError extends ParleyError {

@@ -64,7 +64,7 @@ export class MatrixAdapter implements PlatformAdapter<MatrixContext> {
 
   constructor(deps: AdapterDeps, settings: MatrixSettings, private readonly opts: MatrixAdapterOptions = {}) {
     this.log = deps.log.child({ platform: 'matrix' });
-    this.api = new MatrixApi(settings.homeserverUrl, settings.accessToken, this.log);
+    this.api = new MatrixApi(settings.homeserverUrl, settings.accessToken);
     this.sender = new MatrixSender(this.api, this.log);
     const invitations = new MatrixInvitations(deps, this.api, this.sender, settings, this.log, opts.now);
     this.inbound = new MatrixInbound(deps, this.api, this.sender, invitations, this.log);

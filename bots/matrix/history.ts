@@ -28,6 +28,11 @@ export interface MatrixHistoryOptions extends HistoryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
+/** Notices are what bots send (the spec asks bots to use them); Parley's own messages are a bot's. */
+function isBotMessage(event: RoomEvent, botUserId: string): boolean {
+  return event.sender === botUserId || event.content.msgtype === 'm.notice';
+}
+
 function isRedacted(event: RoomEvent): boolean {
   return event.unsigned?.redacted_because !== undefined || Object.keys(event.content).length === 0;
 }
@@ -87,7 +92,9 @@ export async function* matrixHistory(api: MatrixApi, roomId: string, range: Tran
       if (event.origin_server_ts > to) continue;
       if (event.origin_server_ts < from) break reading;
       messages.push(event);
-      if (!threadOf(event) && ++topLevel >= wanted) break reading;
+      // `last:N` counts the conversation: not the command itself, not what bots (Parley included) said.
+      const counts = !threadOf(event) && event.event_id !== opts.commandMessageId && !isBotMessage(event, opts.botUserId);
+      if (counts && ++topLevel >= wanted) break reading;
     }
     if (!page.end || page.chunk.length === 0 || (!fromJump && page.end === token)) break;
     token = page.end;
@@ -101,8 +108,7 @@ export async function* matrixHistory(api: MatrixApi, roomId: string, range: Tran
         id: event.sender,
         username: localpart(event.sender),
         displayName: names.get(event.sender) ?? localpart(event.sender),
-        // Notices are what bots send (the spec asks bots to use them); Parley's own messages are a bot's.
-        isBot: event.sender === opts.botUserId || event.content.msgtype === 'm.notice',
+        isBot: isBotMessage(event, opts.botUserId),
       },
       sentAt: new Date(event.origin_server_ts),
       markdown: matrixMessageToMarkdown({ ...content, 'm.relates_to': event.content['m.relates_to'] } as Parameters<typeof matrixMessageToMarkdown>[0], { user: (id) => names.get(id) }),

@@ -11,7 +11,7 @@ import type { Logger } from '../../lib/log.js';
 import type { AdapterDeps } from '../../lib/seams/platform.js';
 import type { MatrixApi } from './client.js';
 import { mapMatrixError } from './errors.js';
-import type { MatrixSender } from './sender.js';
+import { ENCRYPTED_ROOM_ERROR, type MatrixSender } from './sender.js';
 import type { MatrixSettings } from './settings.js';
 
 const INVITE_PREFIX = 'invite:';
@@ -21,6 +21,13 @@ export const ENCRYPTED_ROOM_TEXT =
   'This room is end-to-end encrypted. Parley cannot read or send encrypted messages, so it will not post here or answer commands: use an unencrypted room for forum notifications.';
 /** Said when an admin's acceptance lets the bot join. */
 export const ACCEPTED_TEXT = 'An admin accepted the invitation: Parley is active here. Type !discourse help to see what it can do.';
+
+/** `72 hours`, `1.5 hours`, `30 minutes`, `2 seconds`: PARLEY_MATRIX_INVITE_EXPIRY_HOURS as people read it. */
+export function describeDuration(ms: number): string {
+  const [value, unit] = ms >= 3_600_000 ? [ms / 3_600_000, 'hour'] : ms >= 60_000 ? [ms / 60_000, 'minute'] : [ms / 1000, 'second'];
+  const shown = Number(value.toFixed(value < 10 ? 2 : 1));
+  return `${shown} ${unit}${shown === 1 ? '' : 's'}`;
+}
 
 interface StoredInvitation {
   inviter: string;
@@ -82,10 +89,9 @@ export class MatrixInvitations {
           await this.join(roomId, invitation, ACCEPTED_TEXT);
         } else if (channel.status === 'pending' && this.now() - invitation.at > this.settings.inviteExpiryMs) {
           await this.decline(roomId, 'expired unanswered');
-          const hours = Math.round(this.settings.inviteExpiryMs / 3_600_000);
           await this.deps.store.channels.setError(channel.id, {
             code: 'invite_expired',
-            message: `The invitation from ${invitation.inviter} expired unanswered after ${hours} hours and was declined: invite the bot again`,
+            message: `The invitation from ${invitation.inviter} expired unanswered after ${describeDuration(this.settings.inviteExpiryMs)} and was declined: invite the bot again`,
           });
         }
       } catch (err) {
@@ -106,7 +112,7 @@ export class MatrixInvitations {
   async encrypted(roomId: string): Promise<void> {
     const channel = await this.deps.store.channels.find('matrix', roomId);
     if (!channel || (channel.status === 'error' && channel.lastError?.code === 'encrypted_room')) return;
-    await this.deps.store.channels.setError(channel.id, { code: 'encrypted_room', message: 'The room is end-to-end encrypted, which Parley does not support: use an unencrypted room' });
+    await this.deps.store.channels.setError(channel.id, { code: 'encrypted_room', message: ENCRYPTED_ROOM_ERROR });
     await this.sender.say(roomId, ENCRYPTED_ROOM_TEXT, `encrypted:${roomId}`).catch((err: unknown) => this.log.warn({ roomId, err: mapMatrixError(err).message }, 'matrix: could not say that the room is encrypted'));
   }
 

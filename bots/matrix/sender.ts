@@ -30,6 +30,17 @@ function answerContent(invocation: CommandInvocation<MatrixContext>, text: strin
   return invocation.commandMessageId ? asReplyTo(placed, invocation.commandMessageId) : placed;
 }
 
+/** Said where an encrypted room's error is shown. */
+export const ENCRYPTED_ROOM_ERROR = 'The room is end-to-end encrypted, which Parley does not support: use an unencrypted room';
+
+/**
+ * A room seen to be encrypted (./invitations.ts marks its channel) gets nothing in the clear: a send would
+ * succeed, and a success would clear the channel's error. Encryption cannot be turned off in a Matrix room.
+ */
+function refuseEncrypted(channel: ChannelRecord): void {
+  if (channel.lastError?.code === 'encrypted_room') throw new PlatformPermanentError('encrypted_room', ENCRYPTED_ROOM_ERROR);
+}
+
 export class MatrixSender {
   constructor(
     private readonly api: MatrixApi,
@@ -37,6 +48,7 @@ export class MatrixSender {
   ) {}
 
   async sendNotification(channel: ChannelRecord, notification: Notification, opts: SendOptions): Promise<{ messageRef: string | null }> {
+    refuseEncrypted(channel);
     const content = notificationContent(notification);
     const body = opts.threadRoot ? inThread(content, opts.threadRoot) : content;
     try {
@@ -47,6 +59,7 @@ export class MatrixSender {
   }
 
   async editNotification(channel: ChannelRecord, messageRef: string, notification: Notification): Promise<void> {
+    refuseEncrypted(channel);
     const content = notificationContent(notification);
     try {
       await this.assertPresent(channel.externalId, messageRef);

@@ -166,6 +166,11 @@ export interface HistoryProgress {
 export interface HistoryOptions {
   /** Messages per page handed back. */
   pageSize: number;
+  /**
+   * The /topic command's own message, where the platform keeps commands in its history (Matrix): it is not one
+   * of the last N of `last:N`, nor are the bot's own messages.
+   */
+  commandMessageId?: string | null;
   /** Called before each wait the platform imposes, so the user sees why it takes long. */
   onSlowdown?: (progress: HistoryProgress) => void;
 }

@@ -13,7 +13,7 @@ import { after, before, describe, test } from 'node:test';
 import { openStore } from '../../lib/store/index.js';
 import { freshEnv, runParley } from '../helpers/cli.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
-import { startFakeMatrix, unrefMatrixSdkTimeouts, type BotMessage, type FakeMatrix } from '../helpers/fake-matrix.js';
+import { startFakeMatrix, type BotMessage, type FakeMatrix } from '../helpers/fake-matrix.js';
 import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
 
 /** Matches PARLEY_MATRIX_ALLOWED_INVITERS; creates the rooms, so has power level 100 in them. */
@@ -27,7 +27,6 @@ const NAMES = { [MOD]: 'Mo Derator', [MEL]: 'Mel Member', [SAM]: 'Sam Stranger' 
 const LONG_POLL_MS = 500;
 
 // matrix-js-sdk's request timers would keep this process alive for a minute after the last sync.
-unrefMatrixSdkTimeouts();
 
 type Relation = { rel_type?: string; event_id?: string; 'm.in_reply_to'?: { event_id?: string }; is_falling_back?: boolean };
 const relation = (content: Record<string, unknown>): Relation | undefined => content['m.relates_to'] as Relation | undefined;
@@ -407,6 +406,8 @@ describe('Matrix: an invitation nobody answers', () => {
   let forum: FakeForum;
   let fake: FakeMatrix;
   let parley: TestParley;
+  /** What `parley channels list` shows for the expired invitation (the first test). */
+  let expired = '';
 
   before(async () => {
     forum = await startFakeForum({ categories: [{ id: 4, slug: 'support', name: 'Support' }] });
@@ -437,6 +438,7 @@ describe('Matrix: an invitation nobody answers', () => {
       return c?.status === 'error' ? c : undefined;
     }, 'the channel in error');
     assert.equal(record.lastError?.code, 'invite_expired');
+    expired = record.lastError?.message ?? '';
     assert.match(record.lastError?.message ?? '', /@sam:elsewhere\.example/);
     assert.match(record.lastError?.message ?? '', /invite the bot again/);
     const own = fake.events(roomId).filter((e) => e.type === 'm.room.member' && e.state_key === fake.botUserId);
@@ -446,5 +448,11 @@ describe('Matrix: an invitation nobody answers', () => {
       'never joined',
     );
     assert.deepEqual(fake.botMessages(roomId), [], 'said nothing');
+  });
+
+  test('the expired invitation says truly how long it waited', () => {
+    // PARLEY_MATRIX_INVITE_EXPIRY_HOURS takes fractions (0.0005 here: 1.8 s); the message must not round them away.
+    assert.match(expired, /expired unanswered after/, expired);
+    assert.doesNotMatch(expired, /after 0 hours/, expired);
   });
 });

@@ -843,24 +843,3 @@ export async function startFakeMatrix(opts: FakeMatrixOptions = {}): Promise<Fak
   return fake;
 }
 
-let sdkTimeoutsUnrefed = false;
-
-/**
- * matrix-js-sdk gives every request a local timeout (`timeoutSignal` in its http-api/utils.js) whose setTimeout is
- * never cleared nor unref'd: 20 s for each of Parley's requests, 60 s for each /sync, left running after the request
- * has finished or was aborted. `parley start` exits explicitly, but a test process would wait for the last of them
- * (a minute after the last sync) before it ends. This unrefs those timers (found by their stack: only timers of
- * 10 s and more are looked at), so that they fire as before while the process is alive but do not keep it alive.
- */
-export function unrefMatrixSdkTimeouts(): void {
-  if (sdkTimeoutsUnrefed) return;
-  sdkTimeoutsUnrefed = true;
-  const original = globalThis.setTimeout;
-  const patched = function (this: unknown, ...args: Parameters<typeof setTimeout>): ReturnType<typeof setTimeout> {
-    const timer = original.apply(this, args);
-    const ms = Number(args[1] ?? 0);
-    if (ms >= 10_000 && /matrix-js-sdk[\\/]lib[\\/]http-api[\\/]utils/u.test(new Error().stack ?? '')) timer.unref();
-    return timer;
-  };
-  globalThis.setTimeout = Object.assign(patched, original) as typeof setTimeout;
-}
