@@ -130,8 +130,14 @@ export class MatrixInvitations {
     }
     await this.deps.store.platformState.delete('matrix', INVITE_PREFIX + roomId);
     this.log.info({ roomId, inviter: invitation.inviter }, 'matrix: joined a room');
-    if (await this.api.state(roomId, 'm.room.encryption')) return this.encrypted(roomId);
-    if (greeting) await this.sender.say(roomId, greeting, `greet:${roomId}:${invitation.at}`);
+    // Joined is done: what follows must not fail the sync batch, whose replay would no longer hold the invitation
+    // (a kick right after the join comes with the next sync).
+    try {
+      if (await this.api.state(roomId, 'm.room.encryption')) return await this.encrypted(roomId);
+      if (greeting) await this.sender.say(roomId, greeting, `greet:${roomId}:${invitation.at}`);
+    } catch (err) {
+      this.log.warn({ roomId, err: mapMatrixError(err).message }, 'matrix: joined, but could not check the room or greet it');
+    }
   }
 
   private async decline(roomId: string, why: string): Promise<void> {

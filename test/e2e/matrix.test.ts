@@ -319,6 +319,18 @@ describe('Matrix end to end', () => {
     assert.match(record.lastError?.message ?? '', /invite it again/);
   });
 
+  test('kicked between joining and its greeting: the failed greeting does not hide the kick', async () => {
+    const roomId = fake.createRoom({ creator: MOD, name: 'Short stay', members: [MEL] });
+    // The greeting meets a room the bot was just kicked from.
+    fake.fail({ method: 'PUT', path: sendPath(roomId), status: 403, body: { errcode: 'M_FORBIDDEN', error: `User ${fake.botUserId} not in room ${roomId}` }, times: 1 });
+    fake.invite(roomId, MOD);
+    await eventually(() => (fake.requests.some((r) => r.method === 'PUT' && sendPath(roomId).test(r.path)) ? true : undefined), 'the greeting being tried');
+    fake.kick(roomId, MOD, fake.botUserId, 'changed my mind');
+    const record = await channelIn(roomId, 'error');
+    assert.equal(record.lastError?.code, 'bot_removed');
+    assert.match(record.lastError?.message ?? '', /changed my mind/);
+  });
+
   test('the bot banned from a room: the channel is in error, naming who did it', async () => {
     const roomId = await roomWithBot('Banned');
     fake.ban(roomId, MOD);
