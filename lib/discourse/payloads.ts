@@ -2,25 +2,10 @@
 // Discourse versions and plugins add, drop and retype fields: only the few fields Parley cannot do
 // without are required; everything else is optional, may be null, and a wrong type there becomes undefined.
 import { z } from 'zod';
+import { describe, integer, optBool, optInt, optStr, type ParseResult } from '../lenient-schema.js';
 
-export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: string };
+export type { ParseResult } from '../lenient-schema.js';
 
-/** Integers that may arrive as JSON numbers or numeric strings. */
-const integer = z.preprocess(
-  (v) => (typeof v === 'string' && /^\s*-?\d+\s*$/.test(v) ? Number(v) : v),
-  z.number({ error: (issue) => `expected an integer, got ${describe(issue.input)}` }).int(),
-);
-/** `true`/`false`, also as strings or 0/1, as some proxies and older versions send them. */
-const boolean = z.preprocess((v) => {
-  if (v === 'true' || v === 1 || v === '1') return true;
-  if (v === 'false' || v === 0 || v === '0') return false;
-  return v;
-}, z.boolean());
-
-// Optional fields never fail a parse: a wrong type reads as absent.
-const optInt = integer.nullish().catch(undefined);
-const optBool = boolean.nullish().catch(undefined);
-const optStr = z.string().nullish().catch(undefined);
 
 /** Tag names from a list of names or of `{id, name}` objects (newer Discourse); anything else is dropped. */
 export function tagNames(value: unknown): string[] {
@@ -125,11 +110,3 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (v === undefined) return 'nothing';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
-  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return `${typeof v} ${v}`;
-  return typeof v === 'object' ? 'an object' : typeof v;
-}
