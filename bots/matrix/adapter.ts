@@ -22,14 +22,6 @@ import type { MatrixSettings } from './settings.js';
 /** Under /readyz's own 3 s limit. */
 const HEALTH_TIMEOUT_MS = 2_500;
 
-export interface MatrixAdapterOptions {
-  /** Tests shorten the long poll and the backoff. */
-  syncTimeoutMs?: number;
-  backoffMs?: { first: number; max: number };
-  now?: () => number;
-  historySleep?: (ms: number) => Promise<void>;
-}
-
 /**
  * A power level at or above the room's `state_default` (what changing the room's settings takes) makes a
  * moderator. Without a power-levels event every member may change state (the spec's defaults), and the creator
@@ -60,13 +52,12 @@ export class MatrixAdapter implements PlatformAdapter<MatrixContext> {
   private readonly sender: MatrixSender;
   private readonly receiver: SyncReceiver;
   private readonly inbound: MatrixInbound;
-  private botUserId: string | null = null;
 
-  constructor(deps: AdapterDeps, settings: MatrixSettings, private readonly opts: MatrixAdapterOptions = {}) {
+  constructor(deps: AdapterDeps, settings: MatrixSettings) {
     this.log = deps.log.child({ platform: 'matrix' });
     this.api = new MatrixApi(settings.homeserverUrl, settings.accessToken);
     this.sender = new MatrixSender(this.api, this.log);
-    const invitations = new MatrixInvitations(deps, this.api, this.sender, settings, this.log, opts.now);
+    const invitations = new MatrixInvitations(deps, this.api, this.sender, settings, this.log);
     this.inbound = new MatrixInbound(deps, this.api, this.sender, invitations, this.log);
     const inbound = this.inbound;
     const inFlight = this.inFlight;
@@ -74,8 +65,6 @@ export class MatrixAdapter implements PlatformAdapter<MatrixContext> {
       api: this.api,
       state: deps.store.platformState,
       log: this.log,
-      ...(opts.syncTimeoutMs !== undefined ? { syncTimeoutMs: opts.syncTimeoutMs } : {}),
-      ...(opts.backoffMs ? { backoffMs: opts.backoffMs } : {}),
       handler: {
         handle: (response, initial) => inFlight.track(inbound.handle(response, initial)),
         tick: () => inFlight.track(inbound.tick()),
@@ -134,11 +123,6 @@ export class MatrixAdapter implements PlatformAdapter<MatrixContext> {
   }
 
   async *fetchHistory(channel: ChannelRecord, range: TranscriptRange, opts: HistoryOptions): AsyncIterable<ChatMessage[]> {
-    this.botUserId ??= (await this.api.whoami().catch(() => ({ user_id: '' }))).user_id;
-    yield* matrixHistory(this.api, channel.externalId, range, {
-      ...opts,
-      botUserId: this.botUserId,
-      ...(this.opts.historySleep ? { sleep: this.opts.historySleep } : {}),
-    });
+    yield* matrixHistory(this.api, channel.externalId, range, { ...opts, botUserId: await this.api.userId() });
   }
 }

@@ -55,6 +55,7 @@ function deadline(ms: number, signal?: AbortSignal): AbortSignal {
 const opts = (signal: AbortSignal, prefix?: string) => ({ abortSignal: signal, ...(prefix ? { prefix } : {}) }) as IRequestOpts;
 
 export class MatrixApi {
+  private me: Promise<string> | null = null;
   private readonly http: MatrixHttpApi<{ baseUrl: string; prefix: string; accessToken: string; onlyData: true; useAuthorizationHeader: true }>;
 
   constructor(homeserverUrl: string, accessToken: string) {
@@ -71,8 +72,21 @@ export class MatrixApi {
     return this.http.authedRequest<T>(method, path, query, body, opts(signal ?? deadline(REQUEST_TIMEOUT_MS), prefix));
   }
 
+  /** Asks the server who the token is (every time: /readyz uses it to see the server answer). */
   whoami(): Promise<{ user_id: string }> {
     return this.request(Method.Get, '/account/whoami');
+  }
+
+  /** The bot's own user id, asked once (the sync, the command handler and history reads all need it). */
+  userId(): Promise<string> {
+    this.me ??= this.whoami().then(
+      (res) => res.user_id,
+      (err: unknown) => {
+        this.me = null;
+        throw err;
+      },
+    );
+    return this.me;
   }
 
   /** One long poll; `timeoutMs` is how long the server may hold it, our deadline a little longer. */
@@ -98,10 +112,6 @@ export class MatrixApi {
   /** Leaves a room, or declines an invitation to it. */
   async leave(roomId: string, reason?: string): Promise<void> {
     await this.request(Method.Post, `/rooms/${enc(roomId)}/leave`, undefined, reason ? { reason } : {});
-  }
-
-  async joinedRooms(): Promise<string[]> {
-    return (await this.request<{ joined_rooms: string[] }>(Method.Get, '/joined_rooms')).joined_rooms;
   }
 
   /** A state event's content, or null when the room has none of that type. */

@@ -6,7 +6,7 @@
 //
 // Rate limits: an M_LIMIT_EXCEEDED asking for at most MAX_RATE_LIMIT_WAIT_MS is waited out here (announced
 // through onSlowdown) a few times; a longer one reaches the transcript job, which retries later.
-import { setTimeout as sleepFor } from 'node:timers/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PlatformRateLimitedError } from '../../lib/errors.js';
 import type { HistoryOptions } from '../../lib/seams/platform.js';
 import type { ChatMessage, TranscriptRange } from '../../lib/transcript/types.js';
@@ -25,7 +25,6 @@ const MESSAGES_FILTER = JSON.stringify({ types: ['m.room.message'], lazy_load_me
 export interface MatrixHistoryOptions extends HistoryOptions {
   /** The bot's own user id: its messages are a bot's. */
   botUserId: string;
-  sleep?: (ms: number) => Promise<void>;
 }
 
 /** Notices are what bots send (the spec asks bots to use them); Parley's own messages are a bot's. */
@@ -46,7 +45,6 @@ function latestContent(event: RoomEvent, edits: ReadonlyMap<string, RoomEvent>):
 }
 
 export async function* matrixHistory(api: MatrixApi, roomId: string, range: TranscriptRange, opts: MatrixHistoryOptions): AsyncIterable<ChatMessage[]> {
-  const sleep = opts.sleep ?? ((ms: number) => sleepFor(ms));
   const names = await api.memberNames(roomId).catch(() => new Map<string, string>());
   let waits = 0;
   let read = 0;

@@ -35,7 +35,7 @@ export class MatrixInbound implements SyncHandler {
   ) {}
 
   async handle(response: SyncResponse, initial: boolean): Promise<void> {
-    if (!this.userId) this.userId = (await this.api.whoami()).user_id;
+    this.userId ||= await this.api.userId();
     const rooms = response.rooms ?? {};
     for (const [roomId, room] of Object.entries(rooms.invite ?? {})) await this.onInvite(roomId, room.invite_state?.events ?? []);
     // The first sync's timelines are history, not news: their commands were answered, or are too old to answer.

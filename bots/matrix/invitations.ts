@@ -52,7 +52,6 @@ export class MatrixInvitations {
     private readonly sender: MatrixSender,
     private readonly settings: Pick<MatrixSettings, 'allowedInviters' | 'inviteExpiryMs'>,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
   ) {
     this.allowed = globMatcher(settings.allowedInviters);
   }
@@ -60,7 +59,7 @@ export class MatrixInvitations {
   /** An invitation arrived: register the room (active or pending) and join if it is active. */
   async invited(invitation: Invitation): Promise<void> {
     const { roomId, inviter, name } = invitation;
-    const stored: StoredInvitation = { inviter, name, at: this.now() };
+    const stored: StoredInvitation = { inviter, name, at: Date.now() };
     await this.deps.store.platformState.set('matrix', INVITE_PREFIX + roomId, JSON.stringify(stored));
     const reply = await this.deps.handleMembership({
       platform: 'matrix',
@@ -87,7 +86,7 @@ export class MatrixInvitations {
           await this.decline(roomId, 'declined by an admin');
         } else if (channel.status === 'active') {
           await this.join(roomId, invitation, ACCEPTED_TEXT);
-        } else if (channel.status === 'pending' && this.now() - invitation.at > this.settings.inviteExpiryMs) {
+        } else if (channel.status === 'pending' && Date.now() - invitation.at > this.settings.inviteExpiryMs) {
           await this.decline(roomId, 'expired unanswered');
           await this.deps.store.channels.setError(channel.id, {
             code: 'invite_expired',

@@ -43,9 +43,6 @@ export interface SyncReceiverOptions {
   state: PlatformStateStore;
   handler: SyncHandler;
   log: Logger;
-  /** Tests shorten the long poll. */
-  syncTimeoutMs?: number;
-  backoffMs?: { first: number; max: number };
 }
 
 export class SyncReceiver implements Receiver {
@@ -66,7 +63,7 @@ export class SyncReceiver implements Receiver {
     if (this.loop) return;
     const abort = (this.abort = new AbortController());
     try {
-      this.userId ??= (await this.opts.api.whoami()).user_id;
+      this.userId ??= await this.opts.api.userId();
       await this.syncOnce(abort.signal, 0);
     } catch (err) {
       this.abort = null;
@@ -99,11 +96,11 @@ export class SyncReceiver implements Receiver {
   }
 
   private async run(signal: AbortSignal): Promise<void> {
-    const backoff = this.opts.backoffMs ?? BACKOFF_MS;
+    const backoff = BACKOFF_MS;
     let failures = 0;
     while (!signal.aborted) {
       try {
-        await this.syncOnce(signal, this.opts.syncTimeoutMs ?? SYNC_TIMEOUT_MS);
+        await this.syncOnce(signal, SYNC_TIMEOUT_MS);
         if (failures > 0) this.opts.log.info({ failures }, 'matrix sync back');
         failures = 0;
         this.failure = null;
