@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
+import { namespaceChain, type GitLabVisibility } from './normalize.js';
 
 /** GitLab's access levels (members API). */
 export const GitLabAccessLevel = {
@@ -24,7 +25,7 @@ export const GitLabAccessLevel = {
 } as const;
 export type GitLabAccessLevelName = Lowercase<keyof typeof GitLabAccessLevel>;
 
-export type GitLabVisibility = 'public' | 'internal' | 'private';
+export type { GitLabVisibility } from './normalize.js';
 
 export interface GitLabProject {
   id: number;
@@ -173,7 +174,6 @@ export class GitLabClient {
       if (raw === null) return null;
       const p = this.check(`project ${pathOrId}`, projectSchema, raw);
       const kind = p.namespace.kind === 'user' ? 'user' : 'group';
-      const segments = p.namespace.full_path.split('/');
       return {
         id: p.id,
         name: p.name,
@@ -181,7 +181,7 @@ export class GitLabClient {
         visibility: p.visibility,
         webUrl: p.web_url,
         namespace: { id: p.namespace.id, kind, fullPath: p.namespace.full_path },
-        groupChain: kind === 'user' ? [] : segments.map((_, i) => segments.slice(0, i + 1).join('/')),
+        groupChain: kind === 'user' ? [] : namespaceChain(p.namespace.full_path),
       };
     });
   }

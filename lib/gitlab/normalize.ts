@@ -16,7 +16,13 @@ import {
   type UserPayload,
 } from './payloads.js';
 
-export type Visibility = 'public' | 'internal' | 'private';
+export type GitLabVisibility = 'public' | 'internal' | 'private';
+
+/** `a/b/p` → the groups above it, outermost first: `['a', 'a/b']` (`g/a` covers its subgroups' projects). */
+export function namespaceChain(namespacePath: string): string[] {
+  const parts = namespacePath.split('/').filter(Boolean);
+  return parts.map((_, i) => parts.slice(0, i + 1).join('/'));
+}
 
 export interface GitLabProject {
   id: number;
@@ -25,7 +31,7 @@ export interface GitLabProject {
   name: string | null;
   webUrl: string;
   /** From `visibility_level`; null when GitLab did not say (then treated as restricted). */
-  visibility: Visibility | null;
+  visibility: GitLabVisibility | null;
   /** The groups above the project, outermost first (`['a', 'a/b']` for `a/b/p`), so `g/a` covers subgroups. */
   namespaces: string[];
 }
@@ -328,18 +334,17 @@ function common(project: ProjectPayload, user: UserPayload | null | undefined, l
   };
 }
 
-const VISIBILITY: Record<number, Visibility> = { 0: 'private', 10: 'internal', 20: 'public' };
+const VISIBILITY: Record<number, GitLabVisibility> = { 0: 'private', 10: 'internal', 20: 'public' };
 
 export function toProject(p: ProjectPayload): GitLabProject {
   const path = p.path_with_namespace.trim().replace(/^\/+|\/+$/g, '');
-  const parts = path.split('/');
   return {
     id: p.id,
     path,
     name: p.name ?? null,
     webUrl: trimSlash(p.web_url),
     visibility: p.visibility_level != null ? (VISIBILITY[p.visibility_level] ?? null) : null,
-    namespaces: parts.slice(0, -1).map((_, i) => parts.slice(0, i + 1).join('/')),
+    namespaces: namespaceChain(path.split('/').slice(0, -1).join('/')),
   };
 }
 

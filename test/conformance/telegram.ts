@@ -10,6 +10,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { htmlAttribute, htmlText } from '../helpers/html-text.js';
+import { readBody } from '../helpers/http.js';
 import { startTelegramServer, type BotMessage } from '../helpers/telegram-server.js';
 import { eventually, type ConformanceHarness, type Failure, type Rig, type Shown } from './harness.js';
 
@@ -47,30 +49,11 @@ function realAnswer(failure: Failure, retryAfterSeconds: number): Answer {
 /** The calls that say something in a chat; a poll or getMe is never failed. */
 const SENDING = new Set(['sendMessage', 'editMessageText', 'deleteMessage']);
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => (body += chunk));
-    req.on('end', () => resolve(body));
-    req.on('error', reject);
-  });
-}
-
-function unescapeHtml(text: string): string {
-  return text
-    .replace(/&lt;/gu, '<')
-    .replace(/&gt;/gu, '>')
-    .replace(/&quot;/gu, '"')
-    .replace(/&#39;/gu, "'")
-    .replace(/&amp;/gu, '&');
-}
-
 /** What a Telegram client shows for a message the bot sent: HTML parse mode rendered, or the text as it is. */
 function render(message: BotMessage): Shown {
   if (message.params.parse_mode !== 'HTML') return { text: message.text, links: [] };
-  const links = [...message.text.matchAll(/<a href="([^"]*)">/gu)].map((m) => unescapeHtml(m[1]!));
-  return { text: unescapeHtml(message.text.replace(/<[^>]*>/gu, '')), links };
+  const links = [...message.text.matchAll(/<a href="([^"]*)">/gu)].map((m) => htmlAttribute(m[1]!));
+  return { text: htmlText(message.text), links };
 }
 
 export const telegramHarness: ConformanceHarness = {
