@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import type { MatchInput } from '../lib/events.js';
+import { postMatchInput, type MatchInput } from '../lib/events.js';
 import { RuleIndex, matchLinear } from '../lib/matching.js';
 import type { Filter, Rule, Scope } from '../lib/rules.js';
 import type { Benchmark, BenchResult } from './types.js';
@@ -76,7 +76,7 @@ function buildDataset(seed: number): Dataset {
   };
   const rules: Rule[] = [];
   for (let id = 1; id <= RULES; id++) {
-    rules.push({ id, channelId: 1 + int(CHANNELS), filter: pickFilter(), scope: pickScope() });
+    rules.push({ id, channelId: 1 + int(CHANNELS), source: 'discourse', filter: pickFilter(), scope: pickScope() });
   }
 
   const events: MatchInput[] = [];
@@ -86,13 +86,13 @@ function buildDataset(seed: number): Dataset {
     const eventTags = Array.from({ length: tagCount }, () => tags[popular(tags.length)]!);
     const isFirstPost = rand() < 0.25;
     if (r < 0.02) {
-      events.push({ categoryPath: null, parentPath: null, restricted: false, privateMessage: true, tags: eventTags, isFirstPost });
+      events.push(postMatchInput({ categoryPath: null, parentPath: null, restricted: false, privateMessage: true, tags: eventTags, isFirstPost }));
     } else if (r < 0.03) {
       // Category unknown: treated as restricted (see matchInput).
-      events.push({ categoryPath: null, parentPath: null, restricted: true, privateMessage: false, tags: eventTags, isFirstPost });
+      events.push(postMatchInput({ categoryPath: null, parentPath: null, restricted: true, privateMessage: false, tags: eventTags, isFirstPost }));
     } else {
       const c = categories[popular(categories.length)]!;
-      events.push({ categoryPath: c.path, parentPath: c.parentPath, restricted: c.restricted, privateMessage: false, tags: eventTags, isFirstPost });
+      events.push(postMatchInput({ categoryPath: c.path, parentPath: c.parentPath, restricted: c.restricted, privateMessage: false, tags: eventTags, isFirstPost }));
     }
   }
   return { rules, events };

@@ -138,7 +138,7 @@ async function parley(): Promise<Measured & { p50: number; p99: number; pacedP99
     );
     for (let i = 0; i < CHANNELS; i++) {
       const { channel } = await app.store.channels.ensure({ platform: 'telegram', externalId: `-100${i}`, name: `chat ${i}`, status: 'active', addedBy: 'bench' });
-      await app.store.rules.add({ channelId: channel.id, filter: 'watch', scope: { type: 'category', path: `cat-${i}` }, createdBy: 'bench' });
+      await app.store.rules.add({ channelId: channel.id, source: 'discourse', filter: 'watch', scope: { type: 'category', path: `cat-${i}` }, createdBy: 'bench' });
     }
     const template = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { post: Record<string, unknown> }).post;
     const order: LoadOrder = { url: `${app.url}/hooks/discourse`, secret, events: EVENTS, clients: CLIENTS, channels: CHANNELS, template };

@@ -1,6 +1,7 @@
 // `parley channels list|add|accept|decline|remove`: the rooms Parley talks to, as an admin manages them.
 import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
+import { parseTargetSetting } from '../commands/topic/grammar.js';
 import { parseScope } from '../lib/rules.js';
 import type { ChannelRecord, ChannelSettings, PlatformName, Store } from '../lib/seams/store.js';
 import { PLATFORMS } from '../bots/registry.js';
@@ -29,6 +30,7 @@ function describeSettings(settings: ChannelSettings): string {
     if (typeof value === 'string' && value) parts.push(`${option.flag.replace(/^--| <.*$/g, '')} ${value}`);
   }
   if (shown.defaultCategory) parts.push(`category c/${shown.defaultCategory}`);
+  if (typeof shown.transcriptTarget === 'string' && shown.transcriptTarget) parts.push(`transcripts to ${shown.transcriptTarget}`);
   if (shown.timezone) parts.push(`zone ${shown.timezone}`);
   return parts.join(', ');
 }
@@ -55,6 +57,7 @@ function channelJson(c: ChannelRecord) {
 interface AddOptions {
   name?: string;
   defaultCategory?: string;
+  transcriptTarget?: string;
   timezone?: string;
   /** A platform's own settings, by their keys (commander names them after the flags). */
   [platformSetting: string]: string | undefined;
@@ -95,6 +98,17 @@ function settingsPatch(platform: PlatformName, opts: AddOptions): Record<string,
       patch.defaultCategory = parsed.scope.path;
     }
   }
+  if (opts.transcriptTarget !== undefined) {
+    const typed = opts.transcriptTarget.trim();
+    const target = typed === '' ? null : parseTargetSetting(typed);
+    if (typed !== '' && target === null) {
+      throw new CliError(
+        `--transcript-target: "${typed}" is not a transcript target. Give gitlab:GROUP/PROJECT (subgroups as in GitLab: gitlab:group/sub/project), or forum (the default).`,
+      );
+    }
+    // The forum is the default: naming it removes the setting.
+    patch.transcriptTarget = target?.kind === 'gitlab' ? `gitlab:${target.project}` : '';
+  }
   if (opts.timezone !== undefined) {
     const zone = opts.timezone.trim();
     if (zone !== '' && !IANAZone.isValidZone(zone)) {
@@ -133,8 +147,11 @@ async function addChannel(target: string, opts: AddOptions): Promise<void> {
   const { platform, externalId } = parseChannelName(target);
   const patch = settingsPatch(platform, opts);
   const name = formatChannelName({ platform, externalId });
-  await withStore(async ({ store }) => {
+  await withStore(async ({ store, config }) => {
     if (patch.defaultCategory) await warnUnknownCategories(store, [patch.defaultCategory]);
+    if (patch.transcriptTarget && !config.gitlab) {
+      process.stderr.write('warning: GitLab is not configured (PARLEY_GITLAB_URL, PARLEY_GITLAB_TOKEN, PARLEY_GITLAB_WEBHOOK_SECRET): /topic refuses GitLab transcripts until it is.\n');
+    }
     const existing = await store.channels.find(platform, externalId);
     if (!existing) {
       const { channel } = await store.channels.ensure({
@@ -221,6 +238,7 @@ export function channelsCommand(program: Command): void {
     .argument('<channel>', 'PLATFORM:ID, as in telegram:-1001234 or mattermost:CHANNEL_ID')
     .option('--name <name>', 'display name')
     .option('--default-category <slug>', 'category for transcripts when /topic names none (slug or parent/child)')
+    .option('--transcript-target <target>', '/topic without to: makes a GitLab issue there: gitlab:GROUP/PROJECT (forum or an empty value: forum topics, the default)')
     .option('--timezone <zone>', 'IANA time zone for times typed in this channel, e.g. Europe/Berlin');
   // Each platform's own channel settings, from its folder.
   for (const { factory, option } of PLATFORM_OPTIONS) add.option(option.flag, `${factory.profile.label}: ${option.description}${option.secret ? ' (kept secret in listings)' : ''}`);

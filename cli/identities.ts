@@ -1,6 +1,8 @@
-// `parley identities add|list|remove`: which forum user a chat user is, as an admin sets it. /topic posts
-// as that forum user, and only when the forum says that user may (an admin, or in PARLEY_TRANSCRIPT_GROUPS).
+// `parley identities add|list|remove`: who a chat user is at each source (their forum or GitLab user), as an
+// admin sets it. /topic posts as that user, and only when the source says that user may (a forum admin or in
+// PARLEY_TRANSCRIPT_GROUPS; Developer access to the GitLab project); /gitlab rules on private projects need it too.
 import type { Command } from 'commander';
+import { isSourceName, SOURCE_NAMES, type SourceName } from '../lib/rules.js';
 import type { IdentityRecord } from '../lib/seams/store.js';
 import { withStore } from './context.js';
 import { CliError, formatTime, parsePlatform, parsePlatformId, printJson, printLines, printTable, type PlatformIdKind } from './output.js';
@@ -12,49 +14,65 @@ const CHAT_USER: PlatformIdKind = {
   idMeaning: "the platform's numeric or opaque user id (not the @name)",
 };
 
-/** Discourse's longest allowed username (max_username_length cannot go higher). */
-const MAX_FORUM_USERNAME = 60;
+/** Longest allowed username: Discourse's max_username_length cannot go above 60; GitLab's limit is 255. */
+const MAX_USERNAME: Record<SourceName, number> = { discourse: 60, gitlab: 255 };
+const PROFILE: Record<SourceName, string> = { discourse: "the user's forum profile (/u/USERNAME)", gitlab: "the user's GitLab profile (https://gitlab.example.org/USERNAME)" };
+
+/** A source's name for its users, for messages: `forum user`, `GitLab user`. */
+const userNoun = (source: SourceName): string => (source === 'gitlab' ? 'GitLab user' : 'forum user');
 
 /**
- * A forum username as Discourse allows it (letters, digits, `_`, `.`, `-`; letters of any script where the
- * forum allows Unicode usernames). A leading @ is dropped, since that is how people write names.
+ * `username` (a forum user) or `gitlab:username`: letters, digits, `_`, `.`, `-` as both allow (letters of any
+ * script where the forum allows Unicode usernames). A leading @ is dropped, since that is how people write names.
  */
-function parseForumUsername(text: string): string {
-  const name = text.trim().replace(/^@/, '');
-  if (name === '' || name.length > MAX_FORUM_USERNAME || !/^[\p{L}\p{M}\p{N}_.-]+$/u.test(name)) {
+function parseUsername(text: string): { source: SourceName; username: string } {
+  const m = /^([a-z]+):(.*)$/i.exec(text.trim());
+  if (m && !isSourceName(m[1]!.toLowerCase())) throw new CliError(`"${m[1]}" is not a source: use ${SOURCE_NAMES.map((s) => `${s}:USERNAME`).join(' or ')}, or a forum username alone.`);
+  const source: SourceName = m ? (m[1]!.toLowerCase() as SourceName) : 'discourse';
+  const name = (m ? m[2]! : text).trim().replace(/^@/, '');
+  if (name === '' || name.length > MAX_USERNAME[source] || !/^[\p{L}\p{M}\p{N}_.-]+$/u.test(name)) {
     throw new CliError(
-      `"${text}" is not a forum username: give the username from the user's forum profile (/u/USERNAME), letters, digits, _ . or - only, at most ${MAX_FORUM_USERNAME}.`,
+      `"${text}" is not a ${userNoun(source).replace(' user', '')} username: give the username from ${PROFILE[source]}, letters, digits, _ . or - only, at most ${MAX_USERNAME[source]}.`,
     );
   }
-  return name;
+  return { source, username: name };
+}
+
+function parseSourceOption(text: string | undefined): SourceName | undefined {
+  if (text === undefined) return undefined;
+  const source = text.toLowerCase();
+  if (!isSourceName(source)) throw new CliError(`"${text}" is not a source: use ${SOURCE_NAMES.join(' or ')}.`);
+  return source;
 }
 
 const chatUser = (i: Pick<IdentityRecord, 'platform' | 'userId'>) => `${i.platform}:${i.userId}`;
 
 function identityJson(i: IdentityRecord) {
-  return { user: chatUser(i), platform: i.platform, userId: i.userId, forumUsername: i.forumUsername, createdBy: i.createdBy, createdAt: i.createdAt.toISOString() };
+  return { user: chatUser(i), platform: i.platform, userId: i.userId, source: i.source, username: i.username, createdBy: i.createdBy, createdAt: i.createdAt.toISOString() };
 }
 
-async function add(target: string, username: string): Promise<void> {
+async function add(target: string, typed: string): Promise<void> {
   const { platform, id: userId } = parsePlatformId(target, CHAT_USER);
-  const forumUsername = parseForumUsername(username);
+  const { source, username } = parseUsername(typed);
   const name = chatUser({ platform, userId });
+  const noun = userNoun(source);
   await withStore(async ({ store }) => {
-    const before = await store.identities.get(platform, userId);
-    if (before?.forumUsername === forumUsername) return printLines(`${name} is already forum user ${forumUsername}: nothing to change.`);
-    await store.identities.set({ platform, userId, forumUsername, createdBy: 'cli' });
-    printLines(
-      before
-        ? `${name} is now forum user ${forumUsername} (was ${before.forumUsername}).`
-        : `${name} is now forum user ${forumUsername}. Their /topic transcripts are posted as ${forumUsername}, if the forum lets ${forumUsername} post them.`,
-    );
+    const before = await store.identities.get(platform, userId, source);
+    if (before?.username === username) return printLines(`${name} is already ${noun} ${username}: nothing to change.`);
+    await store.identities.set({ platform, userId, source, username, createdBy: 'cli' });
+    const what =
+      source === 'gitlab'
+        ? `Their /topic … to:gitlab issues are created as ${username} (with PARLEY_GITLAB_SUDO=true), and their /gitlab rules may name the projects ${username} can see.`
+        : `Their /topic transcripts are posted as ${username}, if the forum lets ${username} post them.`;
+    printLines(before ? `${name} is now ${noun} ${username} (was ${before.username}).` : `${name} is now ${noun} ${username}. ${what}`);
   });
 }
 
-async function list(opts: { platform?: string; json?: boolean }): Promise<void> {
+async function list(opts: { platform?: string; source?: string; json?: boolean }): Promise<void> {
   const platform = opts.platform === undefined ? undefined : parsePlatform(opts.platform);
+  const source = parseSourceOption(opts.source);
   await withStore(async ({ store, config }) => {
-    const identities = await store.identities.list(platform);
+    const identities = await store.identities.list({ ...(platform ? { platform } : {}), ...(source ? { source } : {}) });
     if (opts.json) return printJson(identities.map(identityJson));
     if (identities.length === 0) {
       const fallback = config.transcripts.sameUsername
@@ -63,41 +81,44 @@ async function list(opts: { platform?: string; json?: boolean }): Promise<void> 
       return printLines(`No ${platform ? `${platform} ` : ''}identities yet. ${fallback} Link one with: parley identities add telegram:USER_ID forum_username`);
     }
     printTable(
-      ['CHAT USER', 'FORUM USER', 'SET BY', 'SET AT'],
-      identities.map((i) => [chatUser(i), i.forumUsername, i.createdBy ?? '', formatTime(i.createdAt)]),
+      ['CHAT USER', 'SOURCE', 'USERNAME', 'SET BY', 'SET AT'],
+      identities.map((i) => [chatUser(i), i.source, i.username, i.createdBy ?? '', formatTime(i.createdAt)]),
     );
   });
 }
 
-async function remove(target: string): Promise<void> {
+async function remove(target: string, opts: { source?: string }): Promise<void> {
   const { platform, id: userId } = parsePlatformId(target, CHAT_USER);
+  const source = parseSourceOption(opts.source) ?? 'discourse';
   const name = chatUser({ platform, userId });
   await withStore(async ({ store }) => {
-    const before = await store.identities.get(platform, userId);
-    if (!before || !(await store.identities.remove(platform, userId))) {
-      throw new CliError(`${name} is linked to no forum user. See the links with: parley identities list`);
+    const before = await store.identities.get(platform, userId, source);
+    if (!before || !(await store.identities.remove(platform, userId, source))) {
+      throw new CliError(`${name} is linked to no ${userNoun(source)}. See the links with: parley identities list`);
     }
-    printLines(`Removed: ${name} is no longer forum user ${before.forumUsername}.`);
+    printLines(`Removed: ${name} is no longer ${userNoun(source)} ${before.username}.`);
   });
 }
 
 export function identitiesCommand(program: Command): void {
-  const identities = program.command('identities').description('link chat users to forum users (who /topic posts as), list and remove the links');
+  const identities = program.command('identities').description('link chat users to forum and GitLab users (who /topic posts as), list and remove the links');
   identities
     .command('add')
-    .description('link a chat user to a forum user, replacing any earlier link')
+    .description("link a chat user to a forum or GitLab user, replacing any earlier link to that source")
     .argument('<user>', 'PLATFORM:USER_ID, as in telegram:123456789')
-    .argument('<forum_username>', 'the forum username, as in /u/USERNAME')
+    .argument('<username>', 'the forum username (/u/USERNAME), or gitlab:USERNAME')
     .action(add);
   identities
     .command('list')
-    .description('every link: chat user, forum user, who set it, when')
+    .description('every link: chat user, source, username, who set it, when')
     .option('--platform <platform>', 'only chat users of this platform')
+    .option('--source <source>', `only links to this source (${SOURCE_NAMES.join(', ')})`)
     .option('--json', 'print a JSON array')
     .action(list);
   identities
     .command('remove')
-    .description("remove a chat user's link")
+    .description("remove a chat user's link to a source")
     .argument('<user>', 'PLATFORM:USER_ID')
+    .option('--source <source>', `the source of the link (${SOURCE_NAMES.join(', ')}); default discourse`)
     .action(remove);
 }

@@ -16,7 +16,8 @@ import { CliError } from './output.js';
  */
 function sharedSettings(env: NodeJS.ProcessEnv): SharedSettings {
   try {
-    return { publicUrl: loadConfig(env, []).publicUrl };
+    const config = loadConfig(env, []);
+    return { publicUrl: config.publicUrl, gitlab: config.gitlab !== null };
   } catch (err) {
     if (err instanceof ConfigError) throw new CliError(err.message, CONFIG_EXIT_CODE);
     throw err;

@@ -1,8 +1,8 @@
 // `parley route FILE`: which channels a Discourse webhook would reach, and through which rule, without
 // sending or queueing anything. The decision is the ingest job's own (planPost in lib/routing.ts, which
 // jobs/ingest.ts carries out), made in its read-only `explain` mode; this file only adds the explanations:
-// rule numbers, mutes that won, notes on channels, and why nothing would be sent.
-import { readFile } from 'node:fs/promises';
+// rule numbers, mutes that won, notes on channels, and why nothing would be sent. `--source gitlab`: the same
+// for a GitLab webhook (cli/route-gitlab.ts).
 import type { Command } from 'commander';
 import type { Config } from '../lib/config.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
@@ -12,12 +12,13 @@ import { TopicCache } from '../lib/discourse/topics.js';
 import { categoryPath, matchInput, type PostEvent, type PostEventKind } from '../lib/events.js';
 import { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
-import { RuleIndex } from '../lib/matching.js';
-import { planPost, type PlannedChannel, type PostFacts } from '../lib/routing.js';
-import type { ChannelRecord, Store } from '../lib/seams/store.js';
+import { planPost, type PostFacts } from '../lib/routing.js';
+import { isSourceName, SOURCE_NAMES, type SourceName } from '../lib/rules.js';
+import type { Store } from '../lib/seams/store.js';
 import { withStore } from './context.js';
-import { CliError, formatChannelName, printJson, printLines } from './output.js';
-import { numberedRules, ruleText } from './rules.js';
+import { CliError, printJson, printLines } from './output.js';
+import { gitlabRoute, GITLAB_EVENTS_HELP } from './route-gitlab.js';
+import { channelLines, explainChannels, readJsonFile, type MutedChannel, type RoutedChannel } from './route-shared.js';
 
 const POST_EVENTS = ['post_created', 'post_edited', 'post_destroyed', 'post_recovered'] as const satisfies readonly PostEventKind[];
 
@@ -35,24 +36,6 @@ const EDIT_WITHDRAWS = (skip: string): string =>
 
 /** `retry`: the forum could not tell what the decision needs, and the ingest job would try again later. */
 type Outcome = 'delivered' | 'no_match' | 'skipped' | 'private_message' | 'not_announced' | 'retry';
-
-interface RuleRef {
-  number: number;
-  id: number;
-  text: string;
-}
-
-interface RoutedChannel {
-  channel: string;
-  channelId: number;
-  filter: string;
-  rule: RuleRef;
-  status: ChannelRecord['status'];
-  /** The ingest job would queue a delivery for it (false: its platform is not configured here). */
-  queued: boolean;
-  /** Why this match would still not reach the room, if it would not. */
-  note: string | null;
-}
 
 interface RouteReport {
   event: PostEventKind;
@@ -75,21 +58,7 @@ interface RouteReport {
   outcome: Outcome;
   reason: string | null;
   channels: RoutedChannel[];
-  muted: { channel: string; channelId: number; rule: RuleRef }[];
-}
-
-async function readBody(file: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new CliError(`${file} is not JSON (${(err as Error).message}); give the body of a Discourse webhook, as in {"post": {…}}.`);
-  }
+  muted: MutedChannel[];
 }
 
 /** X-Discourse-Event is not in the body: a `post` body is taken for post_created, the common case. */
@@ -97,6 +66,7 @@ function inferEvent(file: string, body: unknown): PostEventKind {
   if (body !== null && typeof body === 'object' && !Array.isArray(body)) {
     const keys = Object.keys(body);
     if (keys.includes('post')) return 'post_created';
+    if (keys.includes('object_kind')) throw new CliError(`${file} looks like a GitLab webhook body: add --source gitlab.`);
     if (keys.length > 0) {
       throw new CliError(
         `${file} is a "${keys[0]}" webhook; parley route follows post events only (${POST_EVENTS.join(', ')}). Topic and category webhooks only feed Parley's caches.`,
@@ -130,15 +100,6 @@ function parseInstance(value: string | undefined): string | null {
 function forumClient(config: Config, log: Logger): DiscourseClient | null {
   const d = config.discourse;
   return d?.apiKey ? new DiscourseClient({ baseUrl: d.url, apiKey: d.apiKey, apiUsername: d.apiUsername, budget: null, log }) : null;
-}
-
-/** Why a channel the plan sends to would still not get the post, if it would not. */
-function noteFor(c: PlannedChannel): string | null {
-  if (c.skip) return `${c.skip}, so the ingest job would skip it`;
-  const channel = c.channel;
-  if (channel.status === 'pending') return 'pending approval: the delivery would be cancelled (approve with parley channels add)';
-  if (channel.status === 'error') return `in error (${channel.lastError?.code ?? 'unknown'}): it would be tried, and becomes active again if it succeeds`;
-  return null;
 }
 
 const WITHOUT_API = 'no category webhook was seen for it, and without PARLEY_DISCOURSE_API_KEY Parley cannot ask the forum';
@@ -215,34 +176,8 @@ async function buildReport(store: Store, config: Config, log: Logger, body: unkn
   if (normalized.privateMessage) return report('private_message', 'it is a private message, and private messages are never delivered to any channel');
   if (plan.action !== 'deliver') return report('not_announced', kind === 'post_created' ? 'the ingest job would not announce it' : NOT_ANNOUNCED[kind]);
 
-  const rules = await store.rules.all();
-  const input = matchInput(plan.event);
-  // Mutes that win: the same question asked of the mute rules alone, which cover an event wherever
-  // their scope does (restricted or not), as in lib/matching.ts.
-  const mutes = new RuleIndex(rules.filter((r) => r.filter === 'mute').map((r) => ({ ...r, filter: 'watch' as const }))).match({ ...input, restricted: false });
-
-  const ruleRef = async (channelId: number, ruleId: number): Promise<RuleRef> => {
-    const found = (await numberedRules(store, channelId)).find((n) => n.rule.id === ruleId);
-    return { number: found?.number ?? 0, id: ruleId, text: found ? ruleText(found.rule) : '?' };
-  };
-  const result = report(plan.channels.length > 0 ? 'delivered' : 'no_match', null);
-  for (const c of plan.channels) {
-    result.channels.push({
-      channel: formatChannelName(c.channel),
-      channelId: c.channel.id,
-      filter: c.filter,
-      rule: await ruleRef(c.channel.id, c.ruleId),
-      status: c.channel.status,
-      queued: c.skip === null,
-      note: noteFor(c),
-    });
-  }
-  for (const m of mutes) {
-    const channel = await store.channels.get(m.channelId);
-    if (channel) result.muted.push({ channel: formatChannelName(channel), channelId: channel.id, rule: await ruleRef(channel.id, m.ruleId) });
-  }
-  if (result.channels.length === 0) result.reason = noMatchReason(plan.event, facts, rules.length, result.muted.length);
-  return result;
+  const { event } = plan;
+  return { ...report('delivered', null), ...(await explainChannels(store, plan.channels, matchInput(event), (rules, muted) => noMatchReason(event, facts, rules, muted))) };
 }
 
 function printReport(r: RouteReport): void {
@@ -258,27 +193,23 @@ function printReport(r: RouteReport): void {
     `${r.event}: post ${p.id} (topic ${p.topicId}, post #${p.postNumber}${p.firstPost ? ', first post' : ''}) by ${p.author} in ${where}, tags: ${p.tags.length > 0 ? p.tags.join(', ') : 'none'}`,
     `"${p.title}"${p.url ? `  ${p.url}` : ''}`,
   ];
-  if (r.channels.length > 0) {
-    lines.push(`Would go to ${r.channels.length === 1 ? '1 channel' : `${r.channels.length} channels`}:`);
-    const width = Math.max(...r.channels.map((c) => c.channel.length));
-    for (const c of r.channels) {
-      lines.push(`  ${c.channel.padEnd(width)}  ${c.filter.padEnd(6)}  via rule #${c.rule.number} "${c.rule.text}"${c.note ? `  (${c.note})` : ''}`);
-    }
-  } else {
-    lines.push(`Nothing would be sent${r.outcome === 'retry' ? ' now' : ''}: ${r.reason ?? 'no rule matches'}`);
-  }
-  if (r.muted.length > 0) {
-    lines.push('Muted:');
-    const width = Math.max(...r.muted.map((c) => c.channel.length));
-    for (const m of r.muted) lines.push(`  ${m.channel.padEnd(width)}  mute    via rule #${m.rule.number} "${m.rule.text}"`);
-  }
-  printLines(...lines);
+  printLines(...lines, ...channelLines(r, r.outcome === 'retry'));
 }
 
-async function route(file: string, opts: { event?: string; instance?: string; json?: boolean }): Promise<void> {
+function parseSource(value: string | undefined): SourceName {
+  const source = (value ?? 'discourse').trim().toLowerCase();
+  if (!isSourceName(source)) throw new CliError(`--source "${value}" is not a source: use one of ${SOURCE_NAMES.join(', ')}.`);
+  return source;
+}
+
+async function route(file: string, opts: { source?: string; event?: string; instance?: string; json?: boolean }): Promise<void> {
+  if (parseSource(opts.source) === 'gitlab') {
+    if (opts.instance !== undefined) throw new CliError('--instance is for Discourse webhooks: a GitLab body carries its own URLs.');
+    return gitlabRoute(file, opts);
+  }
   const explicitEvent = parseEventOption(opts.event);
   const instance = parseInstance(opts.instance);
-  const body = await readBody(file);
+  const body = await readJsonFile(file, 'give the body of a Discourse webhook, as in {"post": {…}}.');
   const kind = explicitEvent ?? inferEvent(file, body);
   await withStore(async ({ store, config, log }) => {
     const report = await buildReport(store, config, log, body, kind, instance);
@@ -290,9 +221,10 @@ async function route(file: string, opts: { event?: string; instance?: string; js
 export function routeCommand(program: Command): void {
   program
     .command('route')
-    .description('show which channels a Discourse webhook would reach and through which rule; sends and queues nothing')
-    .argument('<file>', 'a webhook body saved as JSON, as in {"post": {…}}')
-    .option('--event <event>', `the X-Discourse-Event: ${POST_EVENTS.join(', ')} (default: post_created for a post body)`)
+    .description('show which channels a Discourse or GitLab webhook would reach and through which rule; sends and queues nothing')
+    .argument('<file>', 'a webhook body saved as JSON, as in {"post": {…}} or {"object_kind": "issue", …}')
+    .option('--source <source>', `where the webhook is from: ${SOURCE_NAMES.join(', ')} (default: discourse)`)
+    .option('--event <event>', `the X-Discourse-Event: ${POST_EVENTS.join(', ')} (default: post_created for a post body); for GitLab the X-Gitlab-Event (${GITLAB_EVENTS_HELP})`)
     .option('--instance <url>', 'the X-Discourse-Instance, for post links when PARLEY_DISCOURSE_URL is not set')
     .option('--json', 'print the answer as JSON')
     .action(route);

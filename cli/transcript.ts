@@ -46,6 +46,7 @@ async function transcript(channelName: string, words: string[], opts: Transcript
     const now = new Date();
     const range = resolveRange(parsed.range, { now, zone });
     if ('message' in range) throw new CliError(range.message);
+    if (parsed.target.kind === 'gitlab') throw new CliError('parley transcript makes forum topics only; a GitLab issue (to:gitlab) is made with /topic in the chat.');
 
     const forum = new DiscourseClient({ baseUrl: d.url, apiKey: d.apiKey, apiUsername: d.apiUsername, budget: null, log });
     const user = await forum.user(opts.as).catch((err: unknown) => {
@@ -67,10 +68,9 @@ async function transcript(channelName: string, words: string[], opts: Transcript
       transcriptJob({
         invocation: { platform: channel.platform, command: 'topic', args, channel: { externalId: channel.externalId, name: channel.name, isPrivate: false }, user: { id: 'cli', username: user.username, displayName: user.username } },
         channelId: channel.id,
-        forumUsername: user.username,
+        target: { kind: 'forum', username: user.username, categoryId, tags: parsed.tags },
         command: parsed,
         range,
-        categoryId,
         zone,
         now,
       }),

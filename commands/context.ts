@@ -4,9 +4,11 @@ import type { Config } from '../lib/config.js';
 import type { ForumUser } from '../lib/seams/forum.js';
 import type { TranscriptJob } from '../lib/seams/jobs.js';
 import type { CategoryInfo } from '../lib/events.js';
+import type { GitLabClient } from '../lib/gitlab/client.js';
 import type { Logger } from '../lib/log.js';
 import type { ChannelRecord, Store } from '../lib/seams/store.js';
 import type { CommandInvocation } from '../lib/seams/invocation.js';
+import type { SourceProfile } from '../lib/seams/source.js';
 
 export interface CommandDeps {
   store: Store;
@@ -23,17 +25,35 @@ export interface CommandDeps {
   memberRole(invocation: CommandInvocation): Promise<MemberRole>;
   /** How each platform is named and typed, and who moderates there (from bots/registry.ts). */
   platforms: PlatformProfiles;
-  /** What /topic needs; absent when transcripts cannot be posted (no forum API key). */
+  /** What /topic needs; absent when transcripts can be posted nowhere (no forum API key, no GitLab). */
   transcripts?: TopicCommandDeps;
+  /** GitLab, for `/gitlab` rules; absent when GitLab is not configured. */
+  gitlab?: GitLabCommandDeps;
 }
 
+/** What `/gitlab` asks GitLab (lib/gitlab/client.ts). Lookups throw ForumUnavailableError when GitLab cannot answer. */
+export type GitLabCommandDeps = Pick<GitLabClient, 'project' | 'group' | 'accessLevel' | 'searchProjects'>;
+
+/** What /topic needs; each target is present only where it can be posted to (the forum, GitLab, or both). */
 export interface TopicCommandDeps {
   settings: Config['transcripts'];
   /** PARLEY_TIMEZONE: the zone when neither the user's nor the channel's is known. */
   timezone: string;
-  /** The forum user (admin flag and groups); null: no such user; undefined: the forum cannot tell now. */
-  forumUser(username: string): Promise<ForumUser | null | undefined>;
+  /**
+   * Forum topics: the forum user (admin flag and groups); null: no such user; undefined: the forum cannot tell now.
+   * Absent without the forum's API key.
+   */
+  forumUser?: (username: string) => Promise<ForumUser | null | undefined>;
+  /** GitLab issues (`to:gitlab`); absent when GitLab is not configured. */
+  gitlab?: TopicGitLabDeps;
   enqueue(job: TranscriptJob): Promise<void>;
+}
+
+/** What `/topic … to:gitlab` asks GitLab, and how it may post there (PARLEY_GITLAB_SUDO, PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS). */
+export interface TopicGitLabDeps {
+  client: Pick<GitLabClient, 'project' | 'accessLevel' | 'searchProjects'>;
+  sudo: boolean;
+  minAccess: number;
 }
 
 /** Whether the issuing chat user maps (store.identities) to a forum admin. */
@@ -44,11 +64,13 @@ export type ForumAdminStatus =
   /** Linked, but the forum could not tell (not configured, down). */
   | { status: 'unknown'; username: string };
 
-/** One invocation of `/discourse`, after the channel is registered. */
+/** One invocation of `/discourse` or `/gitlab`, after the channel is registered. */
 export interface CommandContext {
   invocation: CommandInvocation;
   deps: CommandDeps;
   channel: ChannelRecord;
+  /** Whose rules the command manages. */
+  source: SourceProfile;
   /** How the command is typed here (`/discourse`, `!discourse`), for examples in replies. */
   cmd: string;
   /** The platform the command came from: its label, prefix and moderators. */

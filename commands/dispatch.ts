@@ -2,13 +2,16 @@
 // an unexpected error is logged with an id and the user gets a reply naming that id.
 import { randomUUID } from 'node:crypto';
 import type { CommandDeps, CommandContext } from './context.js';
-import { help } from './discourse/help.js';
-import { remove } from './discourse/remove.js';
-import { status } from './discourse/status.js';
-import { subscribe } from './discourse/subscribe.js';
-import { isParseFailure, parseDiscourseCommand } from './grammar.js';
+import { help } from './rules/help.js';
+import { remove } from './rules/remove.js';
+import { status } from './rules/status.js';
+import { subscribe } from './rules/subscribe.js';
+import { isParseFailure, parseRulesCommand } from './grammar.js';
 import { commandPrefix, text } from './messages.js';
 import { forumAdminOnce } from './permissions.js';
+import { discourseSource } from '../lib/discourse/source.js';
+import { gitlabSource } from '../lib/gitlab/source.js';
+import type { SourceProfile } from '../lib/seams/source.js';
 import { ephemeral } from './reply.js';
 import { COMMAND_WORDS, type CommandInvocation, type CommandReply, type CommandWord } from '../lib/seams/invocation.js';
 import type { ChannelRecord } from '../lib/seams/store.js';
@@ -30,16 +33,18 @@ async function registerChannel(invocation: CommandInvocation, deps: CommandDeps)
   return channel;
 }
 
-async function discourse(invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
+/** `/discourse …` and `/gitlab …`: one grammar, each source's own rules. */
+async function rules(source: SourceProfile, invocation: CommandInvocation, deps: CommandDeps): Promise<CommandReply> {
   const actor = `${invocation.platform}:${invocation.user.id}`;
+  const profile = deps.platforms(invocation.platform);
+  const cmd = commandPrefix(profile, source.command);
+  if (source.name === 'gitlab' && !deps.gitlab) return ephemeral(text('gitlab.not_configured', { cmd }));
   const channel = await registerChannel(invocation, deps);
 
-  const profile = deps.platforms(invocation.platform);
-  const cmd = commandPrefix(profile);
-  const parsed = parseDiscourseCommand(invocation.args, { cmd });
+  const parsed = parseRulesCommand(invocation.args, { cmd, source: source.name });
   if (isParseFailure(parsed)) return ephemeral(parsed.message);
 
-  const ctx: CommandContext = { invocation, deps, channel, cmd, profile, actor, forumAdmin: forumAdminOnce(invocation, deps) };
+  const ctx: CommandContext = { invocation, deps, channel, source, cmd, profile, actor, forumAdmin: forumAdminOnce(invocation, deps) };
   switch (parsed.kind) {
     case 'help':
       return help(ctx);
@@ -54,7 +59,8 @@ async function discourse(invocation: CommandInvocation, deps: CommandDeps): Prom
 
 /** Command word → handler: one for each word adapters recognise (a missing one does not type-check). */
 const COMMANDS = new Map<string, CommandHandler>(Object.entries({
-  discourse,
+  discourse: (invocation, deps) => rules(discourseSource, invocation, deps),
+  gitlab: (invocation, deps) => rules(gitlabSource, invocation, deps),
   topic: async (invocation, deps) => topic(invocation, deps, await registerChannel(invocation, deps)),
 } satisfies Record<CommandWord, CommandHandler>));
 

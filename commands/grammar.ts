@@ -1,15 +1,17 @@
-// The `/discourse` grammar: text after the command word → a typed command, or a failure that says what
-// was wrong and what would be right. Pure: no I/O, never throws.
+// The rules grammar of `/discourse` and `/gitlab` (one grammar, each source with its own scopes): text after the
+// command word → a typed command, or a failure that says what was wrong and what would be right. Pure: no I/O,
+// never throws.
 //
 //   help | status | (watch|follow|mute|thread) SCOPE... | remove N...
 //
 // Subcommands are case-insensitive. Scopes and numbers may also be separated by commas.
 import { closest, distance } from 'fastest-levenshtein';
-import { isFilter, parseScope, type Filter, type Scope } from '../lib/rules.js';
-import { failure, type MessageId } from './messages.js';
+import { isFilter, parseScope, type Filter, type Scope, type SourceName } from '../lib/rules.js';
+import { sourceProfile } from '../lib/sources.js';
+import { failure, sourceWords, type MessageId } from './messages.js';
 import { tokenize, type Token } from './tokenize.js';
 
-export type DiscourseCommand =
+export type RulesCommand =
   | { kind: 'help' }
   | { kind: 'status' }
   | { kind: 'subscribe'; filter: Filter; scopes: Scope[] }
@@ -37,7 +39,7 @@ const INTENTS: Readonly<Record<string, (cmd: string) => string>> = {
   add: (cmd) => `Did you mean ${cmd} watch SCOPE (or follow, thread, mute)?`,
 };
 
-export function isParseFailure(result: DiscourseCommand | ParseFailure): result is ParseFailure {
+export function isParseFailure(result: RulesCommand | ParseFailure): result is ParseFailure {
   return 'id' in result;
 }
 
@@ -52,20 +54,28 @@ function nearestSubcommand(word: string): string | null {
   return distance(word, best) <= (word.length <= 4 ? 1 : 2) ? best : null;
 }
 
-/** A word that looks like a bare slug gets a suggestion: `meta` → `c/meta`, `#meta` → `c/meta`. */
-function guessScope(word: string): string | null {
+/**
+ * A word that looks like a bare name gets a suggestion: `meta` or `#meta` → `c/meta` (Discourse);
+ * `group/project` → `p/group/project`, `group` → `g/group` (GitLab).
+ */
+function guessScope(word: string, source: SourceName): string | null {
+  if (source === 'gitlab') {
+    const path = /^[\p{L}\p{N}_.-]+(\/[\p{L}\p{N}_.-]+)*$/u.exec(word)?.[0]?.toLowerCase();
+    return path ? (path.includes('/') ? `p/${path}` : `g/${path}`) : null;
+  }
   const m = /^#?([\p{L}\p{N}_-]+)$/u.exec(word);
   return m ? `c/${m[1]!.toLowerCase()}` : null;
 }
 
-function parseScopes(cmd: string, filter: Filter, rest: readonly Token[]): DiscourseCommand | ParseFailure {
+function parseScopes(cmd: string, source: SourceName, filter: Filter, rest: readonly Token[]): RulesCommand | ParseFailure {
   const words = items(rest);
-  if (words.length === 0) return failure('parse.scope_missing', { cmd, filter });
+  const scopeWords = sourceWords(sourceProfile(source));
+  if (words.length === 0) return failure('parse.scope_missing', { cmd, filter, words: scopeWords });
   const scopes: Scope[] = [];
   const seen = new Set<string>();
   for (const word of words) {
-    const parsed = parseScope(word);
-    if (!parsed.ok) return failure('parse.bad_scope', { cmd, filter, error: parsed.error, guess: guessScope(word) });
+    const parsed = parseScope(word, source);
+    if (!parsed.ok) return failure('parse.bad_scope', { cmd, filter, error: parsed.error, guess: guessScope(word, source), words: scopeWords });
     const key = JSON.stringify(parsed.scope);
     if (seen.has(key)) continue;
     seen.add(key);
@@ -74,7 +84,7 @@ function parseScopes(cmd: string, filter: Filter, rest: readonly Token[]): Disco
   return { kind: 'subscribe', filter, scopes };
 }
 
-function parseNumbers(cmd: string, rest: readonly Token[]): DiscourseCommand | ParseFailure {
+function parseNumbers(cmd: string, rest: readonly Token[]): RulesCommand | ParseFailure {
   const words = items(rest);
   if (words.length === 0) return failure('parse.numbers_missing', { cmd });
   const numbers: number[] = [];
@@ -89,11 +99,12 @@ function parseNumbers(cmd: string, rest: readonly Token[]): DiscourseCommand | P
 }
 
 /**
- * Parses what follows `/discourse`. `cmd` is how the command is typed on the platform, used in the
- * examples of failure messages.
+ * Parses what follows `/discourse` or `/gitlab` (`source`, default Discourse). `cmd` is how the command is typed
+ * on the platform, used in the examples of failure messages.
  */
-export function parseDiscourseCommand(args: string, opts: { cmd?: string } = {}): DiscourseCommand | ParseFailure {
-  const cmd = opts.cmd ?? '/discourse';
+export function parseRulesCommand(args: string, opts: { cmd?: string; source?: SourceName } = {}): RulesCommand | ParseFailure {
+  const source = opts.source ?? 'discourse';
+  const cmd = opts.cmd ?? `/${source}`;
   const tokenized = tokenize(args);
   if (!tokenized.ok) return { id: tokenized.error.id, message: tokenized.error.message };
   const [first, ...rest] = tokenized.tokens;
@@ -108,7 +119,7 @@ export function parseDiscourseCommand(args: string, opts: { cmd?: string } = {})
       if (rest.length > 0) return failure('parse.unexpected_args', { cmd, subcommand: 'status', extra: rest.map((t) => t.raw).join(' ') });
       return { kind: 'status' };
     }
-    if (isFilter(sub)) return parseScopes(cmd, sub, rest);
+    if (isFilter(sub)) return parseScopes(cmd, source, sub, rest);
     if (sub === 'remove') return parseNumbers(cmd, rest);
   }
 

@@ -2,7 +2,8 @@
 // i18n strings): tests, logs and adapters refer to a message by its id while its wording may change.
 // Texts are plain: adapters escape them for their platform's markup.
 import type { RulesPermission } from '../lib/config.js';
-import { formatScope, type Filter, type Scope } from '../lib/rules.js';
+import { formatScope, scopeForms, type Filter, type Scope } from '../lib/rules.js';
+import type { SourceProfile } from '../lib/seams/source.js';
 import type { CommandWord } from '../lib/seams/invocation.js';
 import type { PlatformProfile } from '../lib/seams/platform.js';
 import type { ChannelStatus, PlatformName } from '../lib/seams/store.js';
@@ -14,6 +15,31 @@ import type { ForumAdminStatus } from './context.js';
  */
 export function commandPrefix(profile: Pick<PlatformProfile, 'commandPrefix' | 'commandNames'>, word: CommandWord = 'discourse'): string {
   return `${profile.commandPrefix}${profile.commandNames?.[word] ?? word}`;
+}
+
+/** How replies speak of a source's scopes: `c/CATEGORY`, the others, and where events come from. */
+export interface SourceWords {
+  /** `all, c/CATEGORY, c/PARENT/CHILD or t/TAG` */
+  forms: string;
+  /** The main scope form and the rest: `c/CATEGORY` and `all, c/PARENT/CHILD, t/TAG`. */
+  main: string;
+  others: string;
+  /** `c/meta` */
+  example: string;
+  /** `the forum`, `GitLab` */
+  from: string;
+}
+
+export function sourceWords(source: SourceProfile): SourceWords {
+  const [all, main, ...rest] = scopeForms(source.name).split(', ');
+  const forms = [all!, main!, ...rest];
+  return {
+    forms: `${forms.slice(0, -1).join(', ')} or ${forms[forms.length - 1]}`,
+    main: main!,
+    others: [all!, ...rest].join(', '),
+    example: source.exampleScope,
+    from: source.from,
+  };
 }
 
 /** `1. mute t/spam` lines, numbered from 1 in the order given. */
@@ -83,10 +109,10 @@ export const MESSAGES = {
     ]
       .filter((line): line is string => line !== null)
       .join(' '),
-  'parse.scope_missing': (p: { cmd: string; filter: Filter }) =>
-    `${p.filter} needs at least one scope: all, c/CATEGORY, c/PARENT/CHILD or t/TAG, as in ${p.cmd} ${p.filter} c/meta. Several scopes add one rule each.`,
-  'parse.bad_scope': (p: { cmd: string; filter: Filter; error: string; guess: string | null }) =>
-    `${p.error}.${p.guess ? ` Did you mean ${p.cmd} ${p.filter} ${p.guess}?` : ` For example: ${p.cmd} ${p.filter} c/meta.`} Nothing was changed.`,
+  'parse.scope_missing': (p: { cmd: string; filter: Filter; words: SourceWords }) =>
+    `${p.filter} needs at least one scope: ${p.words.forms}, as in ${p.cmd} ${p.filter} ${p.words.example}. Several scopes add one rule each.`,
+  'parse.bad_scope': (p: { cmd: string; filter: Filter; error: string; guess: string | null; words: SourceWords }) =>
+    `${p.error}.${p.guess ? ` Did you mean ${p.cmd} ${p.filter} ${p.guess}?` : ` For example: ${p.cmd} ${p.filter} ${p.words.example}.`} Nothing was changed.`,
   'parse.numbers_missing': (p: { cmd: string }) =>
     `remove needs the number of a rule as shown by ${p.cmd} status, as in ${p.cmd} remove 2 (or several: ${p.cmd} remove 1 3).`,
   'parse.not_a_number': (p: { cmd: string; word: string }) =>
@@ -124,11 +150,24 @@ export const MESSAGES = {
       permissionSentence(p.permission, p.moderators),
       'A rule naming a read-restricted category (other than mute) needs a chat user linked to a forum admin.',
     ].join('\n'),
+  'help.gitlab': (p: { cmd: string; permission: RulesPermission; moderators: string }) =>
+    [
+      'Parley brings GitLab issues, merge requests, comments, failed pipelines and releases to this channel. Commands:',
+      `${p.cmd} status: this channel's GitLab rules, numbered, most restrictive first`,
+      `${p.cmd} watch p/group/project: everything of a project: new issues and merge requests, comments, state changes (scopes: all, p/GROUP/PROJECT, g/GROUP, l/LABEL)`,
+      `${p.cmd} follow g/group: only what opens something (new issues and merge requests, releases, failed pipelines) in the group and its subgroups`,
+      `${p.cmd} thread p/group/project: as watch, with comments in the chat thread of their issue's announcement`,
+      `${p.cmd} mute l/wontfix: nothing with that label, whatever the other rules say`,
+      `${p.cmd} remove 2: removes rule 2 as numbered by status`,
+      `${p.cmd} help: this text`,
+      permissionSentence(p.permission, p.moderators),
+      'Confidential issues and comments are never announced. A rule naming a private or internal project (other than mute) needs a chat user linked to a GitLab user with Reporter access to it; nothing of such a project comes through all, g/ or l/.',
+    ].join('\n'),
 
   'status.rules': (p: { cmd: string; channelName: string; rules: readonly { filter: Filter; scope: Scope }[] }) =>
     `Rules of ${p.channelName}, most restrictive first:\n${ruleLines(p.rules)}\nRemove one with ${p.cmd} remove N.`,
-  'status.empty': (p: { cmd: string }) =>
-    `This channel has no rules, so it gets nothing from the forum. Add one with ${p.cmd} watch c/CATEGORY (or all, c/PARENT/CHILD, t/TAG); ${p.cmd} help lists the rest.`,
+  'status.empty': (p: { cmd: string; words: SourceWords }) =>
+    `This channel has no rules, so it gets nothing from ${p.words.from}. Add one with ${p.cmd} watch ${p.words.main} (or ${p.words.others}); ${p.cmd} help lists the rest.`,
   'status.channel': (p: { status: ChannelStatus; platform: PlatformName; externalId: string }) =>
     p.status === 'pending'
       ? `${STATUS_LINE.pending} An admin must activate it with: parley channels add ${p.platform}:${p.externalId}`
@@ -146,15 +185,15 @@ export const MESSAGES = {
       .join('\n'),
   'rules.exists': (p: { cmd: string; existing: readonly string[] }) =>
     `This channel already has ${list(p.existing)}, so nothing changed. See all its rules with ${p.cmd} status.`,
-  'rules.removed': (p: { who: string; removed: readonly string[]; rules: readonly { filter: Filter; scope: Scope }[] }) =>
+  'rules.removed': (p: { who: string; removed: readonly string[]; rules: readonly { filter: Filter; scope: Scope }[]; words: SourceWords }) =>
     `${p.who} removed ${p.removed.length === 1 ? 'a rule' : 'rules'}: ${list(p.removed)}.\n` +
-    (p.rules.length > 0 ? `This channel now gets:\n${ruleLines(p.rules)}` : 'This channel has no rules left, so it gets nothing from the forum.'),
+    (p.rules.length > 0 ? `This channel now gets:\n${ruleLines(p.rules)}` : `This channel has no rules left, so it gets nothing from ${p.words.from}.`),
   'rules.remove_out_of_range': (p: { cmd: string; wrong: readonly number[]; count: number }) =>
     `${p.wrong.length === 1 ? 'There is no rule' : 'There are no rules'} ${list(p.wrong.map(String))} in this channel: ${
       p.count === 1 ? 'its only rule is number 1' : `its rules are numbered 1 to ${p.count}`
     } (see ${p.cmd} status). Nothing was removed.`,
-  'rules.remove_nothing': (p: { cmd: string }) =>
-    `This channel has no rules, so there is nothing to remove. Add one with ${p.cmd} watch c/CATEGORY.`,
+  'rules.remove_nothing': (p: { cmd: string; words: SourceWords }) =>
+    `This channel has no rules, so there is nothing to remove. Add one with ${p.cmd} watch ${p.words.main}.`,
   'rules.unknown_category': (p: { unknown: readonly { path: string; suggestions: readonly string[] }[] }) =>
     [
       ...p.unknown.map(
@@ -176,6 +215,32 @@ export const MESSAGES = {
       `Try again once the forum is reachable, use all or t/TAG meanwhile, or a forum admin can add it with: ${p.paths.map((x) => cliAdd(p.platform, p.externalId, p.filter, x)).join(' ; ')}`,
     ].join('\n'),
 
+  // GitLab's scopes (commands/rules/gitlab-scopes.ts).
+  'gitlab.not_configured': (p: { cmd: string }) =>
+    `GitLab is not configured on this Parley, so ${p.cmd} has nothing to follow. An admin can set PARLEY_GITLAB_URL, PARLEY_GITLAB_TOKEN and PARLEY_GITLAB_WEBHOOK_SECRET (see the README).`,
+  'rules.unknown_gitlab_path': (p: { unknown: readonly { scope: string; suggestions: readonly string[] }[] }) =>
+    [
+      ...p.unknown.map(
+        (u) =>
+          `GitLab has no ${u.scope.startsWith('g/') ? 'group' : 'project'} ${u.scope} that Parley can see.` +
+          (u.suggestions.length > 0 ? ` Nearest projects: ${u.suggestions.map((s) => `p/${s}`).join(', ')}.` : ' Check the path in GitLab (the part of the URL after the host).'),
+      ),
+      'Nothing was changed.',
+    ].join('\n'),
+  'rules.restricted_project': (p: { platform: PlatformName; externalId: string; filter: Filter; paths: readonly string[]; chatUser: string; username: string | null; level: number | null }) =>
+    [
+      `${list(p.paths.map((x) => `p/${x}`))} ${p.paths.length === 1 ? 'is a private or internal project' : 'are private or internal projects'}, so a ${p.filter} rule for ${p.paths.length === 1 ? 'it' : 'them'} needs a chat user linked to a GitLab user with at least Reporter access, and ` +
+        (p.username === null
+          ? 'your chat account is not linked to a GitLab account.'
+          : `GitLab user ${p.username} has ${p.level === 0 ? 'no access' : `access level ${p.level}`} there.`) +
+        ' Nothing was changed.',
+      p.username === null
+        ? `A Parley admin can link you with: parley identities add ${p.chatUser} gitlab:USERNAME ; or add the rule with: ${p.paths.map((x) => `parley rules add ${p.platform}:${p.externalId} gitlab ${p.filter} p/${x}`).join(' ; ')}`
+        : `A Parley admin can add the rule with: ${p.paths.map((x) => `parley rules add ${p.platform}:${p.externalId} gitlab ${p.filter} p/${x}`).join(' ; ')}`,
+    ].join('\n'),
+  'rules.gitlab_unverified': (p: { error: string }) =>
+    `GitLab could not be asked whether the projects exist and who may see them (${p.error}), so nothing was changed. Try again in a minute; mute rules need no check.`,
+
   // Who may change rules.
   'rules.forbidden.moderators': (p: { moderators: string; identity: ForumAdminStatus }) =>
     `Only moderators of this channel (${p.moderators}) and chat users linked to forum admins may change its rules. You are not a moderator here, and ${identityClause(p.identity)}. Ask a moderator to make the change, or ${LINK_HINT}.`,
@@ -187,7 +252,7 @@ export const MESSAGES = {
   // /topic: its grammar (commands/topic/grammar.ts) and its time ranges (commands/topic/time-range.ts).
   'topic.help': (p: { cmd: string; maxMessages: number; zone: string | null; defaultPauseMinutes: number; defaultMaxMessages: number }) =>
     [
-      `${p.cmd} turns part of this conversation into one forum topic, posted as you. Options, in any order, each at most once:`,
+      `${p.cmd} turns part of this conversation into one forum topic (or GitLab issue), posted as you. Options, in any order, each at most once:`,
       `last:50: the last 50 messages (at most ${p.maxMessages})`,
       'from:15:35-16:10: the messages between two times of today; an end before the start reaches back to yesterday (from:23:30-00:15)',
       'since:2h: everything since a time, as in since:90m, since:"yesterday 3pm" or since:"monday 9:00"',
@@ -200,6 +265,8 @@ export const MESSAGES = {
       "ignore:bob,sara: leave these people's messages out",
       'title:"Outage review": the title (else one naming the channel and the time range)',
       'preview: show the topic first, with a link to post it from the forum, instead of posting it',
+      "to:gitlab: make it a GitLab issue instead of a forum topic (to:forum for the forum; without to:, the channel's default)",
+      "project:group/project: the GitLab project of the issue (else the channel's default); tags: become the issue's labels",
       `Example: ${p.cmd} last:50 category:staff ignore:bob title:"Outage review"`,
     ].join('\n'),
   'topic.unknown_option': (p: { cmd: string; key: string; suggestion: string | null; valid: readonly string[] }) =>
@@ -237,6 +304,20 @@ export const MESSAGES = {
     `from:${echo(p.value)} starts and ends at ${p.time}, so it holds no messages. Give an end after the start, as in from:15:35-16:10.`,
   'topic.bad_category': (p: { value: string }) =>
     `category: takes a forum category's slug, as in category:staff or category:support/billing (parent/child); "${echo(p.value)}" is not one.`,
+  'topic.bad_target': (p: { value: string; suggestion: string | null }) =>
+    `to: says where the transcript goes: to:forum (a forum topic) or to:gitlab (a GitLab issue); "${echo(p.value)}" is neither.${p.suggestion ? ` Did you mean ${p.suggestion}?` : ''}`,
+  'topic.bad_project': (p: { value: string }) =>
+    `project: takes a GitLab project's path, as in project:group/project or project:group/sub/project (letters, digits, _, - and . between the slashes); "${echo(p.value)}" is not one.`,
+  'topic.project_missing': (p: { cmd: string }) =>
+    `to:gitlab needs the GitLab project the issue goes to, as in ${p.cmd} last:50 to:gitlab project:group/project. (An admin can give this channel a default with parley channels add … --transcript-target gitlab:group/project.)`,
+  'topic.project_with_forum': (p: { project: string }) =>
+    `project:${echo(p.project)} is a GitLab project, but to:forum posts a forum topic. Leave out project: for the forum, or write to:gitlab for a GitLab issue.`,
+  'topic.category_with_gitlab': (p: { project: string; category: string; byDefault: boolean }) =>
+    `category:${echo(p.category)} is a forum category, but this transcript goes to GitLab (${p.project})${p.byDefault ? ", this channel's default" : ''}, where an issue has labels, not a category. Write to:forum to post it in the forum, or use tags: for the issue's labels.`,
+  'topic.preview_with_gitlab': (p: { project: string }) =>
+    `preview shows a forum topic before it is posted; a GitLab issue (${p.project}) has no such preview. Leave out preview, or write to:forum for a forum topic.`,
+  'topic.bad_label': (p: { label: string; why: string }) =>
+    `"${echo(p.label)}" cannot be a GitLab label: ${p.why}. Separate labels with commas, as in tags:incident,database (quote them when one has spaces: tags:"incident,needs review").`,
   'topic.bad_tag': (p: { tag: string; why: string; suggestion: string | null }) =>
     `"${echo(p.tag)}" cannot be a forum tag: ${p.why}.${p.suggestion ? ` Did you mean tags:${p.suggestion}?` : ''} Separate tags with commas, as in tags:incident,database.`,
   'topic.range_in_future': (p: { value: string; now: string; zone: string; example: string; earlier: string }) =>

@@ -12,9 +12,9 @@ const OK: Precondition = { ok: true };
 
 /** Looks the chat user up in store.identities and asks the forum whether that user is an admin. */
 export async function lookupForumAdmin(invocation: CommandInvocation, deps: CommandDeps): Promise<ForumAdminStatus> {
-  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id);
+  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id, 'discourse');
   if (!identity) return { status: 'not_linked' };
-  const username = identity.forumUsername;
+  const username = identity.username;
   let admin: boolean | null;
   try {
     admin = await deps.forumUsers.isAdmin(username);

@@ -8,14 +8,15 @@ import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import type { DeliverJob } from '../lib/seams/jobs.js';
+import { currentDeliverJob } from './queues.js';
 
 export interface DeliverDeps {
   store: Store;
   adapter: PlatformAdapter;
   limiter: ChannelLimiter;
   log: Logger;
-  /** Deleted or edited since the delivery was queued (Queues.postChanges). */
-  postChanges(postId: number): Promise<{ deleted: boolean; edited: Notification | null }>;
+  /** Deleted or edited since the delivery was queued (Queues.changesOf). */
+  changesOf(subject: string): Promise<{ deleted: boolean; edited: Notification | null }>;
 }
 
 export type DeliverOutcome = 'delivered' | 'already-done' | 'cancelled';
@@ -32,16 +33,17 @@ export async function postpone(job: Job, token: string | undefined, ms: number):
 export function createDeliverProcessor(deps: DeliverDeps) {
   const { store, adapter, limiter, log } = deps;
   return async function deliver(job: Job<DeliverJob>, token?: string): Promise<DeliverOutcome> {
-    const { deliveryId, channelId, threadTopicId } = job.data;
+    const data = currentDeliverJob(job.data);
+    const { deliveryId, channelId, thread } = data;
     const delivery = await store.deliveries.getByJobId(deliveryId);
     if (!delivery || delivery.status === 'delivered' || delivery.status === 'cancelled') return 'already-done';
 
-    const changes = await deps.postChanges(job.data.notification.postId);
+    const changes = await deps.changesOf(data.notification.subject);
     if (changes.deleted) {
-      await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: 'post deleted before delivery' });
+      await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: 'deleted before delivery' });
       return 'cancelled';
     }
-    const notification = changes.edited ?? job.data.notification;
+    const notification = changes.edited ?? data.notification;
     const channel = await store.channels.get(channelId);
     if (!channel || channel.status === 'pending') {
       await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: channel ? 'channel awaits approval' : 'channel removed' });
@@ -51,7 +53,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     const wait = await limiter.reserve(`${channel.id}`);
     if (wait > 0) return postpone(job, token, wait);
 
-    const threadRoot = threadTopicId === null ? null : await store.deliveries.threadRoot(channel.id, threadTopicId);
+    const threadRoot = thread === null ? null : await store.deliveries.threadRoot(channel.id, thread);
     const attempts = delivery.attempts + 1;
     try {
       const sent = await adapter.sendNotification(channel, notification, { threadRoot, idempotencyKey: deliveryId });

@@ -8,6 +8,7 @@ import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import { postpone } from './deliver.js';
+import { currentFollowUpJob } from './queues.js';
 import type { FollowUpJob } from '../lib/seams/jobs.js';
 
 export interface FollowUpDeps {
@@ -15,7 +16,7 @@ export interface FollowUpDeps {
   adapter: PlatformAdapter;
   limiter: ChannelLimiter;
   log: Logger;
-  postChanges(postId: number): Promise<{ deleted: boolean; edited: Notification | null }>;
+  changesOf(subject: string): Promise<{ deleted: boolean; edited: Notification | null }>;
   /** The delivery's own job is running right now (its message may be about to exist). */
   isSending(deliveryId: string): Promise<boolean>;
 }
@@ -28,7 +29,7 @@ const SENDING_RECHECK_MS = 2000;
 export function createFollowUpProcessor(deps: FollowUpDeps) {
   const { store, adapter, limiter, log } = deps;
   return async function followUp(job: Job<FollowUpJob>, token?: string): Promise<FollowUpOutcome> {
-    const { deliveryId, channelId, postId, change } = job.data;
+    const { deliveryId, channelId, subject, change } = currentFollowUpJob(job.data);
     const delivery = await store.deliveries.getByJobId(deliveryId);
     if (delivery?.status === 'queued') {
       // Being sent: wait for its message. Waiting to be sent: the delivery reads the change itself.
@@ -48,7 +49,7 @@ export function createFollowUpProcessor(deps: FollowUpDeps) {
 
     let edited: Notification | null = null;
     if (change === 'edit') {
-      const changes = await deps.postChanges(postId);
+      const changes = await deps.changesOf(subject);
       if (changes.deleted) return 'nothing-to-change'; // its withdrawal is queued too
       if (!changes.edited) return 'nothing-to-change';
       edited = changes.edited;

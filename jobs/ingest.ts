@@ -1,12 +1,14 @@
-// Turns one accepted forum webhook into deliveries: keeps the topic and category caches current, and carries
+// Turns one accepted webhook into deliveries: keeps the topic and category caches current, and carries
 // out what lib/routing.ts decides for a post (the decision `parley route` explains): one delivery job per
-// channel after the configured delay, or edits and withdrawals of announcements already made.
+// channel after the configured delay, or edits and withdrawals of announcements already made. GitLab's
+// webhooks are decided in jobs/ingest-gitlab.ts and carried out by the same functions here.
+import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { ForumUnavailableError } from '../lib/errors.js';
-import type { PostEvent, PostEventKind } from '../lib/events.js';
+import type { PostEventKind } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
-import type { Notification } from '../lib/notification.js';
+import { postSubject, type Notification } from '../lib/notification.js';
 import { NeedsForum, planPost, type PlanMode, type PlannedChannel, type RoutingDeps } from '../lib/routing.js';
 import type { ChannelRecord, DeliveryRecord, PlatformName, Store } from '../lib/seams/store.js';
 import {
@@ -15,7 +17,8 @@ import {
   type CategoryPayload,
   type TopicPayload,
 } from '../lib/discourse/payloads.js';
-import type { FollowUpJob, IngestJob } from '../lib/seams/jobs.js';
+import type { DiscourseIngestJob, FollowUpJob, IngestJob } from '../lib/seams/jobs.js';
+import { createGitLabIngest, type GitLabIngestDeps } from './ingest-gitlab.js';
 import { deliverJobOptions, deliveryJobId, type Queues } from './queues.js';
 
 /** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
@@ -38,6 +41,8 @@ export interface IngestDeps extends RoutingDeps {
   /** Platforms with a configured adapter; channels of other platforms are skipped with a warning. */
   platforms: ReadonlySet<PlatformName>;
   delivery: { delayMs: number; attempts: number; excerptLength: number };
+  /** GitLab's project lookups, forgotten when a webhook shows a project changed (null: GitLab not configured). */
+  gitlab?: GitLabIngestDeps['gitlab'];
 }
 
 export type IngestOutcome =
@@ -61,6 +66,21 @@ export type Ingest = ReturnType<typeof createIngest>;
 
 export const postEventKey = (postId: number): string => `post-${postId}`;
 
+/** An event key as a BullMQ job id part (no `:`); a hash keeps two keys that differ only there apart. */
+function jobKey(eventKey: string): string {
+  const safe = eventKey.replace(/[^\w.-]/g, '_');
+  return safe === eventKey ? eventKey : `${safe}-${createHash('sha256').update(eventKey).digest('hex').slice(0, 10)}`;
+}
+
+/** How the decision of a source is carried out (jobs/ingest-gitlab.ts uses these for GitLab). */
+export interface Carrier {
+  /** One delivery per planned channel of an announcement keyed `eventKey`; returns how many are new. */
+  queueDeliveries(eventKey: string, opens: boolean, notification: Notification, channels: readonly PlannedChannel[]): Promise<number>;
+  update(subject: string, notification: Notification, eventId: string): Promise<IngestOutcome>;
+  /** `deleted`: remembered too, for a delivery of the subject not yet queued. */
+  withdraw(subject: string, eventId: string, deleted: boolean): Promise<IngestOutcome>;
+}
+
 export function createIngest(deps: IngestDeps) {
   const { store, log } = deps;
 
@@ -72,7 +92,7 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** A post event: the decision is lib/routing.ts's (the same `parley route` explains); here it is carried out. */
-  async function onPost(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
+  async function onPost(data: DiscourseIngestJob, mode: Mode): Promise<IngestOutcome> {
     const plan = await planPost(data, deps, mode);
     switch (plan.action) {
       case 'invalid':
@@ -82,12 +102,11 @@ export function createIngest(deps: IngestDeps) {
         // Only `explain` plans retry; here the forum's trouble is thrown, but a retry is what it would mean.
         throw new ForumUnavailableError(plan.reason);
       case 'withdraw':
-        if (plan.deleted) await deps.queues.markPostDeleted(plan.postId);
-        return withdraw(plan.postId, data.eventId);
+        return withdraw(postSubject(plan.postId), data.eventId, plan.deleted);
       case 'update':
-        return update(plan.postId, plan.notification, data.eventId);
+        return update(postSubject(plan.postId), plan.notification, data.eventId);
       case 'deliver':
-        return { result: 'queued', deliveries: await queueDeliveries(plan.event, plan.notification, plan.channels) };
+        return { result: 'queued', deliveries: await queueDeliveries(postEventKey(plan.event.postId), plan.event.isFirstPost, plan.notification, plan.channels) };
     }
   }
 
@@ -95,10 +114,10 @@ export function createIngest(deps: IngestDeps) {
    * An edited post. Not yet announced: the delivery announces the edited text (it reads this just before
    * sending). Announced (or being announced): a follow-up job edits the message to the latest text.
    */
-  async function update(postId: number, notification: Notification, eventId: string): Promise<IngestOutcome> {
-    await deps.queues.rememberEdit(postId, notification);
+  async function update(subject: string, notification: Notification, eventId: string): Promise<IngestOutcome> {
+    await deps.queues.rememberEdit(subject, notification);
     let edits = 0;
-    for (const d of await store.deliveries.findByPost(postId)) {
+    for (const d of await store.deliveries.findBySubject(subject)) {
       if (d.status !== 'delivered' && d.status !== 'queued') continue;
       const { channel, sending } = await deliveryState(d);
       if (d.status === 'queued' && !sending) continue;
@@ -108,22 +127,21 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** One delivery row and job per planned channel; returns how many are new. */
-  async function queueDeliveries(event: PostEvent, notification: Notification, channels: readonly PlannedChannel[]): Promise<number> {
+  async function queueDeliveries(eventKey: string, opens: boolean, notification: Notification, channels: readonly PlannedChannel[]): Promise<number> {
     let queued = 0;
-    for (const { channel, threadTopicId, skip } of channels) {
+    for (const { channel, thread, skip } of channels) {
       if (skip) {
         log.warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
         continue;
       }
-      const eventKey = postEventKey(event.postId);
-      const jobId = deliveryJobId(eventKey, channel.id);
+      const jobId = deliveryJobId(jobKey(eventKey), channel.id);
       const { created } = await store.deliveries.create({
         jobId,
         eventKey,
         channelId: channel.id,
-        postId: event.postId,
-        topicId: event.topicId,
-        postNumber: event.postNumber,
+        subject: notification.subject,
+        thread: notification.thread,
+        opens,
       });
       // A delivery row that exists already was queued by an earlier attempt or a repeated event: the
       // job id makes adding it again a no-op while the job lives, and the row guards it after.
@@ -131,7 +149,7 @@ export function createIngest(deps: IngestDeps) {
       if (!created && existing?.status !== 'queued') continue;
       await deps.queues.addDelivery(
         channel.platform,
-        { deliveryId: jobId, channelId: channel.id, notification, threadTopicId },
+        { deliveryId: jobId, channelId: channel.id, notification, thread },
         { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
       );
       if (created) queued++;
@@ -143,10 +161,11 @@ export function createIngest(deps: IngestDeps) {
    * A deleted (or hidden) post: an announcement still waiting is never sent; one sent, or being sent right now,
    * is deleted from the chat by a follow-up job.
    */
-  async function withdraw(postId: number, eventId: string): Promise<IngestOutcome> {
+  async function withdraw(subject: string, eventId: string, deleted: boolean): Promise<IngestOutcome> {
+    if (deleted) await deps.queues.markDeleted(subject);
     let cancelled = 0;
     let withdrawals = 0;
-    for (const d of await store.deliveries.findByPost(postId)) {
+    for (const d of await store.deliveries.findBySubject(subject)) {
       if (d.status !== 'delivered' && d.status !== 'queued') continue;
       const { channel, job, sending } = await deliveryState(d);
       if (d.status === 'queued' && !sending) {
@@ -165,13 +184,13 @@ export function createIngest(deps: IngestDeps) {
     if (!channel || !deps.platforms.has(channel.platform)) return false;
     await deps.queues.addFollowUp(
       channel.platform,
-      { deliveryId: d.jobId, channelId: d.channelId, postId: d.postId, change },
+      { deliveryId: d.jobId, channelId: d.channelId, subject: d.subject, change },
       { eventId, attempts: deps.delivery.attempts, delayMs: sending ? SENDING_GRACE_MS : 0 },
     );
     return true;
   }
 
-  async function onTopic(data: IngestJob): Promise<IngestOutcome> {
+  async function onTopic(data: DiscourseIngestJob): Promise<IngestOutcome> {
     const parsed = parseTopicWebhook(data.body);
     if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
     if (data.event === 'topic_destroyed') await deps.topics.remove(parsed.value.id);
@@ -179,7 +198,7 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'cache-updated' };
   }
 
-  async function onCategory(data: IngestJob): Promise<IngestOutcome> {
+  async function onCategory(data: DiscourseIngestJob): Promise<IngestOutcome> {
     const parsed = parseCategoryWebhook(data.body);
     if (!parsed.ok) return { result: 'ignored', reason: parsed.error };
     if (data.event === 'category_destroyed') await deps.categories.removeFromWebhook(parsed.value.id);
@@ -187,21 +206,25 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'cache-updated' };
   }
 
+  const onGitLab = createGitLabIngest(deps, { queueDeliveries, update, withdraw });
+
   async function handle(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
     const outcome =
-      data.eventType === 'post' && POST_EVENTS.has(data.event)
+      data.source === 'gitlab'
+        ? await onGitLab(data)
+        : data.eventType === 'post' && POST_EVENTS.has(data.event)
         ? await onPost(data, mode)
         : data.eventType === 'topic'
           ? await onTopic(data)
           : data.eventType === 'category'
             ? await onCategory(data)
             : ({ result: 'ignored', reason: `${data.eventType}/${data.event} events are not used` } as const);
-    log.debug({ eventId: data.eventId, event: data.event, outcome }, 'forum event processed');
+    log.debug({ source: data.source, eventId: data.eventId, event: data.event, outcome }, 'event processed');
     return outcome;
   }
 
   const replay = (data: IngestJob): IngestOutcome => {
-    log.info({ eventId: data.eventId, event: data.event }, 'repeated forum event dropped');
+    log.info({ source: data.source, eventId: data.eventId, event: data.event }, 'repeated event dropped');
     return { result: 'replay' };
   };
 

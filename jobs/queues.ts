@@ -2,7 +2,7 @@
 // delivery queue per platform, so a slow platform never holds up another.
 import { Queue, type JobsOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Notification } from '../lib/notification.js';
+import { postSubject, topicThread, type Notification } from '../lib/notification.js';
 import type { PlatformName } from '../lib/seams/store.js';
 import type { DeliverJob, FollowUpJob, IngestJob, TranscriptJob } from '../lib/seams/jobs.js';
 
@@ -17,6 +17,28 @@ export const FOLLOW_UP_JOB = 'follow-up';
 export const ingestJobId = (source: string, eventId: string): string => `${source}-event-${eventId.replace(/[^\w.-]/g, '_')}`;
 export const deliveryJobId = (eventKey: string, channelId: number): string => `${eventKey}-ch-${channelId}`;
 /** One edit job per edit event (each applies the latest text); one withdrawal per delivery. */
+/** Delivery and follow-up payloads as Parley queued them before sources (post and topic numbers, no keys). */
+type LegacyPostKeys = { threadTopicId?: number | null; postId?: number; topicId?: number };
+
+/**
+ * A delivery job queued by an older Parley, in today's shape: its thread and the notification's subject and thread
+ * were Discourse post and topic numbers. A job may wait in Redis across an upgrade (the delivery delay, retries).
+ */
+export function currentDeliverJob(data: DeliverJob & LegacyPostKeys): DeliverJob {
+  if (data.notification.subject !== undefined) return data;
+  const n = data.notification as Notification & LegacyPostKeys;
+  return {
+    ...data,
+    thread: data.thread ?? (data.threadTopicId == null ? null : topicThread(data.threadTopicId)),
+    notification: { ...n, subject: postSubject(n.postId ?? 0), thread: topicThread(n.topicId ?? 0) },
+  };
+}
+
+/** A follow-up job queued by an older Parley (its post number), in today's shape. */
+export function currentFollowUpJob(data: FollowUpJob & LegacyPostKeys): FollowUpJob {
+  return data.subject !== undefined ? data : { ...data, subject: postSubject(data.postId ?? 0) };
+}
+
 export const followUpJobId = (job: FollowUpJob, eventId: string): string =>
   job.change === 'edit' ? `${job.deliveryId}-edit-${eventId.replace(/[^\w.-]/g, '_')}` : `${job.deliveryId}-withdraw`;
 
@@ -107,25 +129,26 @@ export class Queues {
   }
 
   /**
-   * What happened to a post since its announcement was queued, remembered for a day. Deletions and edits can
-   * be handled before the creation they follow (which may have waited for the forum's API), so the delivery
-   * itself looks here just before sending: a deleted post is not announced, an edited one is announced as edited.
+   * What happened to an announced subject (a post, an issue) since its announcement was queued, remembered for a
+   * day. Deletions and edits can be handled before the creation they follow (which may have waited for the
+   * source's API), so the delivery itself looks here just before sending: a deleted subject is not announced, an
+   * edited one is announced as edited.
    */
-  async markPostDeleted(postId: number): Promise<void> {
-    await this.connection.set(this.postKey('deleted', postId), '1', 'EX', 86_400);
+  async markDeleted(subject: string): Promise<void> {
+    await this.connection.set(this.subjectKey('deleted', subject), '1', 'EX', 86_400);
   }
 
-  async rememberEdit(postId: number, notification: Notification): Promise<void> {
-    await this.connection.set(this.postKey('edited', postId), JSON.stringify(notification), 'EX', 86_400);
+  async rememberEdit(subject: string, notification: Notification): Promise<void> {
+    await this.connection.set(this.subjectKey('edited', subject), JSON.stringify(notification), 'EX', 86_400);
   }
 
-  async postChanges(postId: number): Promise<{ deleted: boolean; edited: Notification | null }> {
-    const [deleted, edited] = await this.connection.mget(this.postKey('deleted', postId), this.postKey('edited', postId));
+  async changesOf(subject: string): Promise<{ deleted: boolean; edited: Notification | null }> {
+    const [deleted, edited] = await this.connection.mget(this.subjectKey('deleted', subject), this.subjectKey('edited', subject));
     return { deleted: deleted !== null, edited: edited ? (JSON.parse(edited) as Notification) : null };
   }
 
-  private postKey(what: 'deleted' | 'edited', postId: number): string {
-    return `${this.prefix}:${what}-post:${postId}`;
+  private subjectKey(what: 'deleted' | 'edited', subject: string): string {
+    return `${this.prefix}:${what}:${subject}`;
   }
 
   async close(): Promise<void> {

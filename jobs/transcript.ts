@@ -1,6 +1,7 @@
 // Carries out one /topic request: reads the range from the platform's history (or Parley's message log),
-// renders it page by page, and creates one forum topic as the issuing user, or a preview. A retry never
-// creates a second topic: the topic's external_id is derived from the transcript id.
+// renders it page by page, and creates one forum topic as the issuing user, or a preview, or one GitLab issue
+// (`to:gitlab`). A retry never creates a second one: the topic's external_id is derived from the transcript id,
+// and the issue carries a hidden marker derived from it, looked for before creating.
 import { randomBytes } from 'node:crypto';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DateTime } from 'luxon';
@@ -9,13 +10,16 @@ import { transcriptText } from '../lib/transcript/messages.js';
 import { DEFAULT_RANGE } from '../lib/transcript/types.js';
 import type { CommandReply } from '../lib/seams/invocation.js';
 import type { ForumTopics } from '../lib/seams/forum.js';
+import { issueMarker, type GitLabClient } from '../lib/gitlab/client.js';
 import { ForumRequestError, PlatformPermanentError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import type { ChannelRecord, Store } from '../lib/seams/store.js';
 import { TranscriptRenderer } from '../lib/transcript/render.js';
+import { GITLAB_DESCRIPTION_MAX, GITLAB_DESCRIPTION_RESERVE, issueDescription, issueTitle } from '../lib/transcript/gitlab.js';
+import { postLengthVerdict } from '../lib/transcript/size.js';
 import { selectMessages } from '../lib/transcript/select.js';
 import type { ChatMessage, TranscriptRange } from '../lib/transcript/types.js';
-import type { TranscriptJob } from '../lib/seams/jobs.js';
+import type { TranscriptJob, TranscriptTarget } from '../lib/seams/jobs.js';
 
 const PAGE_SIZE = 100;
 /** Longer composer links are refused by some browsers and proxies: past this, a preview page holds the text. */
@@ -26,13 +30,19 @@ export interface TranscriptJobDeps {
   adapters: ReadonlyMap<string, PlatformAdapter>;
   /** For the transcript's header: the platform's label. */
   profiles: PlatformProfiles;
-  forum: ForumTopics;
-  forumUrl: string;
+  /** Forum topics; null without the forum's API key (then only GitLab issues can be made). */
+  forum: ForumTopics | null;
+  forumUrl: string | null;
+  /** GitLab issues (`to:gitlab`); absent or null when GitLab is not configured. */
+  gitlab?: TranscriptGitLab | null;
   /** PARLEY_PUBLIC_URL, for preview pages; null: previews too long for a link cannot be offered. */
   publicUrl: string | null;
   settings: { mergeSeconds: number; maxPostLength: number; previewHours: number };
   log: Logger;
 }
+
+/** What the job asks GitLab (lib/gitlab/client.ts). */
+export type TranscriptGitLab = Pick<GitLabClient, 'createIssue' | 'findIssueByMarker'>;
 
 export type TranscriptOutcome = 'posted' | 'already-posted' | 'previewed' | 'empty' | 'too-long' | 'refused';
 
@@ -82,6 +92,11 @@ export function composerUrl(forumUrl: string, post: { title: string; body: strin
   return `${forumUrl}/new-topic?${q.toString()}`;
 }
 
+/** Where the job posts; jobs queued before targets existed (no `target`) are forum topics, as they were then. */
+export function targetOf(data: TranscriptJob): TranscriptTarget {
+  return data.target ?? { kind: 'forum', username: data.forumUsername ?? '', categoryId: data.categoryId ?? null, tags: data.tags ?? [] };
+}
+
 /** Discourse's external_id allows 50 characters. */
 export const externalIdFor = (transcriptId: string): string => `parley-${transcriptId.replace(/^transcript-/, '').replace(/-/g, '')}`.slice(0, 50);
 
@@ -101,16 +116,30 @@ export interface TranscriptIO {
 export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDeps, adapter: PlatformAdapter, io: TranscriptIO): Promise<TranscriptOutcome> {
   const { store, log } = deps;
   const { invocation } = data;
+  const target = targetOf(data);
   const fail = async (message: string, outcome: TranscriptOutcome): Promise<TranscriptOutcome> => {
     await store.transcripts.update(data.transcriptId, { status: 'failed', error: message });
     await io.reply({ text: message, visibility: 'ephemeral' });
     return outcome;
   };
 
-  const { record } = await store.transcripts.create({ id: data.transcriptId, channelId: data.channelId, requestedBy: `${invocation.platform}:${invocation.user.id}`, forumUsername: data.forumUsername });
+  const { record } = await store.transcripts.create({ id: data.transcriptId, channelId: data.channelId, requestedBy: `${invocation.platform}:${invocation.user.id}`, forumUsername: target.username });
   if (record.status === 'posted' || record.status === 'previewed') return 'already-posted';
   const channel = await store.channels.get(data.channelId);
   if (!channel) return fail(transcriptText.failed('the channel was removed from Parley'), 'refused');
+  // The command checked this, but the worker may run with other settings than the process that queued the job.
+  const to =
+    target.kind === 'gitlab'
+      ? deps.gitlab
+        ? { kind: 'gitlab' as const, target, gitlab: deps.gitlab }
+        : null
+      : deps.forum && deps.forumUrl !== null
+        ? { kind: 'forum' as const, target, forum: deps.forum, forumUrl: deps.forumUrl }
+        : null;
+  if (!to) {
+    const missing = target.kind === 'gitlab' ? 'GitLab is not set up in this Parley (PARLEY_GITLAB_URL, PARLEY_GITLAB_TOKEN)' : 'forum topics are not set up in this Parley (PARLEY_DISCOURSE_API_KEY)';
+    return fail(transcriptText.failed(missing), 'refused');
+  }
 
   const requestedAt = new Date(data.requestedAt);
   const range: TranscriptRange =
@@ -124,7 +153,9 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDep
     channelName: channel.name || channel.externalId,
     timeZone: data.zone,
     mergeSeconds: deps.settings.mergeSeconds,
-    maxLength: deps.settings.maxPostLength,
+    ...(target.kind === 'gitlab'
+      ? { maxLength: GITLAB_DESCRIPTION_MAX - GITLAB_DESCRIPTION_RESERVE, limitOf: 'a GitLab issue' }
+      : { maxLength: deps.settings.maxPostLength }),
   });
   const select = { commandMessageId: invocation.commandMessageId ?? null, ignore: data.ignore };
   let read = 0;
@@ -143,8 +174,16 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDep
   if (result.status === 'too_long') return fail(result.message, 'too-long');
 
   const title = data.title ?? defaultTitle(channel, result.from, result.to, data.zone);
+  if (to.kind === 'gitlab') {
+    const postedBy = to.target.sudo ? null : { username: to.target.username, chatName: invocation.user.displayName || invocation.user.username || invocation.user.id, platform: deps.profiles(channel.platform).label };
+    const description = issueDescription({ markdown: result.markdown, marker: issueMarker(data.transcriptId), postedBy });
+    const fits = postLengthVerdict(description.length, GITLAB_DESCRIPTION_MAX, result.messageCount, 'a GitLab issue');
+    if (!fits.ok) return fail(fits.message, 'too-long');
+    return fileIssue(data, to.target, to.gitlab, { title, description: description.text, messageCount: result.messageCount }, deps, io);
+  }
+  const { forum, forumUrl } = to;
   if (data.preview) {
-    const url = composerUrl(deps.forumUrl, { title, body: result.markdown, categoryId: data.categoryId, tags: data.tags });
+    const url = composerUrl(forumUrl, { title, body: result.markdown, categoryId: to.target.categoryId, tags: to.target.tags });
     if (url.length <= MAX_COMPOSER_URL) {
       await store.transcripts.update(data.transcriptId, { status: 'previewed', title });
       await io.reply({ text: transcriptText.preview(url, result.messageCount), visibility: 'ephemeral' });
@@ -160,14 +199,36 @@ export async function makeTranscript(data: TranscriptJob, deps: TranscriptJobDep
     return 'previewed';
   }
 
-  const topic = await deps.forum.createTopic(
-    { title, raw: result.markdown, categoryId: data.categoryId, tags: data.tags, externalId: externalIdFor(data.transcriptId) },
-    { apiUsername: data.forumUsername },
+  const topic = await forum.createTopic(
+    { title, raw: result.markdown, categoryId: to.target.categoryId, tags: to.target.tags, externalId: externalIdFor(data.transcriptId) },
+    { apiUsername: to.target.username },
   );
   await io.reply({ text: transcriptText.posted(topic.url, result.messageCount, topic.existed === true), visibility: 'channel' });
   await store.transcripts.update(data.transcriptId, { status: 'posted', title, topicUrl: topic.url });
   log.info({ transcript: data.transcriptId, topic: topic.url, messages: result.messageCount }, 'transcript posted');
   return topic.existed ? 'already-posted' : 'posted';
+}
+
+/**
+ * Creates the issue, as the issuing user through Sudo or as the token's user. A retry after the issue was created
+ * (the job died before recording it, or before answering) finds it by its marker and creates nothing.
+ */
+async function fileIssue(
+  data: TranscriptJob,
+  target: Extract<TranscriptTarget, { kind: 'gitlab' }>,
+  gitlab: TranscriptGitLab,
+  issue: { title: string; description: string; messageCount: number },
+  deps: Pick<TranscriptJobDeps, 'store' | 'log'>,
+  io: TranscriptIO,
+): Promise<TranscriptOutcome> {
+  const found = await gitlab.findIssueByMarker(target.project, issueMarker(data.transcriptId));
+  const created =
+    found ??
+    (await gitlab.createIssue(target.project, { title: issueTitle(issue.title), description: issue.description, labels: target.labels }, target.sudo ? { sudo: target.username } : {}));
+  await io.reply({ text: transcriptText.issuePosted(created.webUrl, issue.messageCount, found !== null), visibility: 'channel' });
+  await deps.store.transcripts.update(data.transcriptId, { status: 'posted', title: issue.title, topicUrl: created.webUrl });
+  deps.log.info({ transcript: data.transcriptId, issue: created.webUrl, messages: issue.messageCount }, 'transcript filed as a GitLab issue');
+  return found ? 'already-posted' : 'posted';
 }
 
 export function createTranscriptProcessor(deps: TranscriptJobDeps) {
@@ -199,8 +260,16 @@ export function createTranscriptProcessor(deps: TranscriptJobDeps) {
     try {
       return await makeTranscript(data, deps, adapter, { reply, onPage, onSlowdown });
     } catch (err) {
+      // 4xx: asking again will not help (GitLab's 429 and 5xx are other errors, retried by the queue).
       if (err instanceof ForumRequestError || err instanceof PlatformPermanentError) {
-        await giveUp(err instanceof ForumRequestError ? transcriptText.forumRefused(err.message) : transcriptText.failed(err.message));
+        const target = targetOf(data);
+        await giveUp(
+          err instanceof PlatformPermanentError
+            ? transcriptText.failed(err.message)
+            : target.kind === 'gitlab'
+              ? transcriptText.gitlabRefused(target.project, err.status, err.message, target.sudo ? target.username : null)
+              : transcriptText.forumRefused(err.message),
+        );
         throw new UnrecoverableError(err.message);
       }
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await giveUp(transcriptText.failed(`${(err as Error).message} (tried ${job.attemptsMade + 1} times)`));

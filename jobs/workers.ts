@@ -25,7 +25,7 @@ export interface WorkerOptions {
   adapters: readonly PlatformAdapter[];
   ingest: Ingest;
   queues: Queues;
-  /** The /topic processor; null when transcripts cannot be posted (no forum API key). */
+  /** The /topic processor; null when transcripts can be posted nowhere (no forum API key, no GitLab). */
   transcripts: ((job: Job<TranscriptJob>) => Promise<unknown>) | null;
   concurrency: number;
   lockMs: number;
@@ -40,7 +40,7 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   if (opts.transcripts) workers.push(new Worker<TranscriptJob>(TRANSCRIPT_QUEUE, opts.transcripts, { ...common, concurrency: 2 }));
   for (const adapter of opts.adapters) {
     const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
-    const shared = { store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }), postChanges: (postId: number) => opts.queues.postChanges(postId) };
+    const shared = { store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }), changesOf: (subject: string) => opts.queues.changesOf(subject) };
     const deliver = createDeliverProcessor(shared);
     const followUp = createFollowUpProcessor({
       ...shared,

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { accessLevelOf } from './gitlab/access.js';
 import type { AdapterFactory, ConfiguredPlatform } from './seams/platform.js';
 
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -38,6 +39,19 @@ export interface Config {
     /** PARLEY_DISCOURSE_ALLOW_UNSIGNED=true: accept unsigned webhooks (testing only; warned loudly). */
     allowUnsigned: boolean;
     requestsPerMinute: number;
+  } | null;
+  /** Null until PARLEY_GITLAB_URL is set (docs/architecture.md#sources). */
+  gitlab: {
+    url: string;
+    /** PARLEY_GITLAB_TOKEN: for project, group, member and label lookups and for transcript issues. */
+    token: string;
+    webhookSecret: string;
+    /** PARLEY_GITLAB_SIGNING_TOKEN (`whsec_…`): checks the Standard Webhooks signature GitLab 19.0+ adds. */
+    signingToken: string | null;
+    /** PARLEY_GITLAB_SUDO: transcript issues are created as the mapped GitLab user (needs an admin token). */
+    sudo: boolean;
+    /** Lowest access level to the target project for `/topic … to:gitlab` (default developer, 30). */
+    transcriptMinAccess: number;
   } | null;
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
@@ -73,6 +87,12 @@ export const VARIABLES = {
   PARLEY_DISCOURSE_WEBHOOK_SECRET: 'the secret set on the Discourse webhook (required when the forum is configured)',
   PARLEY_DISCOURSE_ALLOW_UNSIGNED: 'true to accept unsigned webhooks: for testing only (warned loudly at start)',
   PARLEY_DISCOURSE_REQUESTS_PER_MINUTE: "forum API budget shared by all Parley processes (default 60, Discourse's admin API limit)",
+  PARLEY_GITLAB_URL: 'GitLab base URL, e.g. https://gitlab.example.org (GitLab as an event source and transcript target)',
+  PARLEY_GITLAB_TOKEN: 'GitLab access token with the `api` scope (an admin token with `sudo` too for PARLEY_GITLAB_SUDO)',
+  PARLEY_GITLAB_WEBHOOK_SECRET: "the secret token set on GitLab's webhook (required when GitLab is configured)",
+  PARLEY_GITLAB_SIGNING_TOKEN: "the webhook's signing token (`whsec_…`, GitLab 19.0+): signed deliveries are checked with it",
+  PARLEY_GITLAB_SUDO: 'true: `/topic … to:gitlab` issues are created as the chat user\'s mapped GitLab user (default false: as the token\'s user)',
+  PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: 'lowest access to the target project for `/topic … to:gitlab`: guest, planner, reporter, developer (default), maintainer, owner',
   PARLEY_PUBLIC_URL: "Parley's public base URL (platform webhooks such as Telegram's webhook mode, transcript preview pages)",
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
@@ -111,6 +131,12 @@ const coreSchema = {
   PARLEY_DISCOURSE_WEBHOOK_SECRET: optional(z.string().min(12, 'must be at least 12 characters (Discourse requires that too)')),
   PARLEY_DISCOURSE_ALLOW_UNSIGNED: optional(bool).default(false),
   PARLEY_DISCOURSE_REQUESTS_PER_MINUTE: optional(int(1, 10000)).default(60),
+  PARLEY_GITLAB_URL: optional(url),
+  PARLEY_GITLAB_TOKEN: optional(z.string()),
+  PARLEY_GITLAB_WEBHOOK_SECRET: optional(z.string().min(12, 'must be at least 12 characters')),
+  PARLEY_GITLAB_SIGNING_TOKEN: optional(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'must be the signing token GitLab shows, whsec_ followed by base64')),
+  PARLEY_GITLAB_SUDO: optional(bool).default(false),
+  PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: optional(z.enum(['guest', 'planner', 'reporter', 'developer', 'maintainer', 'owner'])).default('developer'),
   PARLEY_PUBLIC_URL: optional(url),
   PARLEY_DELIVERY_DELAY_SECONDS: optional(int(0, 86400)).default(15),
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
@@ -170,11 +196,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
   if (e.PARLEY_DISCOURSE_URL && !e.PARLEY_DISCOURSE_WEBHOOK_SECRET && !e.PARLEY_DISCOURSE_ALLOW_UNSIGNED) {
     problems.push('PARLEY_DISCOURSE_WEBHOOK_SECRET: required when PARLEY_DISCOURSE_URL is set (set the same secret on the Discourse webhook), or set PARLEY_DISCOURSE_ALLOW_UNSIGNED=true for testing');
   }
+  if (e.PARLEY_GITLAB_URL && !e.PARLEY_GITLAB_WEBHOOK_SECRET) {
+    problems.push("PARLEY_GITLAB_WEBHOOK_SECRET: required when PARLEY_GITLAB_URL is set (set the same secret token on GitLab's webhook)");
+  }
+  if (e.PARLEY_GITLAB_URL && !e.PARLEY_GITLAB_TOKEN) {
+    problems.push('PARLEY_GITLAB_TOKEN: required when PARLEY_GITLAB_URL is set (an access token with the api scope: project visibility, members and issues are read with it)');
+  }
   const publicUrl = e.PARLEY_PUBLIC_URL ?? null;
   const configured: ConfiguredPlatform[] = [];
   const notConfigured: { name: string; howToConfigure: string }[] = [];
   for (const factory of platforms) {
-    const { platform, problems: own } = factory.configure(env, { publicUrl, transcriptMaxMessages: e.PARLEY_TRANSCRIPT_MAX_MESSAGES });
+    const { platform, problems: own } = factory.configure(env, { publicUrl, transcriptMaxMessages: e.PARLEY_TRANSCRIPT_MAX_MESSAGES, gitlab: Boolean(e.PARLEY_GITLAB_URL) });
     problems.push(...own);
     if (platform) configured.push(platform);
     else notConfigured.push({ name: factory.profile.name, howToConfigure: factory.howToConfigure });
@@ -204,6 +236,17 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
           requestsPerMinute: e.PARLEY_DISCOURSE_REQUESTS_PER_MINUTE,
         }
       : null,
+    gitlab:
+      e.PARLEY_GITLAB_URL && e.PARLEY_GITLAB_TOKEN && e.PARLEY_GITLAB_WEBHOOK_SECRET
+        ? {
+            url: e.PARLEY_GITLAB_URL,
+            token: e.PARLEY_GITLAB_TOKEN,
+            webhookSecret: e.PARLEY_GITLAB_WEBHOOK_SECRET,
+            signingToken: e.PARLEY_GITLAB_SIGNING_TOKEN ?? null,
+            sudo: e.PARLEY_GITLAB_SUDO,
+            transcriptMinAccess: accessLevelOf(e.PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS),
+          }
+        : null,
     delivery: {
       delaySeconds: e.PARLEY_DELIVERY_DELAY_SECONDS,
       attempts: e.PARLEY_DELIVERY_ATTEMPTS,

@@ -1,19 +1,22 @@
-// Matching: which channels receive a forum event, and through which rule. Pure functions, no I/O.
+// Matching: which channels receive an event, and through which rule. Pure functions, no I/O.
 //
 // Semantics (docs/rules.md):
-// - A rule matches when its scope covers the event: `all` covers everything, `c/x` covers category x and
-//   (when x is a parent) its subcategories, `t/x` covers events tagged x. `follow` covers first posts only.
-// - Restricted categories are delivered only through a rule naming exactly that category. Broader rules
-//   (all, tag, parent category) still count for `mute` there: a mute never leaks anything, and a channel
-//   that muted a tag or everything would not expect it to come back through a restricted category.
-// - Private messages match nothing.
+// - A rule hears only its own source: a `/gitlab` rule never matches a forum post, nor a `/discourse` rule an issue.
+// - A rule matches when its scope covers the event: `all` covers everything of its source; a scope naming the
+//   event's own place (its category, its project) covers it; broader ones (a parent category, a group above the
+//   project, a tag or label it carries) cover it too. `follow` covers only what opens something (first posts,
+//   opened issues and merge requests, releases, failed pipelines).
+// - Restricted events (read-restricted categories, private or internal projects) are delivered only through a
+//   rule naming exactly their place. Broader rules still count for `mute` there: a mute never leaks anything,
+//   and a channel that muted a tag or everything would not expect it to come back through a restricted place.
+// - Hidden events (private messages, confidential issues) match nothing.
 // - Per channel the most restrictive matching rule wins (RESTRICTIVENESS), ties going to the oldest rule
 //   (lowest id) so that the answer never depends on load order. A winning `mute` means nothing is sent.
-// - Scope values in rules are lower-case (parseScope makes them so); the event's category path and tags
-//   are lower-cased here, so tags and slugs compare case-insensitively.
+// - Rules and events meet by scopeKey (lib/rules.ts): scope values are lower-case in rules (parseScope makes them
+//   so) and in the keys an event's source builds, so paths, tags and labels compare case-insensitively.
 
 import type { MatchInput } from './events.js';
-import { RESTRICTIVENESS, type Filter, type Rule } from './rules.js';
+import { RESTRICTIVENESS, scopeKey, scopeValue, type Filter, type Rule } from './rules.js';
 
 export type DeliveredFilter = Exclude<Filter, 'mute'>;
 
@@ -24,23 +27,23 @@ export interface MatchedChannel {
   ruleId: number;
 }
 
-/** The event as the matchers compare it: lower-cased keys, tags de-duplicated. */
-interface NormalizedInput {
-  categoryPath: string | null;
-  parentPath: string | null;
-  restricted: boolean;
-  isFirstPost: boolean;
-  tags: string[];
-}
+const keyOf = (rule: Rule): string => scopeKey(rule.source, rule.scope);
 
-function normalize(input: MatchInput): NormalizedInput {
-  return {
-    categoryPath: input.categoryPath === null ? null : input.categoryPath.toLowerCase(),
-    parentPath: input.parentPath === null ? null : input.parentPath.toLowerCase(),
-    restricted: input.restricted,
-    isFirstPost: input.isFirstPost,
-    tags: [...new Set(input.tags.map((t) => t.toLowerCase()))],
-  };
+/** An event's keys split once into scope type and value, so that the scan compares each rule without building strings. */
+interface ScopeRef {
+  type: string;
+  value: string;
+}
+function refs(keys: readonly string[]): ScopeRef[] {
+  return keys.map((key) => {
+    const afterSource = key.indexOf(':') + 1;
+    const afterType = key.indexOf(':', afterSource) + 1;
+    return { type: key.slice(afterSource, afterType - 1), value: key.slice(afterType) };
+  });
+}
+function holds(list: readonly ScopeRef[], type: string, value: string): boolean {
+  for (const ref of list) if (ref.type === type && ref.value === value) return true;
+  return false;
 }
 
 /** True when `a` should win over `b` for the same channel. */
@@ -78,31 +81,22 @@ class Resolver {
  * does after loading its rules. Same answers as RuleIndex.match, always; it is the reference in tests.
  */
 export function matchLinear(rules: readonly Rule[], input: MatchInput): MatchedChannel[] {
-  if (input.privateMessage) return [];
-  const ev = normalize(input);
+  if (input.hidden) return [];
+  const named = refs(input.named);
+  const covering = refs(input.covering);
   const resolver = new Resolver();
   for (const rule of rules) {
-    if (rule.filter === 'follow' && !ev.isFirstPost) continue;
-    const scope = rule.scope;
-    if (scope.type === 'category' && scope.path === ev.categoryPath) {
+    if (rule.source !== input.source) continue;
+    if (rule.filter === 'follow' && !input.opens) continue;
+    const { type } = rule.scope;
+    const value = scopeValue(rule.scope);
+    if (holds(named, type, value)) {
       resolver.offer(rule);
       continue;
     }
-    // Every other way in is a broad one, closed to restricted categories except for mute.
-    if (ev.restricted && rule.filter !== 'mute') continue;
-    let covers: boolean;
-    switch (scope.type) {
-      case 'all':
-        covers = true;
-        break;
-      case 'category':
-        covers = ev.parentPath !== null && scope.path === ev.parentPath;
-        break;
-      case 'tag':
-        covers = ev.tags.includes(scope.name);
-        break;
-    }
-    if (covers) resolver.offer(rule);
+    // Every other way in is a broad one, closed to restricted events except for mute.
+    if (input.restricted && rule.filter !== 'mute') continue;
+    if (type === 'all' || holds(covering, type, value)) resolver.offer(rule);
   }
   return resolver.result();
 }
@@ -156,8 +150,8 @@ class Bucket {
 }
 
 /**
- * Rules indexed by scope, so that matching an event looks only at the rules that could cover it:
- * the `all` bucket, the event's category and parent category, and its tags.
+ * Rules indexed by scope key, so that matching an event looks only at the rules that could cover it:
+ * its source's `all` bucket, and the buckets of the keys the event is named and covered by.
  *
  * Each channel has a dense slot number, given in channel-id order, so that picking each channel's winner
  * uses flat typed arrays stamped per match (no Map per event), and sorting the result is a numeric sort of
@@ -165,9 +159,9 @@ class Bucket {
  */
 export class RuleIndex {
   private readonly byId = new Map<number, Rule>();
-  private readonly everything = new Bucket();
-  private readonly byCategory = new Map<string, Bucket>();
-  private readonly byTag = new Map<string, Bucket>();
+  /** The `all` rules of each source. */
+  private readonly everything = new Map<string, Bucket>();
+  private readonly byKey = new Map<string, Bucket>();
 
   private readonly slotOf = new Map<number, number>();
   private readonly rulesOfChannel = new Map<number, number>();
@@ -212,8 +206,8 @@ export class RuleIndex {
     bucket.remove(ruleId);
     // Drop empty buckets and unused channels so that a long-running index does not keep all it ever saw.
     if (bucket.size === 0) {
-      if (rule.scope.type === 'category') this.byCategory.delete(rule.scope.path);
-      else if (rule.scope.type === 'tag') this.byTag.delete(rule.scope.name);
+      if (rule.scope.type === 'all') this.everything.delete(rule.source);
+      else this.byKey.delete(keyOf(rule));
     }
     const left = this.rulesOfChannel.get(rule.channelId)! - 1;
     if (left > 0) {
@@ -226,23 +220,20 @@ export class RuleIndex {
   }
 
   match(input: MatchInput): MatchedChannel[] {
-    if (input.privateMessage) return [];
+    if (input.hidden) return [];
     if (this.slotsOutOfOrder) this.renumberSlots();
-    const ev = normalize(input);
     this.epoch = (this.epoch + 1) >>> 0;
     if (this.epoch === 0) {
       this.stamp.fill(0);
       this.epoch = 1;
     }
     const touched: number[] = [];
-    // Broad buckets (all, parent, tags): for a restricted category they can only mute.
-    const broadMuteOnly = ev.restricted;
-    if (ev.categoryPath !== null) this.offer(this.byCategory.get(ev.categoryPath), false, ev.isFirstPost, touched);
-    this.offer(this.everything, broadMuteOnly, ev.isFirstPost, touched);
-    if (ev.parentPath !== null && ev.parentPath !== ev.categoryPath) {
-      this.offer(this.byCategory.get(ev.parentPath), broadMuteOnly, ev.isFirstPost, touched);
-    }
-    for (const tag of ev.tags) this.offer(this.byTag.get(tag), broadMuteOnly, ev.isFirstPost, touched);
+    const opens = input.opens;
+    for (const key of input.named) this.offer(this.byKey.get(key), false, opens, touched);
+    // Broad buckets (all, parents, groups, tags, labels): for a restricted event they can only mute.
+    const broadMuteOnly = input.restricted;
+    this.offer(this.everything.get(input.source), broadMuteOnly, opens, touched);
+    for (const key of input.covering) this.offer(this.byKey.get(key), broadMuteOnly, opens, touched);
 
     return this.winnersInChannelOrder(touched);
   }
@@ -286,13 +277,13 @@ export class RuleIndex {
   }
 
   /** Feeds a bucket's eligible rules into the per-slot winners of the current match. */
-  private offer(bucket: Bucket | undefined, muteOnly: boolean, firstPost: boolean, touched: number[]): void {
+  private offer(bucket: Bucket | undefined, muteOnly: boolean, opens: boolean, touched: number[]): void {
     if (bucket === undefined) return;
     const { ids, ranks, slots } = bucket;
     const { stamp, winnerId, winnerRank, epoch } = this;
     for (let i = 0; i < ids.length; i++) {
       const rank = ranks[i]!;
-      if (muteOnly ? rank !== MUTE : rank === FOLLOW && !firstPost) continue;
+      if (muteOnly ? rank !== MUTE : rank === FOLLOW && !opens) continue;
       const slot = slots[i]!;
       const id = ids[i]!;
       if (stamp[slot] !== epoch) {
@@ -346,16 +337,14 @@ export class RuleIndex {
     this.bitmap = new Uint32Array(0);
     this.epoch = 0;
     for (const id of ids) this.slotFor(id);
-    for (const bucket of [this.everything, ...this.byCategory.values(), ...this.byTag.values()]) {
+    for (const bucket of [...this.everything.values(), ...this.byKey.values()]) {
       for (let i = 0; i < bucket.size; i++) bucket.slots[i] = this.slotOf.get(bucket.channelIds[i]!)!;
     }
     this.slotsOutOfOrder = false;
   }
 
   private bucketFor(rule: Rule, create: boolean): Bucket {
-    const scope = rule.scope;
-    if (scope.type === 'all') return this.everything;
-    const [map, key] = scope.type === 'category' ? [this.byCategory, scope.path] : [this.byTag, scope.name];
+    const [map, key]: [Map<string, Bucket>, string] = rule.scope.type === 'all' ? [this.everything, rule.source] : [this.byKey, keyOf(rule)];
     let bucket = map.get(key);
     if (bucket === undefined) {
       bucket = new Bucket();

@@ -1,4 +1,4 @@
-// What a chat channel is told about a forum post, before any platform's own formatting.
+// What a chat channel is told about an event (a forum post, a GitLab issue, …), before any platform's own formatting.
 import type { PostEvent } from './events.js';
 
 export interface Notification {
@@ -9,9 +9,14 @@ export interface Notification {
   category: { name: string; path: string; color: string | null } | null;
   tags: string[];
   excerpt: string;
-  topicId: number;
-  postId: number;
+  /** What is announced, as its source keys it (`discourse:post:12`): edits and deletions follow it. */
+  subject: string;
+  /** What it belongs to (`discourse:topic:3`): replies thread under the announcement that opened it. */
+  thread: string;
 }
+
+export const postSubject = (postId: number): string => `discourse:post:${postId}`;
+export const topicThread = (topicId: number): string => `discourse:topic:${topicId}`;
 
 // Words that notify a whole room on some platform: @everyone (Discord), @here/@channel/@all (Slack,
 // Mattermost), <!channel> and kin (Slack's raw form).
@@ -42,7 +47,7 @@ export function buildNotification(event: PostEvent, opts: { excerptLength: numbe
     category: c ? { name: neutralizeMassMentions(c.name), path: c.parentSlug ? `${c.parentSlug}/${c.slug}` : c.slug, color: c.color } : null,
     tags: event.tags.map(neutralizeMassMentions),
     excerpt: neutralizeMassMentions(shorten(event.text, opts.excerptLength)),
-    topicId: event.topicId,
-    postId: event.postId,
+    subject: postSubject(event.postId),
+    thread: topicThread(event.topicId),
   };
 }

@@ -7,7 +7,7 @@ import { ForumRateLimitedError, ForumUnavailableError } from './errors.js';
 import type { CategoryInfo, MatchInput, PostEvent, PostEventKind } from './events.js';
 import { matchInput } from './events.js';
 import type { DeliveredFilter, MatchedChannel } from './matching.js';
-import { buildNotification, type Notification } from './notification.js';
+import { buildNotification, topicThread, type Notification } from './notification.js';
 import type { ChannelRecord, ChannelStore, PlatformName } from './seams/store.js';
 import { isSkip, toPostEvent, type NormalizeResult } from './discourse/normalize.js';
 import { parsePostWebhook, type PostPayload } from './discourse/payloads.js';
@@ -78,8 +78,8 @@ export interface PlannedChannel {
   channel: ChannelRecord;
   ruleId: number;
   filter: DeliveredFilter;
-  /** The topic a `thread` rule's reply goes under; null for a top-level message. */
-  threadTopicId: number | null;
+  /** The thread a `thread` rule's reply goes under (Notification.thread); null for a top-level message. */
+  thread: string | null;
   /** Why no delivery is queued for it after all (its platform is not configured here); null: one is. */
   skip: string | null;
 }
@@ -183,18 +183,26 @@ export async function planPost(data: PostWebhook, deps: RoutingDeps, mode: PlanM
   const notification = buildNotification(event, { excerptLength: deps.delivery.excerptLength });
   if (data.event === 'post_edited') return { action: 'update', postId: post.id, notification, facts };
 
-  const matched = await deps.rules.match(matchInput(event));
+  const channels = await planChannels(matchInput(event), topicThread(event.topicId), deps);
+  return { action: 'deliver', event, notification, channels, facts };
+}
+
+/**
+ * The channels the rules send an event to, from any source: a `thread` rule's event that does not open its
+ * thread goes under `thread`'s opening announcement; a channel of a platform not configured here is skipped.
+ */
+export async function planChannels(input: MatchInput, thread: string, deps: Pick<RoutingDeps, 'store' | 'rules' | 'platforms'>): Promise<PlannedChannel[]> {
   const channels: PlannedChannel[] = [];
-  for (const m of matched) {
+  for (const m of await deps.rules.match(input)) {
     const channel = await deps.store.channels.get(m.channelId);
     if (!channel) continue;
     channels.push({
       channel,
       ruleId: m.ruleId,
       filter: m.filter,
-      threadTopicId: m.filter === 'thread' && !event.isFirstPost ? event.topicId : null,
+      thread: m.filter === 'thread' && !input.opens ? thread : null,
       skip: !deps.platforms.has(channel.platform) ? `${channel.platform} is not configured here` : null,
     });
   }
-  return { action: 'deliver', event, notification, channels, facts };
+  return channels;
 }

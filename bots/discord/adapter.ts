@@ -5,7 +5,7 @@
 import { PermissionsBitField, Routes, type APIUser, type RESTGetAPIApplicationCommandsResult } from 'discord.js';
 import type { Logger } from '../../lib/log.js';
 import type { AdapterDeps, MemberRole, PlatformAdapter, RateLimits, Receiver } from '../../lib/seams/platform.js';
-import { applicationCommands, commandsHash } from './commands.js';
+import { applicationCommands, commandsHash, type ApplicationCommandSettings } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { mapDiscordError } from './errors.js';
 import { discordHistory } from './history.js';
@@ -54,8 +54,8 @@ function definitionOnly(value: unknown): unknown {
 }
 
 /** Registers Parley's commands, only when Discord's differ from them (a bulk overwrite is rate limited). */
-export async function registerCommands(rest: ReturnType<typeof createRest>, applicationId: string, maxMessages: number, log: Logger): Promise<'registered' | 'unchanged'> {
-  const commands = applicationCommands({ maxMessages });
+export async function registerCommands(rest: ReturnType<typeof createRest>, applicationId: string, settings: ApplicationCommandSettings, log: Logger): Promise<'registered' | 'unchanged'> {
+  const commands = applicationCommands(settings);
   const current = await discordCall<RESTGetAPIApplicationCommandsResult>(() => rest.get(Routes.applicationCommands(applicationId)));
   const hash = (list: readonly { name: string }[]) => commandsHash(definitionOnly([...list].sort((x, y) => x.name.localeCompare(y.name))) as typeof commands);
   const ours = hash(commands);
@@ -68,7 +68,7 @@ export async function registerCommands(rest: ReturnType<typeof createRest>, appl
 export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSettings, opts: DiscordAdapterOptions = {}): PlatformAdapter<DiscordContext> {
   const log = deps.log.child({ platform: 'discord' });
   const rest = createRest(settings.token, settings.apiUrl);
-  const sender = new DiscordSender(rest, settings.applicationId, log, (channelId, topicId) => deps.store.deliveries.threadRoot(channelId, topicId));
+  const sender = new DiscordSender(rest, settings.applicationId, log, (channelId, thread) => deps.store.deliveries.threadRoot(channelId, thread));
   const handler = new InteractionHandler({
     deps,
     sender,
@@ -92,7 +92,7 @@ export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSetting
 
     ...(interactions ? { registerRoutes: (app) => interactions.registerRoutes(app) } : {}),
     async start() {
-      await registerCommands(rest, settings.applicationId, settings.maxMessages, log).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not register the application commands'));
+      await registerCommands(rest, settings.applicationId, { maxMessages: settings.maxMessages, gitlab: settings.gitlab }, log).catch((err: Error) => log.warn({ err: err.message }, 'discord: could not register the application commands'));
       await receiver.start?.();
     },
     stop: () => receiver.stop(),

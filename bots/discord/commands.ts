@@ -20,7 +20,7 @@ import {
   type APIChatInputApplicationCommandInteractionData,
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
-import type { CommandWord } from '../../lib/seams/invocation.js';
+import { COMMAND_WORDS, type CommandWord } from '../../lib/seams/invocation.js';
 import type { CategoryRecord } from '../../lib/seams/store.js';
 
 /** Discord's limits that the code below keeps. */
@@ -39,18 +39,37 @@ export const DEFAULT_LAST_MAX = 1000;
 
 export const RULE_SUBCOMMANDS = ['watch', 'follow', 'mute', 'thread'] as const;
 
-const SCOPE_DESCRIPTION = 'all, c/SLUG, t/TAG; several separated by spaces';
+type RuleSubcommand = (typeof RULE_SUBCOMMANDS)[number];
 
-const RULE_DESCRIPTIONS: Record<(typeof RULE_SUBCOMMANDS)[number], string> = {
-  watch: 'Post every new topic and reply from the forum here',
-  follow: 'Post new topics only (first posts) from the forum here',
-  mute: 'Silence posts from the forum here, whatever other rules match',
-  thread: 'Post every new post; replies go into a thread under their topic',
-};
+/** What each rules command's options say: `/discourse` speaks of the forum, `/gitlab` of GitLab. */
+const RULE_TEXTS = {
+  discourse: {
+    description: 'What this channel hears from the forum: add rules, remove them, see them',
+    scope: 'all, c/SLUG, t/TAG; several separated by spaces',
+    rules: {
+      watch: 'Post every new topic and reply from the forum here',
+      follow: 'Post new topics only (first posts) from the forum here',
+      mute: 'Silence posts from the forum here, whatever other rules match',
+      thread: 'Post every new post; replies go into a thread under their topic',
+    } satisfies Record<RuleSubcommand, string>,
+  },
+  gitlab: {
+    description: 'What this channel hears from GitLab: add rules, remove them, see them',
+    scope: 'all, p/GROUP/PROJECT, g/GROUP, l/LABEL; several separated by spaces',
+    rules: {
+      watch: 'Post new issues, merge requests, comments and state changes from GitLab here',
+      follow: 'Post only what opens something: new issues and MRs, releases, failed pipelines',
+      mute: 'Silence GitLab events here, whatever other rules match',
+      thread: 'As watch, with comments in a thread under their issue',
+    } satisfies Record<RuleSubcommand, string>,
+  },
+} as const;
 
 export interface ApplicationCommandSettings {
   /** The upper bound of `last:` (PARLEY_TRANSCRIPT_MAX_MESSAGES); 1000 by default. */
   maxMessages?: number;
+  /** Register `/gitlab` too (GitLab is configured). */
+  gitlab?: boolean;
 }
 
 /**
@@ -60,31 +79,33 @@ export interface ApplicationCommandSettings {
  */
 export function applicationCommands(settings: ApplicationCommandSettings = {}): RESTPutAPIApplicationCommandsJSONBody {
   const maxMessages = settings.maxMessages ?? DEFAULT_LAST_MAX;
-  const ruleSubcommands: APIApplicationCommandOption[] = RULE_SUBCOMMANDS.map((name) => ({
-    type: ApplicationCommandOptionType.Subcommand,
+  // One rules command per source: the same subcommands, each source's own words (GitLab's scopes are not autocompleted).
+  const rulesCommand = (name: keyof typeof RULE_TEXTS): RESTPutAPIApplicationCommandsJSONBody[number] => ({
+    type: ApplicationCommandType.ChatInput,
     name,
-    description: RULE_DESCRIPTIONS[name],
-    options: [{ type: ApplicationCommandOptionType.String, name: 'scope', description: SCOPE_DESCRIPTION, required: true, autocomplete: true }],
-  }));
+    description: RULE_TEXTS[name].description,
+    contexts: [InteractionContextType.Guild],
+    integration_types: [ApplicationIntegrationType.GuildInstall],
+    options: [
+      ...RULE_SUBCOMMANDS.map((sub): APIApplicationCommandOption => ({
+        type: ApplicationCommandOptionType.Subcommand,
+        name: sub,
+        description: RULE_TEXTS[name].rules[sub],
+        options: [{ type: ApplicationCommandOptionType.String, name: 'scope', description: RULE_TEXTS[name].scope, required: true, autocomplete: name === 'discourse' }],
+      })),
+      {
+        type: ApplicationCommandOptionType.Subcommand,
+        name: 'remove',
+        description: `Remove a rule by its number, as /${name} status shows it`,
+        options: [{ type: ApplicationCommandOptionType.Integer, name: 'number', description: `The rule number from /${name} status`, required: true, min_value: 1 }],
+      },
+      { type: ApplicationCommandOptionType.Subcommand, name: 'status', description: "This channel's rules, numbered, and its status" },
+      { type: ApplicationCommandOptionType.Subcommand, name: 'help', description: 'Every command with an example, and who may change rules here' },
+    ],
+  });
   return [
-    {
-      type: ApplicationCommandType.ChatInput,
-      name: 'discourse',
-      description: 'What this channel hears from the forum: add rules, remove them, see them',
-      contexts: [InteractionContextType.Guild],
-      integration_types: [ApplicationIntegrationType.GuildInstall],
-      options: [
-        ...ruleSubcommands,
-        {
-          type: ApplicationCommandOptionType.Subcommand,
-          name: 'remove',
-          description: 'Remove a rule by its number, as /discourse status shows it',
-          options: [{ type: ApplicationCommandOptionType.Integer, name: 'number', description: 'The rule number from /discourse status', required: true, min_value: 1 }],
-        },
-        { type: ApplicationCommandOptionType.Subcommand, name: 'status', description: "This channel's rules, numbered, and its status" },
-        { type: ApplicationCommandOptionType.Subcommand, name: 'help', description: 'Every command with an example, and who may change rules here' },
-      ],
-    },
+    rulesCommand('discourse'),
+    ...(settings.gitlab ? [rulesCommand('gitlab')] : []),
     {
       type: ApplicationCommandType.ChatInput,
       name: 'topic',
@@ -100,6 +121,21 @@ export function applicationCommands(settings: ApplicationCommandSettings = {}): 
         { type: ApplicationCommandOptionType.String, name: 'ignore', description: 'Leave out these users, separated by commas' },
         { type: ApplicationCommandOptionType.String, name: 'title', description: "The topic's title; default: the channel and the time range" },
         { type: ApplicationCommandOptionType.Boolean, name: 'preview', description: "Reply with a link to the forum's composer instead of posting" },
+        // Where GitLab is configured, a transcript may become a GitLab issue instead of a forum topic.
+        ...(settings.gitlab
+          ? [
+              {
+                type: ApplicationCommandOptionType.String,
+                name: 'to',
+                description: 'Post to the forum (default) or to GitLab as an issue',
+                choices: [
+                  { name: 'forum', value: 'forum' },
+                  { name: 'gitlab', value: 'gitlab' },
+                ],
+              } satisfies APIApplicationCommandOption,
+              { type: ApplicationCommandOptionType.String, name: 'project', description: "The GitLab project, group/project; default: the channel's" } satisfies APIApplicationCommandOption,
+            ]
+          : []),
       ],
     },
   ];
@@ -143,7 +179,7 @@ export function quoteValue(value: string): string {
 }
 
 /** The /topic options in the order the grammar's help lists them (TOPIC_OPTIONS of commands/topic/grammar.ts). */
-const TOPIC_ORDER = ['last', 'from', 'since', 'category', 'tags', 'ignore', 'title', 'preview'];
+const TOPIC_ORDER = ['last', 'from', 'since', 'category', 'tags', 'ignore', 'title', 'preview', 'to', 'project'];
 
 function optionText(option: APIApplicationCommandInteractionDataOption): string | null {
   switch (option.type) {
@@ -162,7 +198,7 @@ function optionText(option: APIApplicationCommandInteractionDataOption): string 
 }
 
 function isCommandWord(name: string): name is CommandWord {
-  return name === 'discourse' || name === 'topic';
+  return (COMMAND_WORDS as readonly string[]).includes(name);
 }
 
 /**
@@ -174,7 +210,7 @@ export function toShared(data: APIChatInputApplicationCommandInteractionData): {
   const command = data.name.toLowerCase();
   if (!isCommandWord(command)) throw new Error(`/${data.name} is not a Parley command`);
   const options = data.options ?? [];
-  if (command === 'discourse') {
+  if (command === 'discourse' || command === 'gitlab') {
     const sub = options.find((o) => o.type === ApplicationCommandOptionType.Subcommand);
     if (!sub) return { command, args: '' };
     // The scope is space-separated words as typed: it stays as it is. A number is a number.

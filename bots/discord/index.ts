@@ -35,7 +35,7 @@ export const discord = definePlatform({
     if (mode === 'interactions' && !publicKey) problems.push('PARLEY_DISCORD_PUBLIC_KEY: interactions mode checks every request with it (General Information → Public Key)');
     if (problems.length > 0) return { problems };
     const maxMessages = shared.transcriptMaxMessages ?? DEFAULT_LAST_MAX;
-    return { token, applicationId, publicKey, mode, maxMessages, apiUrl: vars.PARLEY_DISCORD_API_URL?.replace(/\/+$/u, '') ?? null };
+    return { token, applicationId, publicKey, mode, maxMessages, gitlab: shared.gitlab === true, apiUrl: vars.PARLEY_DISCORD_API_URL?.replace(/\/+$/u, '') ?? null };
   },
   // discord.js loads only where Discord runs, not in every CLI command.
   create: async (deps, settings) => (await import('./adapter.js')).createDiscordAdapter(deps, settings),

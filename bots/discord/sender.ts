@@ -48,13 +48,13 @@ export class DiscordSender implements DiscordSenderMethods {
     private readonly applicationId: string,
     private readonly log: Logger,
     /** The announcement of a topic's first post in a channel (the store's deliveries), for replies in a forum channel. */
-    private readonly topicRoot: (channelId: number, topicId: number) => Promise<string | null> = async () => null,
+    private readonly topicRoot: (channelId: number, thread: string) => Promise<string | null> = async () => null,
   ) {}
 
   async sendNotification(channel: { id: number; externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
     const body = discordMessage(n, { idempotencyKey: opts.idempotencyKey });
     // In a forum channel every rule keeps one post per topic: a reply goes into its topic's post, whatever the rule.
-    const root = opts.threadRoot ?? (n.kind === 'reply' && (await this.typeOf(channel.externalId)) === ChannelType.GuildForum ? await this.topicRoot(channel.id, n.topicId) : null);
+    const root = opts.threadRoot ?? (n.kind === 'reply' && (await this.typeOf(channel.externalId)) === ChannelType.GuildForum ? await this.topicRoot(channel.id, n.thread) : null);
     const thread = root ? await this.threadOf(channel.externalId, root, n) : null;
     if (thread !== null) {
       try {

@@ -12,6 +12,8 @@ export interface DiscordSettings {
   mode: 'gateway' | 'interactions';
   /** The upper bound of `/topic last:` in the command's form (PARLEY_TRANSCRIPT_MAX_MESSAGES). */
   maxMessages: number;
+  /** GitLab is configured: `/gitlab` is registered beside `/discourse`. */
+  gitlab: boolean;
   /** The REST base (`https://discord.com/api` by default); the gateway URL comes from its GET /gateway/bot. */
   apiUrl: string | null;
 }

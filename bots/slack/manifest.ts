@@ -19,13 +19,18 @@ const MAX_APP_NAME = 35;
 const MAX_BOT_NAME = 80;
 
 /**
- * The slash commands the app registers, as Slack's autocomplete shows them (docs/commands.md). Only `/discourse`:
- * Slack keeps `/topic` for itself, so transcripts are `/discourse topic …` (slash-command.ts).
+ * The slash commands the app registers, as Slack's autocomplete shows them (docs/commands.md): `/discourse`, and
+ * `/gitlab` where GitLab is configured. Slack keeps `/topic` for itself, so transcripts are `/discourse topic …`
+ * (slash-command.ts).
  */
 const SLASH_COMMANDS: Record<(typeof SLASH_COMMAND_WORDS)[number], { description: string; usage_hint: string }> = {
   discourse: {
     description: 'Choose which forum posts this channel gets; `topic …` posts the conversation to the forum',
     usage_hint: 'help | status | watch|follow|mute|thread all|c/CAT|t/TAG | remove N | topic [last:N] [category:SLUG]',
+  },
+  gitlab: {
+    description: 'Choose which GitLab issues, merge requests, pipelines and releases this channel gets',
+    usage_hint: 'help | status | watch|follow|mute|thread all|p/GROUP/PROJECT|g/GROUP|l/LABEL | remove N',
   },
 };
 
@@ -74,6 +79,8 @@ export interface SlackManifestOptions {
   socketMode: boolean;
   /** The app's name in Slack (default Parley). */
   appName?: string;
+  /** GitLab is configured: the app registers `/gitlab` too. */
+  gitlab?: boolean;
 }
 
 /** The bot user's name: Slack allows a-z, 0-9, `-`, `_` and `.` there. */
@@ -122,7 +129,7 @@ export function slackManifestObject(opts: SlackManifestOptions): Manifest {
     },
     features: {
       bot_user: { display_name: botDisplayName(appName), always_online: true },
-      slash_commands: SLASH_COMMAND_WORDS.map((word) => ({
+      slash_commands: SLASH_COMMAND_WORDS.filter((word) => word !== 'gitlab' || opts.gitlab === true).map((word) => ({
         command: `/${word}`,
         description: SLASH_COMMANDS[word].description,
         usage_hint: SLASH_COMMANDS[word].usage_hint,
@@ -160,6 +167,7 @@ export const slackManifestCommand: PlatformCommand = {
     return slackManifest({
       publicUrl: shared.publicUrl,
       socketMode: flags.socketMode === true,
+      gitlab: shared.gitlab === true,
       ...(typeof flags.name === 'string' ? { appName: flags.name } : {}),
     });
   },

@@ -42,7 +42,7 @@ export const commandWord = (command: string): string => command.replace(/^\//u, 
 export const SLACK_COMMAND_NAMES = { topic: 'discourse topic' } as const;
 
 /** The slash commands the app registers: the command words Slack leaves to apps (a test checks none is missing). */
-export const SLASH_COMMAND_WORDS = ['discourse'] as const satisfies readonly CommandWord[];
+export const SLASH_COMMAND_WORDS = ['discourse', 'gitlab'] as const satisfies readonly CommandWord[];
 
 const TOPIC_SUBCOMMAND = /^\s*topic(?:\s+|$)/iu;
 

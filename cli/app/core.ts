@@ -12,6 +12,7 @@ import type { Config } from '../../lib/config.js';
 import { CategoryCache } from '../../lib/discourse/categories.js';
 import { DiscourseClient, ForumRequestBudget } from '../../lib/discourse/client.js';
 import { TopicCache } from '../../lib/discourse/topics.js';
+import { GitLabClient } from '../../lib/gitlab/client.js';
 import { ForumUsers } from '../../lib/forum-users.js';
 import { LiveRules } from '../../lib/live-rules.js';
 import type { Logger } from '../../lib/log.js';
@@ -30,6 +31,8 @@ export interface Core {
   queues: Queues;
   /** The forum's REST client; null without an API key (categories and tags then come from webhooks alone). */
   forum: DiscourseClient | null;
+  /** GitLab's REST client; null when GitLab is not configured. */
+  gitlab: GitLabClient | null;
   adapters: ReadonlyMap<PlatformName, PlatformAdapter>;
   profiles: PlatformProfiles;
   ingest: Ingest;
@@ -85,6 +88,7 @@ export async function openCore(config: Config, log: Logger, cleanups: Cleanups):
   const categories = new CategoryCache({ store: store.categories, client: forum, log });
   const topics = new TopicCache({ store: store.topics, client: forum, log });
   const forumUsers = new ForumUsers(forum, log);
+  const gitlab = config.gitlab ? new GitLabClient({ baseUrl: config.gitlab.url, token: config.gitlab.token, log: log.child({ source: 'gitlab' }) }) : null;
 
   const adapters = new Map<PlatformName, PlatformAdapter>();
   const profiles = platformProfiles(config.platforms.map((p) => p.profile));
@@ -95,12 +99,15 @@ export async function openCore(config: Config, log: Logger, cleanups: Cleanups):
     categories,
     forumUsers,
     platforms: profiles,
-    ...(forum
+    ...(gitlab ? { gitlab } : {}),
+    // /topic posts forum topics with the forum's API key, GitLab issues with GitLab; either is enough.
+    ...(forum || gitlab
       ? {
           transcripts: {
             settings: config.transcripts,
             timezone: config.timezone,
-            forumUser: (username: string) => forumUsers.get(username),
+            ...(forum ? { forumUser: (username: string) => forumUsers.get(username) } : {}),
+            ...(gitlab && config.gitlab ? { gitlab: { client: gitlab, sudo: config.gitlab.sudo, minAccess: config.gitlab.transcriptMinAccess } } : {}),
             enqueue: async (job: TranscriptJob) => void (await queues.transcripts.add('transcript', job, { ...transcriptJobOptions(), jobId: job.transcriptId })),
           },
         }
@@ -143,7 +150,8 @@ export async function openCore(config: Config, log: Logger, cleanups: Cleanups):
     forumApi: forum !== null,
     platforms: new Set(adapters.keys()),
     delivery: { delayMs: config.delivery.delaySeconds * 1000, attempts: config.delivery.attempts, excerptLength: config.delivery.excerptLength },
+    gitlab,
   });
 
-  return { config, log, redis, store, queues, forum, adapters, profiles, ingest };
+  return { config, log, redis, store, queues, forum, gitlab, adapters, profiles, ingest };
 }

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { ingestJobId, ingestJobOptions } from '../../jobs/queues.js';
 import { registerDiscourseHook } from '../../lib/discourse/hook.js';
+import { registerGitLabHook } from '../../lib/gitlab/hook.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';
 import type { IngestJob } from '../../lib/seams/jobs.js';
@@ -29,6 +30,19 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
       await queues.ingest.add(delivery.event, { ...data, recorded: inline.recorded }, { ...ingestJobOptions(), jobId: ingestJobId('discourse', delivery.eventId) });
     },
   });
+  const g = config.gitlab;
+  if (g) {
+    registerGitLabHook(http, {
+      secret: g.webhookSecret,
+      signingToken: g.signingToken,
+      log: log.child({ source: 'gitlab' }),
+      // Straight to the queue, so that GitLab has its answer at once; the job drops repeats by the key.
+      accept: async ({ key, event, body }) => {
+        const data: IngestJob = { source: 'gitlab', eventId: key, event, body };
+        await queues.ingest.add(event ?? 'gitlab', data, { ...ingestJobOptions(), jobId: ingestJobId('gitlab', key) });
+      },
+    });
+  }
   if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });
   for (const adapter of adapters.values()) adapter.registerRoutes?.(http);
   cleanups.push(() => http.close());

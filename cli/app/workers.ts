@@ -8,7 +8,7 @@ import type { Cleanups, Core } from './core.js';
 const PRUNE_EVERY_MS = 3600_000;
 
 export function startWorkerRole(core: Core, cleanups: Cleanups): Worker[] {
-  const { config, log, store, redis, queues, forum, adapters, profiles, ingest } = core;
+  const { config, log, store, redis, queues, forum, gitlab, adapters, profiles, ingest } = core;
   const d = config.discourse;
   const workers = startWorkers({
     connection: redis,
@@ -20,9 +20,20 @@ export function startWorkerRole(core: Core, cleanups: Cleanups): Worker[] {
     lockMs: config.delivery.lockSeconds * 1000,
     ingest,
     queues,
+    // Transcripts go to the forum (with its API key) or to GitLab: either is enough for the worker.
     transcripts:
-      forum && d
-        ? createTranscriptProcessor({ store, adapters, profiles, forum, forumUrl: d.url, publicUrl: config.publicUrl, settings: config.transcripts, log })
+      (forum && d) || gitlab
+        ? createTranscriptProcessor({
+            store,
+            adapters,
+            profiles,
+            forum: forum && d ? forum : null,
+            forumUrl: forum && d ? d.url : null,
+            gitlab,
+            publicUrl: config.publicUrl,
+            settings: config.transcripts,
+            log,
+          })
         : null,
   });
   const prune = async (): Promise<void> => {

@@ -2,6 +2,7 @@
 // wrong and what would be right. Pure: no I/O, no clock (times are resolved by ./time-range.ts), never throws.
 //
 //   [last:N | from:HH:MM-HH:MM | since:WHEN] [category:SLUG] [tags:a,b] [ignore:u1,u2] [title:"..."] [preview]
+//   [to:forum|gitlab] [project:group/project]
 //
 // Options come in any order, each at most once; keys are case-insensitive (the shared tokenizer lower-cases
 // them) and values may be quoted. `help` anywhere answers with the help text (as the failure `topic.help`,
@@ -10,6 +11,11 @@
 // The default range, with none of last:, from:, since: — back to the last pause of DEFAULT_RANGE.pauseMinutes
 // (10) minutes, at most DEFAULT_RANGE.maxMessages (100) messages. The parser cannot know where that pause is,
 // so it returns `{ kind: 'default' }` and the transcript job resolves it against the messages themselves.
+//
+// Where it goes: `to:forum` (a topic, the default) or `to:gitlab` (an issue in `project:`). Without to:, the
+// channel's default target (`parley channels add … --transcript-target gitlab:group/project`), or GitLab when a
+// project: is named. With GitLab, tags: are the issue's labels (GitLab's rules, not the forum's), and category:
+// and preview, which only a forum has, are refused.
 import { closest, distance } from 'fastest-levenshtein';
 import { parseScope } from '../../lib/rules.js';
 import { DEFAULT_RANGE } from '../../lib/transcript/types.js';
@@ -32,11 +38,15 @@ export type TopicRangeSpec =
   | { kind: 'since'; text: string }
   | { kind: 'default' };
 
+/** Where the transcript goes; a GitLab project by its path as typed (GitLab compares paths case-insensitively). */
+export type TopicTarget = { kind: 'forum' } | { kind: 'gitlab'; project: string };
+
 export interface TopicCommand {
   range: TopicRangeSpec;
+  target: TopicTarget;
   /** Category slug path (`staff`, `support/billing`), lower-cased; null: the channel's default. */
   category: string | null;
-  /** Lower-cased, valid Discourse tag names, without duplicates. */
+  /** Forum: lower-cased, valid Discourse tag names. GitLab: label names as typed. Without duplicates. */
   tags: string[];
   /** Chat usernames whose messages are left out, without a leading @. */
   ignore: string[];
@@ -55,6 +65,8 @@ export interface TopicGrammarOptions {
   maxTagLength?: number;
   /** The zone times will be read in, named by the help text when known. */
   zone?: string;
+  /** The channel's default target (its transcriptTarget setting); null or absent: the forum. */
+  defaultTarget?: TopicTarget | null;
 }
 
 /** PARLEY_TRANSCRIPT_MAX_MESSAGES when not configured. */
@@ -63,7 +75,7 @@ export const DEFAULT_MAX_MESSAGES = 1000;
 export const DEFAULT_MAX_TAG_LENGTH = 20;
 export { DEFAULT_RANGE };
 
-export const TOPIC_OPTIONS = ['last', 'from', 'since', 'category', 'tags', 'ignore', 'title', 'preview'] as const;
+export const TOPIC_OPTIONS = ['last', 'from', 'since', 'category', 'tags', 'ignore', 'title', 'preview', 'to', 'project'] as const;
 type TopicOption = (typeof TOPIC_OPTIONS)[number];
 
 /** How each option is written, for the lists in messages. */
@@ -76,6 +88,8 @@ const OPTION_FORMS: Record<TopicOption, string> = {
   ignore: 'ignore:user1,user2',
   title: 'title:"..."',
   preview: 'preview',
+  to: 'to:forum|gitlab',
+  project: 'project:GROUP/PROJECT',
 };
 const VALID = TOPIC_OPTIONS.map((o) => OPTION_FORMS[o]);
 
@@ -87,6 +101,8 @@ const EXAMPLES: Record<Exclude<TopicOption, 'preview'>, string> = {
   tags: 'tags:incident,database',
   ignore: 'ignore:bob,sara',
   title: 'title:"Outage review"',
+  to: 'to:gitlab',
+  project: 'project:group/project',
 };
 
 /** Keys people try that are not ours, mapped to the option they most likely meant (edit distance would miss them). */
@@ -97,7 +113,6 @@ const KEY_INTENTS: Readonly<Record<string, TopicOption>> = {
   messages: 'last',
   msgs: 'last',
   limit: 'last',
-  to: 'from',
   until: 'from',
   between: 'from',
   range: 'from',
@@ -117,6 +132,14 @@ const KEY_INTENTS: Readonly<Record<string, TopicOption>> = {
   name: 'title',
   subject: 'title',
   topic: 'title',
+  target: 'to',
+  dest: 'to',
+  destination: 'to',
+  repo: 'project',
+  repository: 'project',
+  proj: 'project',
+  label: 'tags',
+  labels: 'tags',
   draft: 'preview',
   dry: 'preview',
   'dry-run': 'preview',
@@ -283,6 +306,71 @@ function parseTags(value: string, maxTagLength: number): string[] | ParseFailure
   return tags;
 }
 
+/** GitLab's label titles (app/models/label.rb): anything but a comma, at most 255 characters, trimmed. */
+const MAX_LABEL_LENGTH = 255;
+
+function parseLabels(value: string): string[] | ParseFailure {
+  const labels: string[] = [];
+  for (const item of listItems(value)) {
+    // `~bug` is how GitLab's own text refers to a label.
+    const label = item.replace(/^~/u, '').trim();
+    if (label === '') return failure('topic.bad_label', { label: item, why: 'a label needs a name after ~' });
+    if (Array.from(label).length > MAX_LABEL_LENGTH) return failure('topic.bad_label', { label: item, why: `a label has at most ${MAX_LABEL_LENGTH} characters` });
+    // Case is kept (it is the label's name); the same label twice counts once.
+    if (!labels.some((l) => l.toLowerCase() === label.toLowerCase())) labels.push(label);
+  }
+  return labels;
+}
+
+// ---- to:, project: ----
+
+const TARGETS = ['forum', 'gitlab'] as const;
+// A single time of day (`to:16:10` is half a from: range).
+const ONE_TIME = new RegExp(String.raw`^\s*${TIME}\s*$`, 'iu');
+
+function parseTo(value: string): 'forum' | 'gitlab' | ParseFailure {
+  const v = value.trim().toLowerCase();
+  if (v === 'forum' || v === 'discourse') return 'forum';
+  if (v === 'gitlab') return 'gitlab';
+  let suggestion: string | null = null;
+  const asProject = parseProjectPath(value);
+  if (FROM.test(value) || ONE_TIME.test(value)) suggestion = EXAMPLES.from;
+  else if (asProject !== null) suggestion = `to:gitlab ${formatOption('project', asProject)}`;
+  else {
+    const best = closest(v, TARGETS);
+    if (distance(v, best) <= 2) suggestion = `to:${best}`;
+  }
+  return failure('topic.bad_target', { value, suggestion });
+}
+
+/**
+ * `group/sub/project`, also typed `p/group/project` (as in /gitlab scopes) or pasted as the project's URL → the
+ * path; null when it cannot be a project path. GitLab's path rules: letters, digits, `_`, `-` and `.`, not
+ * starting with `-`, not ending in `.git` or `.atom`; a namespace and the project's own name; groups nest 20 deep.
+ */
+export function parseProjectPath(value: string): string | null {
+  let v = value.trim();
+  const url = /^https?:\/\/[^/\s]+\/(\S+)$/iu.exec(v);
+  if (url) v = url[1]!.split('/-/')[0]!.replace(/\.git$/iu, '');
+  const parts = v.replace(/^p\//iu, '').replace(/^\/+|\/+$/gu, '').split('/');
+  if (parts.length < 2 || parts.length > 21) return null;
+  if (!parts.every((part) => /^[A-Za-z0-9_.][A-Za-z0-9_.-]*$/u.test(part) && !/\.(?:git|atom)$/iu.test(part))) return null;
+  return parts.join('/');
+}
+
+/**
+ * A channel's transcriptTarget setting (`gitlab:group/project`, or `forum`) → the target, or null when it is
+ * not one. Shared with `parley channels add --transcript-target`, which refuses what this cannot read.
+ */
+export function parseTargetSetting(value: unknown): TopicTarget | null {
+  if (typeof value !== 'string') return null;
+  const v = value.trim();
+  if (v.toLowerCase() === 'forum') return { kind: 'forum' };
+  const m = /^gitlab:(.+)$/iu.exec(v);
+  const project = m ? parseProjectPath(m[1]!) : null;
+  return project ? { kind: 'gitlab', project } : null;
+}
+
 function parseIgnore(value: string): string[] {
   const users: string[] = [];
   for (const item of listItems(value)) {
@@ -307,6 +395,9 @@ function guessForWord(word: string, next: Token | undefined): { suggestion: stri
   if (/^(?:c\/|#)\S+$/iu.test(word)) return { suggestion: formatOption('category', word.replace(/^(?:c\/|#)/i, '')), note: null };
   if (/^t\/\S+$/iu.test(word)) return { suggestion: formatOption('tags', word.slice(2)), note: null };
   if (/^@\S+$/u.test(word)) return { suggestion: formatOption('ignore', word.slice(1)), note: null };
+  if (lower === 'gitlab' || lower === 'forum') return { suggestion: `to:${lower}`, note: null };
+  const project = /^p\/\S+$/iu.test(word) ? parseProjectPath(word) : null;
+  if (project !== null) return { suggestion: formatOption('project', project), note: null };
   if (/^(?:yesterday|today|tonight)$/i.test(word)) return { suggestion: formatOption('since', word), note: null };
   const option = nearestOption(lower);
   if (option === 'preview') return { suggestion: 'preview', note: null };
@@ -356,9 +447,13 @@ export function parseTopicCommand(args: string, opts: TopicGrammarOptions = {}):
   // `help` first, whatever follows (`/topic help since`), as `/discourse help` does.
   if (first?.kind === 'word' && !first.quoted && first.value.toLowerCase() === 'help') return topicHelp(opts);
 
-  const command: TopicCommand = { range: { kind: 'default' }, category: null, tags: [], ignore: [], title: null, preview: false };
+  const command: TopicCommand = { range: { kind: 'default' }, target: { kind: 'forum' }, category: null, tags: [], ignore: [], title: null, preview: false };
   const seen = new Map<string, string>();
   let rangeToken: OptionToken | null = null;
+  // Tags are read once the target is known: forum tags and GitLab labels follow different rules.
+  let tagsValue: string | null = null;
+  let to: 'forum' | 'gitlab' | null = null;
+  let project: string | null = null;
 
   for (const [index, token] of tokens.entries()) {
     if (token.kind === 'word') {
@@ -410,13 +505,20 @@ export function parseTopicCommand(args: string, opts: TopicGrammarOptions = {}):
         command.category = category;
         break;
       }
-      case 'tags': {
-        const tags = parseTags(value, maxTagLength);
-        if (isTopicFailure(tags)) return tags;
-        if (tags.length === 0) return failure('topic.empty_value', { key, example: EXAMPLES.tags });
-        command.tags = tags;
+      case 'tags':
+        if (listItems(value).length === 0) return failure('topic.empty_value', { key, example: EXAMPLES.tags });
+        tagsValue = value;
+        break;
+      case 'to': {
+        const target = parseTo(value);
+        if (typeof target !== 'string') return target;
+        to = target;
         break;
       }
+      case 'project':
+        project = parseProjectPath(value);
+        if (project === null) return failure('topic.bad_project', { value });
+        break;
       case 'ignore': {
         const users = parseIgnore(value);
         if (users.length === 0) return failure('topic.empty_value', { key, example: EXAMPLES.ignore });
@@ -428,6 +530,28 @@ export function parseTopicCommand(args: string, opts: TopicGrammarOptions = {}):
         command.title = value.trim().replace(/\s+/gu, ' ');
         break;
     }
+  }
+
+  // Where it goes: to:, else GitLab when a project is named, else the channel's default.
+  const fallback = opts.defaultTarget ?? { kind: 'forum' };
+  if (to === 'forum') {
+    if (project !== null) return failure('topic.project_with_forum', { project });
+  } else if (to === 'gitlab' || project !== null) {
+    const path = project ?? (fallback.kind === 'gitlab' ? fallback.project : null);
+    if (path === null) return failure('topic.project_missing', { cmd });
+    command.target = { kind: 'gitlab', project: path };
+  } else {
+    command.target = fallback;
+  }
+  if (command.target.kind === 'gitlab') {
+    const byDefault = to === null && project === null;
+    if (command.category !== null) return failure('topic.category_with_gitlab', { project: command.target.project, category: command.category, byDefault });
+    if (command.preview) return failure('topic.preview_with_gitlab', { project: command.target.project });
+  }
+  if (tagsValue !== null) {
+    const tags = command.target.kind === 'gitlab' ? parseLabels(tagsValue) : parseTags(tagsValue, maxTagLength);
+    if (isTopicFailure(tags)) return tags;
+    command.tags = tags;
   }
   return command;
 }

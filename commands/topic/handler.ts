@@ -1,14 +1,18 @@
 // `/topic …`: checks who asks and what they ask for, answers at once, and queues the transcript job
-// (jobs/transcript.ts) that collects, renders and posts. Every refusal says why and what would allow it.
+// (jobs/transcript.ts) that collects, renders and posts: a forum topic, or a GitLab issue (`to:gitlab`). Every
+// refusal says why and what would allow it.
 import { randomUUID } from 'node:crypto';
 import { nearestPaths } from '../category-hints.js';
-import type { CommandContext, CommandDeps, TopicCommandDeps } from '../context.js';
+import type { CommandContext, CommandDeps, TopicCommandDeps, TopicGitLabDeps } from '../context.js';
 import { forumAdminOnce } from '../permissions.js';
 import { ephemeral } from '../reply.js';
 import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
 import type { ChannelRecord } from '../../lib/seams/store.js';
-import { DEFAULT_RANGE, isTopicFailure, parseTopicCommand, type TopicCommand } from './grammar.js';
-import type { TranscriptJob } from '../../lib/seams/jobs.js';
+import { discourseSource } from '../../lib/discourse/source.js';
+import { DEFAULT_RANGE, isTopicFailure, parseTargetSetting, parseTopicCommand, type TopicCommand } from './grammar.js';
+import type { TranscriptJob, TranscriptTarget } from '../../lib/seams/jobs.js';
+import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../../lib/errors.js';
+import { GitLabAccessLevel } from '../../lib/gitlab/access.js';
 import { resolveRange, type ResolvedRange } from './time-range.js';
 import { transcriptText } from '../../lib/transcript/messages.js';
 import { commandPrefix } from '../messages.js';
@@ -20,9 +24,13 @@ type Allowed = { ok: true; forumUsername: string } | { ok: false; message: strin
  * docs/commands.md#who-may-post-transcripts: the chat user must map to a forum user who is a forum admin or a member of one of
  * PARLEY_TRANSCRIPT_GROUPS. The mapping is an identity set by admins, or the same username when allowed.
  */
-export async function mayPostTranscripts(invocation: CommandInvocation, deps: CommandDeps, t: TopicCommandDeps): Promise<Allowed> {
-  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id);
-  const username = identity?.forumUsername ?? (t.settings.sameUsername && invocation.user.username ? invocation.user.username : null);
+export async function mayPostTranscripts(
+  invocation: CommandInvocation,
+  deps: CommandDeps,
+  t: Pick<TopicCommandDeps, 'settings'> & { forumUser: NonNullable<TopicCommandDeps['forumUser']> },
+): Promise<Allowed> {
+  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id, 'discourse');
+  const username = identity?.username ?? (t.settings.sameUsername && invocation.user.username ? invocation.user.username : null);
   const chatUser = `${invocation.platform}:${invocation.user.id}`;
   if (!username) return { ok: false, message: transcriptText.notLinked(chatUser, t.settings.sameUsername) };
   const user = await t.forumUser(username);
@@ -37,10 +45,9 @@ export async function mayPostTranscripts(invocation: CommandInvocation, deps: Co
 export function transcriptJob(r: {
   invocation: CommandInvocation;
   channelId: number;
-  forumUsername: string;
+  target: TranscriptTarget;
   command: TopicCommand;
   range: ResolvedRange;
-  categoryId: number | null;
   zone: string;
   now: Date;
 }): TranscriptJob {
@@ -48,10 +55,8 @@ export function transcriptJob(r: {
     transcriptId: `transcript-${randomUUID()}`,
     invocation: r.invocation,
     channelId: r.channelId,
-    forumUsername: r.forumUsername,
+    target: r.target,
     range: r.range.kind === 'between' ? { kind: 'between', from: r.range.from.toISOString(), to: r.range.to.toISOString() } : r.range,
-    categoryId: r.categoryId,
-    tags: r.command.tags,
     ignore: r.command.ignore,
     title: r.command.title,
     preview: r.command.preview,
@@ -67,13 +72,26 @@ export async function topic(invocation: CommandInvocation, deps: CommandDeps, ch
   if (channel.status === 'pending') return ephemeral(transcriptText.pending(channel.platform, channel.externalId));
 
   const zone = invocation.timezone ?? channel.settings.timezone ?? t.timezone;
-  const parsed = parseTopicCommand(invocation.args, { cmd, maxMessages: t.settings.maxMessages, zone });
+  // `parley channels add --transcript-target` checks the form; one that is not a target is ignored here.
+  const defaultTarget = parseTargetSetting(channel.settings.transcriptTarget);
+  const parsed = parseTopicCommand(invocation.args, { cmd, maxMessages: t.settings.maxMessages, zone, defaultTarget });
   if (isTopicFailure(parsed)) return ephemeral(parsed.message);
   const now = new Date();
   const range = resolveRange(parsed.range, { now, zone });
   if ('message' in range) return ephemeral(range.message);
 
-  const allowed = await mayPostTranscripts(invocation, deps, t);
+  if (parsed.target.kind === 'gitlab') {
+    if (!t.gitlab) return ephemeral(transcriptText.gitlabNotSetUp());
+    const allowed = await mayFileIssues(invocation, deps, t.gitlab, parsed.target.project);
+    if (!allowed.ok) return ephemeral(allowed.message);
+    const target: TranscriptTarget = { kind: 'gitlab', project: allowed.project, labels: parsed.tags, username: allowed.username, sudo: t.gitlab.sudo };
+    await t.enqueue(transcriptJob({ invocation, channelId: channel.id, target, command: parsed, range, zone, now }));
+    return ephemeral(transcriptText.collecting(range, zone, false, DEFAULT_RANGE, allowed.project));
+  }
+
+  const forumUser = t.forumUser;
+  if (!forumUser) return ephemeral(transcriptText.forumNotSetUp(cmd));
+  const allowed = await mayPostTranscripts(invocation, deps, { settings: t.settings, forumUser });
   if (!allowed.ok) return ephemeral(allowed.message);
 
   const categoryPath = parsed.category ?? channel.settings.defaultCategory ?? null;
@@ -81,13 +99,59 @@ export async function topic(invocation: CommandInvocation, deps: CommandDeps, ch
   if (categoryPath) {
     const category = await deps.categories.findByPath(categoryPath);
     if (!category) {
-      const ctx: CommandContext = { invocation, deps, channel, cmd, profile: deps.platforms(invocation.platform), actor: `${invocation.platform}:${invocation.user.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
+      const ctx: CommandContext = { source: discourseSource, invocation, deps, channel, cmd, profile: deps.platforms(invocation.platform), actor: `${invocation.platform}:${invocation.user.id}`, forumAdmin: forumAdminOnce(invocation, deps) };
       const known = await deps.categories.paths();
       return ephemeral(transcriptText.unknownCategory(categoryPath, await nearestPaths(ctx, categoryPath.toLowerCase(), known)));
     }
     categoryId = category.id;
   }
 
-  await t.enqueue(transcriptJob({ invocation, channelId: channel.id, forumUsername: allowed.forumUsername, command: parsed, range, categoryId, zone, now }));
+  const target: TranscriptTarget = { kind: 'forum', username: allowed.forumUsername, categoryId, tags: parsed.tags };
+  await t.enqueue(transcriptJob({ invocation, channelId: channel.id, target, command: parsed, range, zone, now }));
   return ephemeral(transcriptText.collecting(range, zone, parsed.preview, DEFAULT_RANGE));
+}
+
+type IssueAllowed = { ok: true; username: string; project: string } | { ok: false; message: string };
+
+const HINTS = 3;
+
+/**
+ * docs/commands.md#who-may-post-transcripts, for GitLab: the chat user maps to a GitLab user (an identity at the
+ * source `gitlab`, set by admins; no same-username guess, since with Sudo the issue is created as that user) who has
+ * at least PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS (default Developer) to a project that exists.
+ */
+export async function mayFileIssues(invocation: CommandInvocation, deps: CommandDeps, gitlab: TopicGitLabDeps, path: string): Promise<IssueAllowed> {
+  const chatUser = `${invocation.platform}:${invocation.user.id}`;
+  const identity = await deps.store.identities.get(invocation.platform, invocation.user.id, 'gitlab');
+  if (!identity) return { ok: false, message: transcriptText.gitlabNotLinked(chatUser) };
+  const username = identity.username;
+  try {
+    const project = await gitlab.client.project(path);
+    if (!project) return { ok: false, message: transcriptText.gitlabUnknownProject(path, await projectHints(gitlab, path, username)) };
+    const level = await gitlab.client.accessLevel(project.pathWithNamespace, username);
+    if (level < gitlab.minAccess) return { ok: false, message: transcriptText.gitlabNoAccess(username, project.pathWithNamespace, level, gitlab.minAccess) };
+    return { ok: true, username, project: project.pathWithNamespace };
+  } catch (err) {
+    if (err instanceof ForumUnavailableError || err instanceof ForumRateLimitedError || err instanceof ForumRequestError) {
+      deps.log.warn({ err: err.message }, 'gitlab could not be asked about a transcript');
+      return { ok: false, message: transcriptText.gitlabUnavailable(err.message) };
+    }
+    throw err;
+  }
+}
+
+/**
+ * Projects named like the one typed, for "Did you mean": only those the user could see themselves, since Parley's
+ * token may see far more than they do.
+ */
+async function projectHints(gitlab: TopicGitLabDeps, path: string, username: string): Promise<string[]> {
+  const hints: string[] = [];
+  for (const candidate of (await gitlab.client.searchProjects(path.slice(path.lastIndexOf('/') + 1))).slice(0, HINTS * 2)) {
+    if (hints.length === HINTS) break;
+    const project = await gitlab.client.project(candidate);
+    if (!project) continue;
+    // Internal projects are seen by every signed-in user, private ones by their members.
+    if (project.visibility !== 'private' || (await gitlab.client.accessLevel(candidate, username)) >= GitLabAccessLevel.Guest) hints.push(project.pathWithNamespace);
+  }
+  return hints;
 }

@@ -1,7 +1,8 @@
 // POST /hooks/discourse: checks a webhook and hands it to the queue, fast. Nothing is parsed before the
 // signature over the raw bytes has been checked, and nothing unsigned gets past it.
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { ErrorCode } from '../errors.js';
+import { fail, handOn, header, parseJsonObject, registerWebhookRoute } from '../http/webhook.js';
 import type { Logger } from '../log.js';
 import { verifySignature } from './signature.js';
 
@@ -35,83 +36,53 @@ const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 const EVENT_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 const EVENT_NAME = /^[A-Za-z0-9_.:-]{1,100}$/;
 
-type ErrorBody = { error: { code: string; message: string } };
-
-function fail(reply: FastifyReply, status: number, code: string, message: string): FastifyReply {
-  return reply.code(status).send({ error: { code, message } } satisfies ErrorBody);
-}
-
-function header(req: FastifyRequest, name: string): string | undefined {
-  const v = req.headers[name];
-  const s = Array.isArray(v) ? v[0] : v;
-  return s === undefined ? undefined : s.trim();
-}
-
 export function registerDiscourseHook(app: FastifyInstance, opts: DiscourseHookOptions): void {
   const maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const log = opts.log;
 
-  // Its own encapsulated scope: the raw-Buffer parsers and the error format apply to this route only.
-  void app.register(async (scope) => {
-    scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(['application/json', 'application/x-www-form-urlencoded'], { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => {
-      done(null, body);
-    });
-
-    scope.setErrorHandler((err: FastifyError, _req, reply) => {
-      const status = err.statusCode ?? 500;
-      if (status === 413) return fail(reply, 413, 'parley_payload_too_large', `body larger than ${maxBodyBytes} bytes`);
-      if (status === 415) {
-        return fail(reply, 415, 'parley_unsupported_media_type', 'send Content-Type application/json or application/x-www-form-urlencoded (the Discourse webhook setting)');
+  const route = {
+    path: DISCOURSE_HOOK_PATH,
+    contentTypes: ['application/json', 'application/x-www-form-urlencoded'],
+    unsupportedMediaType: 'send Content-Type application/json or application/x-www-form-urlencoded (the Discourse webhook setting)',
+    maxBodyBytes,
+    log,
+    source: 'discourse',
+  };
+  registerWebhookRoute(app, route, async (req, reply, raw) => {
+    if (opts.secret) {
+      const signature = header(req, 'x-discourse-event-signature');
+      if (!verifySignature(raw, signature, opts.secret)) {
+        log.warn({ ip: req.ip, event: header(req, 'x-discourse-event'), signed: signature !== undefined }, 'discourse webhook refused: bad signature');
+        return fail(
+          reply,
+          401,
+          ErrorCode.SignatureInvalid,
+          signature === undefined
+            ? 'X-Discourse-Event-Signature is missing: set a secret on the Discourse webhook, equal to PARLEY_DISCOURSE_WEBHOOK_SECRET'
+            : 'X-Discourse-Event-Signature does not match the body: the Discourse webhook secret must equal PARLEY_DISCOURSE_WEBHOOK_SECRET',
+        );
       }
-      if (status >= 400 && status < 500) return fail(reply, status, 'parley_bad_request', err.message);
-      log.error({ err: { message: err.message, code: err.code } }, 'discourse webhook failed');
-      return fail(reply, 500, 'parley_internal_error', 'internal error');
-    });
+    } else if (!opts.allowUnsigned) {
+      return fail(reply, 503, 'parley_webhook_not_configured', 'PARLEY_DISCOURSE_WEBHOOK_SECRET must be set (the same secret as on the Discourse webhook) before webhooks are accepted');
+    }
 
-    scope.post(DISCOURSE_HOOK_PATH, { bodyLimit: maxBodyBytes }, async (req, reply) => {
-      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const parsed = parseBody(raw, header(req, 'content-type') ?? '');
+    if (!parsed.ok) return fail(reply, 400, 'parley_bad_request', parsed.error);
 
-      if (opts.secret) {
-        const signature = header(req, 'x-discourse-event-signature');
-        if (!verifySignature(raw, signature, opts.secret)) {
-          log.warn({ ip: req.ip, event: header(req, 'x-discourse-event'), signed: signature !== undefined }, 'discourse webhook refused: bad signature');
-          return fail(
-            reply,
-            401,
-            ErrorCode.SignatureInvalid,
-            signature === undefined
-              ? 'X-Discourse-Event-Signature is missing: set a secret on the Discourse webhook, equal to PARLEY_DISCOURSE_WEBHOOK_SECRET'
-              : 'X-Discourse-Event-Signature does not match the body: the Discourse webhook secret must equal PARLEY_DISCOURSE_WEBHOOK_SECRET',
-          );
-        }
-      } else if (!opts.allowUnsigned) {
-        return fail(reply, 503, 'parley_webhook_not_configured', 'PARLEY_DISCOURSE_WEBHOOK_SECRET must be set (the same secret as on the Discourse webhook) before webhooks are accepted');
-      }
+    const eventId = header(req, 'x-discourse-event-id');
+    const event = header(req, 'x-discourse-event');
+    if (!eventId || !EVENT_ID.test(eventId)) {
+      return fail(reply, 400, 'parley_bad_request', eventId ? 'X-Discourse-Event-Id is not an event id' : 'X-Discourse-Event-Id header is missing');
+    }
+    if (!event || !EVENT_NAME.test(event)) {
+      return fail(reply, 400, 'parley_bad_request', event ? 'X-Discourse-Event is not an event name' : 'X-Discourse-Event header is missing');
+    }
+    const eventType = header(req, 'x-discourse-event-type') || (Object.keys(parsed.body)[0] ?? 'unknown');
 
-      const parsed = parseBody(raw, header(req, 'content-type') ?? '');
-      if (!parsed.ok) return fail(reply, 400, 'parley_bad_request', parsed.error);
+    if (event === 'ping' || eventType === 'ping') return reply.code(200).send({ ok: true, ping: 'pong' });
 
-      const eventId = header(req, 'x-discourse-event-id');
-      const event = header(req, 'x-discourse-event');
-      if (!eventId || !EVENT_ID.test(eventId)) {
-        return fail(reply, 400, 'parley_bad_request', eventId ? 'X-Discourse-Event-Id is not an event id' : 'X-Discourse-Event-Id header is missing');
-      }
-      if (!event || !EVENT_NAME.test(event)) {
-        return fail(reply, 400, 'parley_bad_request', event ? 'X-Discourse-Event is not an event name' : 'X-Discourse-Event header is missing');
-      }
-      const eventType = header(req, 'x-discourse-event-type') || (Object.keys(parsed.body)[0] ?? 'unknown');
-
-      if (event === 'ping' || eventType === 'ping') return reply.code(200).send({ ok: true, ping: 'pong' });
-
-      try {
-        await opts.accept({ eventId, event, eventType, instance: header(req, 'x-discourse-instance') || null, body: parsed.body });
-      } catch (err) {
-        log.error({ eventId, event, err: { message: (err as Error)?.message } }, 'discourse webhook could not be queued; Discourse will retry');
-        return fail(reply, 503, 'parley_unavailable', 'the event could not be queued; try again later');
-      }
-      return reply.code(202).send({ ok: true });
-    });
+    const delivery = { eventId, event, eventType, instance: header(req, 'x-discourse-instance') || null, body: parsed.body };
+    return handOn(reply, () => opts.accept(delivery), log, { eventId, event }, 'discourse');
   });
 }
 
@@ -126,13 +97,5 @@ function parseBody(raw: Buffer, contentType: string): { ok: true; body: Record<s
     if (payload === null) return { ok: false, error: 'form-encoded body has no payload field' };
     text = payload;
   }
-  if (text.trim() === '') return { ok: false, error: 'body is empty: expected a JSON object' };
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    return { ok: false, error: `body is not valid JSON: ${(err as Error).message}` };
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return { ok: false, error: 'body must be a JSON object' };
-  return { ok: true, body: value as Record<string, unknown> };
+  return parseJsonObject(text);
 }

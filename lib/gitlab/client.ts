@@ -12,18 +12,9 @@ import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { namespaceChain, type GitLabVisibility } from './normalize.js';
 
-/** GitLab's access levels (members API). */
-export const GitLabAccessLevel = {
-  None: 0,
-  Minimal: 5,
-  Guest: 10,
-  Planner: 15,
-  Reporter: 20,
-  Developer: 30,
-  Maintainer: 40,
-  Owner: 50,
-} as const;
-export type GitLabAccessLevelName = Lowercase<keyof typeof GitLabAccessLevel>;
+import { GitLabAccessLevel } from './access.js';
+
+export { GitLabAccessLevel, type GitLabAccessLevelName } from './access.js';
 
 export type { GitLabVisibility } from './normalize.js';
 
@@ -203,6 +194,16 @@ export class GitLabClient {
     if (!project || !group) return false;
     const wanted = group.fullPath.toLowerCase();
     return project.groupChain.some((g) => g.toLowerCase() === wanted);
+  }
+
+  /**
+   * Paths of projects the token can see whose name or path holds `term` (GitLab's project search), most recently
+   * active first: the hints for a path that does not exist.
+   */
+  async searchProjects(term: string): Promise<string[]> {
+    if (term.trim().length < 2) return []; // GitLab refuses searches shorter than that
+    const raw = await this.api.Projects.all({ search: term, simple: true, orderBy: 'last_activity_at', perPage: 20, maxPages: 1 } as Record<string, unknown>);
+    return this.check(`projects matching ${term}`, z.array(z.object({ path_with_namespace: z.string() })), raw).map((p) => p.path_with_namespace);
   }
 
   /** Forgets cached lookups: of one project or group (by path or id), or all when called without one. */

@@ -2,10 +2,10 @@
 import type { PlatformName } from './store.js';
 
 /**
- * The command words Parley answers to, on every platform: `discourse` (rules, status, help) and `topic`
- * (transcripts). Adapters recognise these; commands/dispatch.ts has one handler for each.
+ * The command words Parley answers to, on every platform: `discourse` and `gitlab` (each source's rules, status,
+ * help) and `topic` (transcripts). Adapters recognise these; commands/dispatch.ts has one handler for each.
  */
-export const COMMAND_WORDS = ['discourse', 'topic'] as const;
+export const COMMAND_WORDS = ['discourse', 'gitlab', 'topic'] as const;
 export type CommandWord = (typeof COMMAND_WORDS)[number];
 
 // `!discourse args` or `/discourse args` typed as a message (clients that keep `/` for themselves, or send the

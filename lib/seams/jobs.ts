@@ -3,8 +3,11 @@
 import type { Notification } from '../notification.js';
 import type { CommandInvocation } from './invocation.js';
 
-/** A forum webhook as accepted by POST /hooks/discourse, processed later by jobs/ingest.ts. */
-export interface IngestJob {
+/** A source's webhook as accepted, processed later by jobs/ingest.ts (which hands GitLab's to jobs/ingest-gitlab.ts). */
+export type IngestJob = DiscourseIngestJob | GitLabIngestJob;
+
+/** A forum webhook as accepted by POST /hooks/discourse. */
+export interface DiscourseIngestJob {
   source: 'discourse';
   eventId: string;
   /** X-Discourse-Event, e.g. post_created. */
@@ -17,13 +20,24 @@ export interface IngestJob {
   recorded?: boolean;
 }
 
+/** A GitLab webhook as accepted by POST /hooks/gitlab. */
+export interface GitLabIngestJob {
+  source: 'gitlab';
+  /** The delivery key (lib/gitlab/signature.ts deliveryKey): the same for GitLab's retries of one delivery. */
+  eventId: string;
+  /** X-Gitlab-Event, e.g. Issue Hook; null when the request had none. */
+  event: string | null;
+  body: unknown;
+  recorded?: boolean;
+}
+
 export interface DeliverJob {
   /** Same as the BullMQ job id and the delivery row's job_id. */
   deliveryId: string;
   channelId: number;
   notification: Notification;
-  /** Set for `thread` rules on replies: the topic whose announcement the reply goes under. */
-  threadTopicId: number | null;
+  /** Set for `thread` rules on replies: the thread (Notification.thread) whose opening announcement the reply goes under. */
+  thread: string | null;
 }
 
 /**
@@ -35,21 +49,36 @@ export interface FollowUpJob {
   /** The delivery whose message changes (its job id). */
   deliveryId: string;
   channelId: number;
-  postId: number;
+  /** Notification.subject of the announcement. */
+  subject: string;
   change: 'edit' | 'withdraw';
 }
 
+/**
+ * Where a transcript goes (commands/topic/handler.ts decides, jobs/transcript.ts posts): a forum topic created as
+ * the issuing user's forum account, or a GitLab issue in `project` (`group/sub/project`), created as `username` through
+ * the Sudo header when `sudo`, else as the token's user with "Posted by @username" in it.
+ */
+export type TranscriptTarget =
+  | { kind: 'forum'; username: string; categoryId: number | null; tags: string[] }
+  | { kind: 'gitlab'; project: string; labels: string[]; username: string; sudo: boolean };
+
 /** A /topic request, checked and resolved by commands/topic/handler.ts, carried out by jobs/transcript.ts. */
 export interface TranscriptJob {
-  /** Same as the BullMQ job id; the topic's external_id is derived from it, so a retry never posts twice. */
+  /** Same as the BullMQ job id; the topic's external_id (the issue's marker) is derived from it, so a retry never posts twice. */
   transcriptId: string;
   invocation: CommandInvocation;
   channelId: number;
-  forumUsername: string;
+  /** Jobs queued before targets existed have none: they are forum topics, from forumUsername, categoryId and tags. */
+  target?: TranscriptTarget;
+  /** Older jobs only (without `target`): the forum user the topic is created as. */
+  forumUsername?: string;
+  /** Older jobs only (without `target`). */
+  categoryId?: number | null;
+  /** Older jobs only (without `target`). */
+  tags?: string[];
   /** ISO instants; `default`: back to the last pause, resolved against the messages. */
   range: { kind: 'last'; count: number } | { kind: 'between'; from: string; to: string } | { kind: 'default' };
-  categoryId: number | null;
-  tags: string[];
   ignore: string[];
   title: string | null;
   preview: boolean;
@@ -57,4 +86,3 @@ export interface TranscriptJob {
   zone: string;
   requestedAt: string;
 }
-

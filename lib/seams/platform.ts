@@ -181,6 +181,8 @@ export interface SharedSettings {
   publicUrl: string | null;
   /** PARLEY_TRANSCRIPT_MAX_MESSAGES, for a platform whose command form bounds `last:` itself (Discord). */
   transcriptMaxMessages?: number;
+  /** GitLab is configured (PARLEY_GITLAB_URL): a platform that registers its commands registers `/gitlab` too. */
+  gitlab?: boolean;
 }
 
 /** A per-channel setting a platform keeps (Mattermost's incoming webhook URL), set with `parley channels add`. */

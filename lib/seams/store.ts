@@ -1,6 +1,6 @@
 // The store seam: plain records and one small interface per table group (docs/architecture.md#seams).
 // One implementation (Kysely) serves SQLite and PostgreSQL; see lib/store/index.ts.
-import type { Filter, Scope } from '../rules.js';
+import type { Filter, Scope, SourceName } from '../rules.js';
 import type { ChatMessage } from '../transcript/types.js';
 
 /** A platform's key, as bots/registry.ts lists them (`telegram`, `mattermost`, …). */
@@ -15,6 +15,8 @@ export interface ChannelSettings {
   [platformSetting: string]: unknown;
   /** Category slug path for transcripts when `/topic` names none. */
   defaultCategory?: string;
+  /** Where `/topic` posts when it names no `to:`: `gitlab:group/project` (absent: the forum). */
+  transcriptTarget?: string;
   /** IANA zone for times typed in this channel. */
   timezone?: string;
 }
@@ -59,6 +61,8 @@ export interface ChannelStore {
 export interface RuleRecord {
   id: number;
   channelId: number;
+  /** The source whose events it is about (`/discourse` or `/gitlab` rules). */
+  source: SourceName;
   filter: Filter;
   scope: Scope;
   createdBy: string | null;
@@ -66,8 +70,8 @@ export interface RuleRecord {
 }
 
 export interface RuleStore {
-  /** Adding the same filter and scope twice returns the first rule with created=false. */
-  add(input: { channelId: number; filter: Filter; scope: Scope; createdBy: string | null }): Promise<{ rule: RuleRecord; created: boolean }>;
+  /** Adding the same source, filter and scope twice returns the first rule with created=false. */
+  add(input: { channelId: number; source: SourceName; filter: Filter; scope: Scope; createdBy: string | null }): Promise<{ rule: RuleRecord; created: boolean }>;
   list(channelId: number): Promise<RuleRecord[]>;
   all(): Promise<RuleRecord[]>;
   remove(id: number): Promise<boolean>;
@@ -82,12 +86,15 @@ export interface DeliveryRecord {
   id: number;
   /** Deterministic BullMQ job id: one delivery per (event key, channel). */
   jobId: string;
-  /** What is delivered: `post-<postId>` for a new post. */
+  /** What the delivery is for, unique per channel: `post-<postId>` for a forum post, the subject for other sources. */
   eventKey: string;
   channelId: number;
-  postId: number;
-  topicId: number;
-  postNumber: number;
+  /** What was announced, as its source keys it (`discourse:post:12`): edits and withdrawals find deliveries by it. */
+  subject: string;
+  /** What it belongs to (`discourse:topic:3`, `gitlab:issue:7`): `thread` rules reply under its opening announcement. */
+  thread: string;
+  /** The announcement opened its thread (a topic's first post, an opened issue). */
+  opens: boolean;
   status: DeliveryStatus;
   attempts: number;
   /** The platform's reference to the sent message (needed for threads, edits, deletes). */
@@ -99,12 +106,12 @@ export interface DeliveryRecord {
 
 export interface DeliveryStore {
   /** Unique on (eventKey, channelId): a second call returns the first with created=false. */
-  create(input: { jobId: string; eventKey: string; channelId: number; postId: number; topicId: number; postNumber: number }): Promise<{ delivery: DeliveryRecord; created: boolean }>;
+  create(input: { jobId: string; eventKey: string; channelId: number; subject: string; thread: string; opens: boolean }): Promise<{ delivery: DeliveryRecord; created: boolean }>;
   getByJobId(jobId: string): Promise<DeliveryRecord | undefined>;
   update(jobId: string, patch: { status?: DeliveryStatus; attempts?: number; messageRef?: string | null; lastError?: string | null }): Promise<void>;
-  findByPost(postId: number, status?: DeliveryStatus): Promise<DeliveryRecord[]>;
-  /** The message that announced a topic's first post in a channel, for threading replies. */
-  threadRoot(channelId: number, topicId: number): Promise<string | null>;
+  findBySubject(subject: string, status?: DeliveryStatus): Promise<DeliveryRecord[]>;
+  /** The message that opened a thread in a channel (a topic's first post, an issue), for threading replies. */
+  threadRoot(channelId: number, thread: string): Promise<string | null>;
   countByStatus(): Promise<Record<DeliveryStatus, number>>;
 }
 
@@ -139,20 +146,22 @@ export interface CategoryStore {
   list(): Promise<CategoryRecord[]>;
 }
 
+/** A chat user's account at one source (their Discourse or GitLab username), as admins set it. */
 export interface IdentityRecord {
   platform: PlatformName;
   userId: string;
-  forumUsername: string;
+  source: SourceName;
+  username: string;
   createdBy: string | null;
   createdAt: Date;
 }
 
 export interface IdentityStore {
-  /** Sets (or replaces) the forum username of a chat user. */
-  set(input: { platform: PlatformName; userId: string; forumUsername: string; createdBy: string | null }): Promise<void>;
-  get(platform: PlatformName, userId: string): Promise<IdentityRecord | undefined>;
-  list(platform?: PlatformName): Promise<IdentityRecord[]>;
-  remove(platform: PlatformName, userId: string): Promise<boolean>;
+  /** Sets (or replaces) a chat user's username at a source. */
+  set(input: { platform: PlatformName; userId: string; source: SourceName; username: string; createdBy: string | null }): Promise<void>;
+  get(platform: PlatformName, userId: string, source: SourceName): Promise<IdentityRecord | undefined>;
+  list(filter?: { platform?: PlatformName; source?: SourceName }): Promise<IdentityRecord[]>;
+  remove(platform: PlatformName, userId: string, source: SourceName): Promise<boolean>;
 }
 
 export interface InboundEventStore {

@@ -11,9 +11,9 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
     jobId: row.job_id,
     eventKey: row.event_key,
     channelId: row.channel_id,
-    postId: row.post_id,
-    topicId: row.topic_id,
-    postNumber: row.post_number,
+    subject: row.subject,
+    thread: row.thread,
+    opens: row.opens === 1,
     status: row.status as DeliveryStatus,
     attempts: row.attempts,
     messageRef: row.message_ref,
@@ -39,9 +39,9 @@ export function createDeliveryStore(db: Db): DeliveryStore {
           job_id: input.jobId,
           event_key: input.eventKey,
           channel_id: input.channelId,
-          post_id: input.postId,
-          topic_id: input.topicId,
-          post_number: input.postNumber,
+          subject: input.subject,
+          thread: input.thread,
+          opens: input.opens ? 1 : 0,
           status: 'queued',
           attempts: 0,
           created_at: at,
@@ -74,19 +74,19 @@ export function createDeliveryStore(db: Db): DeliveryStore {
       await db.updateTable('deliveries').set(set).where('job_id', '=', jobId).execute();
     },
 
-    async findByPost(postId, status) {
-      let query = db.selectFrom('deliveries').selectAll().where('post_id', '=', postId).orderBy('id');
+    async findBySubject(subject, status) {
+      let query = db.selectFrom('deliveries').selectAll().where('subject', '=', subject).orderBy('id');
       if (status) query = query.where('status', '=', status);
       return (await query.execute()).map(toDelivery);
     },
 
-    async threadRoot(channelId, topicId) {
+    async threadRoot(channelId, thread) {
       const row = await db
         .selectFrom('deliveries')
         .select('message_ref')
         .where('channel_id', '=', channelId)
-        .where('topic_id', '=', topicId)
-        .where('post_number', '=', 1)
+        .where('thread', '=', thread)
+        .where('opens', '=', 1)
         .where('status', '=', 'delivered')
         .where('message_ref', 'is not', null)
         .orderBy('id')

@@ -178,9 +178,78 @@ function platformState(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * Parley hears more than one source (docs/architecture.md#sources): rules and identities name theirs (every row
+ * so far is Discourse's), and a delivery keeps what it announced as source-neutral keys (`discourse:post:12`,
+ * `discourse:topic:3`) instead of Discourse's post and topic numbers.
+ */
+function sources(dialect: Dialect): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      if (dialect === 'postgres') {
+        await sql`alter table rules add column source text not null default 'discourse'`.execute(db);
+        await sql`alter table rules drop constraint rules_channel_filter_scope_key`.execute(db);
+        await sql`alter table rules add constraint rules_channel_source_filter_scope_key unique (channel_id, source, filter, scope_type, scope_value)`.execute(db);
+        await sql`alter table identities add column source text not null default 'discourse'`.execute(db);
+        await sql`alter table identities drop constraint identities_pkey`.execute(db);
+        await sql`alter table identities add constraint identities_pkey primary key (platform, user_id, source)`.execute(db);
+        await sql`alter table identities rename column forum_username to username`.execute(db);
+      } else {
+        // SQLite cannot change a table's keys in place: copy into a new table of the new shape (ids kept).
+        await sql`alter table rules rename to rules_0003`.execute(db);
+        await withId(db.schema.createTable('rules'), dialect)
+          .addColumn('channel_id', 'integer', (c) => c.notNull().references('channels.id').onDelete('cascade'))
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('filter', 'text', (c) => c.notNull())
+          .addColumn('scope_type', 'text', (c) => c.notNull())
+          .addColumn('scope_value', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addUniqueConstraint('rules_channel_source_filter_scope_key', ['channel_id', 'source', 'filter', 'scope_type', 'scope_value'])
+          .execute();
+        await sql`insert into rules (id, channel_id, source, filter, scope_type, scope_value, created_by, created_at)
+          select id, channel_id, 'discourse', filter, scope_type, scope_value, created_by, created_at from rules_0003`.execute(db);
+        await sql`drop table rules_0003`.execute(db);
+
+        await sql`alter table identities rename to identities_0003`.execute(db);
+        await db.schema
+          .createTable('identities')
+          .addColumn('platform', 'text', (c) => c.notNull())
+          .addColumn('user_id', 'text', (c) => c.notNull())
+          .addColumn('source', 'text', (c) => c.notNull())
+          .addColumn('username', 'text', (c) => c.notNull())
+          .addColumn('created_by', 'text')
+          .addColumn('created_at', 'text', (c) => c.notNull())
+          .addPrimaryKeyConstraint('identities_pkey', ['platform', 'user_id', 'source'])
+          .execute();
+        await sql`insert into identities (platform, user_id, source, username, created_by, created_at)
+          select platform, user_id, 'discourse', forum_username, created_by, created_at from identities_0003`.execute(db);
+        await sql`drop table identities_0003`.execute(db);
+      }
+
+      // The same DDL on both: SQLite drops a column once no index uses it.
+      await db.schema.dropIndex('deliveries_post_id_idx').execute();
+      await db.schema.dropIndex('deliveries_channel_topic_idx').execute();
+      await db.schema.alterTable('deliveries').addColumn('subject', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('deliveries').addColumn('thread', 'text', (c) => c.notNull().defaultTo('')).execute();
+      await db.schema.alterTable('deliveries').addColumn('opens', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await sql`update deliveries set subject = 'discourse:post:' || post_id, thread = 'discourse:topic:' || topic_id,
+        opens = case when post_number = 1 then 1 else 0 end`.execute(db);
+      for (const column of ['post_id', 'topic_id', 'post_number']) await db.schema.alterTable('deliveries').dropColumn(column).execute();
+      await db.schema.createIndex('deliveries_subject_idx').on('deliveries').column('subject').execute();
+      await db.schema.createIndex('deliveries_channel_thread_idx').on('deliveries').columns(['channel_id', 'thread']).execute();
+    },
+  };
+}
+
 /** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
-  return { '0001_initial': initial(dialect), '0002_transcripts': transcripts(dialect), '0003_platform_state': platformState(dialect) };
+  return {
+    '0001_initial': initial(dialect),
+    '0002_transcripts': transcripts(dialect),
+    '0003_platform_state': platformState(dialect),
+    '0004_sources': sources(dialect),
+  };
 }
 
 /**
@@ -189,12 +258,12 @@ function migrations(dialect: Dialect): Record<string, Migration> {
  * transaction; on SQLite (where Kysely takes no lock) one `begin immediate` transaction around the whole
  * run makes the second process wait on busy_timeout and then find nothing to do.
  */
-export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect): Promise<string[]> {
-  if (dialect === 'postgres') return runMigrator(db, dialect, await currentSchema(db));
+export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect, opts: { upTo?: string } = {}): Promise<string[]> {
+  if (dialect === 'postgres') return runMigrator(db, dialect, await currentSchema(db), opts.upTo);
   return db.connection().execute(async (conn) => {
     await sql`begin immediate`.execute(conn);
     try {
-      const applied = await runMigrator(conn, dialect, undefined);
+      const applied = await runMigrator(conn, dialect, undefined, opts.upTo);
       await sql`commit`.execute(conn);
       return applied;
     } catch (err) {
@@ -204,13 +273,14 @@ export async function migrateToLatest<DB>(db: Kysely<DB>, dialect: Dialect): Pro
   });
 }
 
-async function runMigrator<DB>(db: Kysely<DB>, dialect: Dialect, schema: string | undefined): Promise<string[]> {
+/** `upTo`: stop after that migration (the store suite builds a database as an older Parley left it). */
+async function runMigrator<DB>(db: Kysely<DB>, dialect: Dialect, schema: string | undefined, upTo: string | undefined): Promise<string[]> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => migrations(dialect) },
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results = [] } = await migrator.migrateToLatest();
+  const { error, results = [] } = upTo === undefined ? await migrator.migrateToLatest() : await migrator.migrateTo(upTo);
   if (error) {
     const failed = results.find((r) => r.status === 'Error')?.migrationName;
     throw new Error(`database migration ${failed ?? ''} failed: ${error instanceof Error ? error.message : JSON.stringify(error)}`, { cause: error });

@@ -1,7 +1,7 @@
-// Rules: one row per (channel, filter, scope). The scope is stored as a type and a value so that
+// Rules: one row per (channel, source, filter, scope). The scope is stored as a type and a value so that
 // the unique index can tell duplicates apart; meta.rules_version tells other processes to reload.
 import { sql, type Transaction } from 'kysely';
-import { isFilter, type Scope } from '../rules.js';
+import { isFilter, isSourceName, scopeOf, scopeValue, type Scope } from '../rules.js';
 import type { RuleRecord, RuleStore } from '../seams/store.js';
 import { now, RULES_VERSION_KEY, toDate, type Database, type Db, type RuleRow } from './schema.js';
 
@@ -16,36 +16,18 @@ export async function bumpRulesVersion(trx: Transaction<Database>): Promise<void
 }
 
 function scopeColumns(scope: Scope): { scope_type: string; scope_value: string } {
-  switch (scope.type) {
-    case 'all':
-      return { scope_type: 'all', scope_value: '' };
-    case 'category':
-      return { scope_type: 'category', scope_value: scope.path };
-    case 'tag':
-      return { scope_type: 'tag', scope_value: scope.name };
-  }
-}
-
-function toScope(type: string, value: string): Scope {
-  switch (type) {
-    case 'all':
-      return { type: 'all' };
-    case 'category':
-      return { type: 'category', path: value };
-    case 'tag':
-      return { type: 'tag', name: value };
-    default:
-      throw new Error(`rules: unknown scope type "${type}" in the database`);
-  }
+  return { scope_type: scope.type, scope_value: scopeValue(scope) };
 }
 
 function toRule(row: RuleRow): RuleRecord {
   if (!isFilter(row.filter)) throw new Error(`rules: unknown filter "${row.filter}" in the database (rule ${row.id})`);
+  if (!isSourceName(row.source)) throw new Error(`rules: unknown source "${row.source}" in the database (rule ${row.id})`);
   return {
     id: row.id,
     channelId: row.channel_id,
+    source: row.source,
     filter: row.filter,
-    scope: toScope(row.scope_type, row.scope_value),
+    scope: scopeOf(row.scope_type, row.scope_value),
     createdBy: row.created_by,
     createdAt: toDate(row.created_at),
   };
@@ -53,13 +35,14 @@ function toRule(row: RuleRow): RuleRecord {
 
 export function createRuleStore(db: Db): RuleStore {
   return {
-    async add({ channelId, filter, scope, createdBy }) {
+    async add({ channelId, source, filter, scope, createdBy }) {
       const columns = scopeColumns(scope);
       const findExisting = (q: Db | Transaction<Database>) =>
         q
           .selectFrom('rules')
           .selectAll()
           .where('channel_id', '=', channelId)
+          .where('source', '=', source)
           .where('filter', '=', filter)
           .where('scope_type', '=', columns.scope_type)
           .where('scope_value', '=', columns.scope_value)
@@ -72,8 +55,8 @@ export function createRuleStore(db: Db): RuleStore {
         // Insert first: on SQLite the write lock is taken up front, so no read-then-upgrade deadlock.
         const inserted = await trx
           .insertInto('rules')
-          .values({ channel_id: channelId, filter, ...columns, created_by: createdBy, created_at: now() })
-          .onConflict((oc) => oc.columns(['channel_id', 'filter', 'scope_type', 'scope_value']).doNothing())
+          .values({ channel_id: channelId, source, filter, ...columns, created_by: createdBy, created_at: now() })
+          .onConflict((oc) => oc.columns(['channel_id', 'source', 'filter', 'scope_type', 'scope_value']).doNothing())
           .returningAll()
           .executeTakeFirst();
         if (inserted) {

@@ -20,6 +20,7 @@ export interface ChannelsTable {
 export interface RulesTable {
   id: Generated<number>;
   channel_id: number;
+  source: string;
   filter: string;
   scope_type: string;
   /** '' for scope `all`, so that the unique index sees equal rows as equal (NULLs never are). */
@@ -33,9 +34,12 @@ export interface DeliveriesTable {
   job_id: string;
   event_key: string;
   channel_id: number;
-  post_id: number;
-  topic_id: number;
-  post_number: number;
+  /** What was announced, as the source keys it: `discourse:post:12`, `gitlab:issue:7`. */
+  subject: string;
+  /** What it belongs to, for threading: `discourse:topic:3`, `gitlab:issue:7`. */
+  thread: string;
+  /** 1 when the announcement opened its thread (a first post, an opened issue): replies thread under it. */
+  opens: number;
   status: string;
   attempts: number;
   message_ref: string | null;
@@ -65,7 +69,9 @@ export interface CategoriesTable {
 export interface IdentitiesTable {
   platform: string;
   user_id: string;
-  forum_username: string;
+  source: string;
+  /** The user's name at the source (a Discourse or GitLab username). */
+  username: string;
   created_by: string | null;
   created_at: string;
 }

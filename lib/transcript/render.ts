@@ -22,6 +22,8 @@ export interface TranscriptOptions {
   mergeSeconds?: number;
   /** The forum's max post length in characters; over it the result is `too_long` (never truncated). */
   maxLength?: number;
+  /** Whose limit maxLength is, for the too-long message: `the forum` (default), `a GitLab issue`. */
+  limitOf?: string;
 }
 
 export interface TranscriptSummary {
@@ -194,7 +196,7 @@ export class TranscriptRenderer {
     const summary: TranscriptSummary = { participants, messageCount: this.messageCount, blockCount: this.blockCount, from: first.sentAt, to: last.sentAt, length };
 
     if (this.maxLength !== undefined) {
-      const verdict = postLengthVerdict(length, this.maxLength, this.messageCount);
+      const verdict = postLengthVerdict(length, this.maxLength, this.messageCount, this.options.limitOf);
       if (!verdict.ok) return { status: 'too_long', max: verdict.max, message: verdict.message, ...summary };
     }
     const parts = this.parts;

@@ -34,9 +34,9 @@ const number = (n: number): string => n.toLocaleString('en-US');
  * The verdict for a transcript of `length` characters holding `messageCount` messages. The advice names
  * a `last:` count that would fit, estimated from the average message size (with a margin).
  */
-export function postLengthVerdict(length: number, max: number, messageCount?: number): PostLengthCheck {
+export function postLengthVerdict(length: number, max: number, messageCount?: number, place = 'the forum'): PostLengthCheck {
   if (length <= max) return { ok: true, length, max };
-  const size = `the transcript is ${number(length)} characters; the forum allows ${number(max)}`;
+  const size = `the transcript is ${number(length)} characters; ${place} allows ${number(max)}`;
   let advice: string;
   if (messageCount === 1) {
     advice = 'its one message alone is longer than a post can be, so it cannot be archived as one post';
@@ -50,6 +50,6 @@ export function postLengthVerdict(length: number, max: number, messageCount?: nu
 }
 
 /** Does this Markdown fit in a post of at most `max` characters? If not, a message for the chat user. */
-export function checkPostLength(markdown: string, max: number, messageCount?: number): PostLengthCheck {
-  return postLengthVerdict(countCharacters(markdown), max, messageCount);
+export function checkPostLength(markdown: string, max: number, messageCount?: number, place?: string): PostLengthCheck {
+  return postLengthVerdict(countCharacters(markdown), max, messageCount, place);
 }

@@ -45,8 +45,8 @@ function notification(over: Partial<Notification> = {}): Notification {
     category: { name: 'Announcements', path: 'announcements', color: 'BF1E2E' },
     tags: ['release'],
     excerpt: `It is out (${n}). Read the notes first.`,
-    topicId: 700 + n,
-    postId: 7000 + n,
+    thread: `discourse:topic:${700 + n}`,
+    subject: `discourse:post:${7000 + n}`,
     ...over,
   };
 }
@@ -143,7 +143,7 @@ for (const factory of PLATFORMS) {
     // repeated key for a retry of the first and answer with the first message.
     let sends = 0;
     const send = (n: Notification, threadRoot: string | null = null) =>
-      rig.adapter.sendNotification(rig.channel, n, { threadRoot, idempotencyKey: `conformance:${n.postId}:${++sends}` });
+      rig.adapter.sendNotification(rig.channel, n, { threadRoot, idempotencyKey: `conformance:${n.subject}:${++sends}` });
 
     /** Sends a notification and gives its messageRef, which this configuration must return. */
     async function sent(n = notification(), threadRoot: string | null = null): Promise<string> {
@@ -281,8 +281,8 @@ for (const factory of PLATFORMS) {
         category: { name: event.category!.name, path: event.category!.slug, color: event.category!.color },
         tags: event.tags,
         excerpt: event.text,
-        topicId: event.topicId,
-        postId: event.postId,
+        thread: `discourse:topic:${event.topicId}`,
+        subject: `discourse:post:${event.postId}`,
       };
       // Through the core (buildNotification neutralizes), and as it is: the adapter must hold either way.
       for (const [how, n] of [

@@ -57,8 +57,8 @@ describe('Mattermost REST client against the v4 spec', () => {
       category: { name: 'Meta', path: 'meta', color: '0088CC' },
       tags: ['intro'],
       excerpt: 'Thanks!',
-      topicId: 1,
-      postId: 2,
+      thread: 'discourse:topic:1',
+      subject: 'discourse:post:2',
     });
     const post = await conforms(
       client.createPost({
@@ -90,7 +90,7 @@ describe('Mattermost REST client against the v4 spec', () => {
     // The edit sends `props` as an object, as the server stores it (model.Post.Props) and as create post takes it;
     // this spec types the patch's props as a string, so Prism refuses exactly that field. Pinned: if the spec
     // is corrected, this starts to fail and the exception can go.
-    const payload = buildAttachmentPayload({ kind: 'new_topic', title: 'Edited', url: 'https://forum.example.org/t/x/1', author: 'sam', category: null, tags: [], excerpt: 'new text', topicId: 1, postId: 1 });
+    const payload = buildAttachmentPayload({ kind: 'new_topic', title: 'Edited', url: 'https://forum.example.org/t/x/1', author: 'sam', category: null, tags: [], excerpt: 'new text', thread: 'discourse:topic:1', subject: 'discourse:post:1' });
     const before = prism.mark();
     await assert.rejects(client.patchPost(postId, { message: '', props: { attachments: payload.attachments } }));
     // Prism logs the violation a moment after it answers.

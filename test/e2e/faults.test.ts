@@ -18,7 +18,7 @@ function titles(messages: Record<string, unknown>[]): string[] {
 async function subscribe(parley: TestParley, externalId: string, hookUrl: string): Promise<number> {
   const { channel } = await parley.app.store.channels.ensure({ platform: 'mattermost', externalId, name: externalId, status: 'active', addedBy: 'cli' });
   await parley.app.store.channels.update(channel.id, { settings: { webhookUrl: hookUrl } });
-  await parley.app.store.rules.add({ channelId: channel.id, filter: 'watch', scope: { type: 'category', path: 'support' }, createdBy: 'cli' });
+  await parley.app.store.rules.add({ channelId: channel.id, source: 'discourse', filter: 'watch', scope: { type: 'category', path: 'support' }, createdBy: 'cli' });
   return channel.id;
 }
 
@@ -168,7 +168,7 @@ describe('the forum API down', () => {
       assert.match(job.failedReason, /category 4/);
       assert.equal(await job.getState(), 'delayed', 'scheduled to be tried again with backoff');
       assert.ok((job.opts.attempts ?? 0) >= 10);
-      assert.equal((await parley.app.store.deliveries.findByPost(4)).length, 0);
+      assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${4}`)).length, 0);
       assert.equal(hook.received.length, 0);
     } finally {
       await parley.stop();

@@ -97,7 +97,7 @@ describe('Mattermost end to end', () => {
     const sent = await parley.sendWebhook('post_created', postBody({ id: ++postId, topicId: 701, categoryId: 4 }), { signature: 'sha256=' + '0'.repeat(64) });
     assert.equal(sent.status, 401);
     assert.equal(await parley.app.queues.ingest.getJob(`discourse-event-${sent.eventId}`), undefined);
-    assert.equal((await parley.app.store.deliveries.findByPost(postId)).length, 0);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`)).length, 0);
     assert.equal(hook.received.length, before);
   });
 
@@ -126,7 +126,7 @@ describe('Mattermost end to end', () => {
     await parley.waitForIngest(topic.eventId);
     await post({ id: ++postId, topicId: 800, categoryId: 4, title: 'Noisy' });
     const channel = (await parley.app.store.channels.find('mattermost', 'ch-mute'))!;
-    const deliveries = await parley.app.store.deliveries.findByPost(postId);
+    const deliveries = await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`);
     assert.equal(deliveries.filter((d) => d.channelId === channel.id).length, 0);
   });
 
@@ -135,9 +135,9 @@ describe('Mattermost end to end', () => {
     await slash('ch-follow', 'follow all');
     const channel = (await parley.app.store.channels.find('mattermost', 'ch-follow'))!;
     await post({ id: ++postId, topicId: 900, categoryId: 4, postNumber: 1 });
-    assert.equal((await parley.app.store.deliveries.findByPost(postId)).filter((d) => d.channelId === channel.id).length, 1);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`)).filter((d) => d.channelId === channel.id).length, 1);
     await post({ id: ++postId, topicId: 900, categoryId: 4, postNumber: 2 });
-    assert.equal((await parley.app.store.deliveries.findByPost(postId)).filter((d) => d.channelId === channel.id).length, 0);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`)).filter((d) => d.channelId === channel.id).length, 0);
   });
 
   test('a read-restricted category never reaches a channel through all', async () => {
@@ -145,9 +145,9 @@ describe('Mattermost end to end', () => {
     await slash('ch-all', 'watch all');
     const channel = (await parley.app.store.channels.find('mattermost', 'ch-all'))!;
     await post({ id: ++postId, topicId: 901, categoryId: 5, title: 'Staff only' });
-    assert.equal((await parley.app.store.deliveries.findByPost(postId)).filter((d) => d.channelId === channel.id).length, 0);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`)).filter((d) => d.channelId === channel.id).length, 0);
     // …while a public post does reach it, so the rule itself works.
     await post({ id: ++postId, topicId: 902, categoryId: 4, title: 'Public' });
-    assert.equal((await parley.app.store.deliveries.findByPost(postId)).filter((d) => d.channelId === channel.id).length, 1);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${postId}`)).filter((d) => d.channelId === channel.id).length, 1);
   });
 });

@@ -51,7 +51,7 @@ describe('pipeline', () => {
 
   async function channelWith(externalId: string, filter: 'watch' | 'thread'): Promise<number> {
     const { channel } = await parley.app.store.channels.ensure({ platform: 'telegram', externalId, name: externalId, status: 'active', addedBy: 'cli' });
-    await parley.app.store.rules.add({ channelId: channel.id, filter, scope: { type: 'category', path: 'support' }, createdBy: 'cli' });
+    await parley.app.store.rules.add({ channelId: channel.id, source: 'discourse', filter, scope: { type: 'category', path: 'support' }, createdBy: 'cli' });
     return channel.id;
   }
   const sentTo = (externalId: string) => fake.sent.filter((s) => s.channel === externalId);
@@ -83,7 +83,7 @@ describe('pipeline', () => {
     await eventually(() => (sentTo('-3').length >= 2 ? true : undefined), 'the reply');
     const [first, reply] = sentTo('-3');
     assert.equal(first!.threadRoot, null);
-    const root = await parley.app.store.deliveries.threadRoot((await parley.app.store.channels.find('telegram', '-3'))!.id, 31);
+    const root = await parley.app.store.deliveries.threadRoot((await parley.app.store.channels.find('telegram', '-3'))!.id, 'discourse:topic:31');
     assert.ok(root);
     assert.equal(reply!.threadRoot, root);
   });
@@ -122,7 +122,7 @@ describe('pipeline', () => {
       await parley.sendWebhook('post_edited', postBody({ id: 501, topicId: 501, categoryId: 4, raw: 'third version' }));
       await eventually(() => (fake.shown().get(ref)?.excerpt === 'third version' ? true : undefined), 'the message edited to the last version');
       // Every channel watching the category got the post; each of its messages is edited, no other message.
-      const ofPost = new Set(fake.sent.map((m, i) => (m.notification.postId === 501 ? String(i + 1) : null)).filter((r) => r !== null));
+      const ofPost = new Set(fake.sent.map((m, i) => (m.notification.subject === 'discourse:post:501' ? String(i + 1) : null)).filter((r) => r !== null));
       assert.ok(fake.edited.every((e) => ofPost.has(e.messageRef)), 'only the messages of that post were edited');
       await eventually(() => ([...ofPost].every((r) => fake.shown().get(r)?.excerpt === 'third version') ? true : undefined), 'all its messages edited');
       assert.equal(sentTo('-5').length, 1, 'edited in place, not announced again');

@@ -43,8 +43,8 @@ describe('Telegram /topic end to end', () => {
     });
     const { store } = parley.app;
     await store.channels.ensure({ platform: 'telegram', externalId: String(CHAT), name: 'Ops room', status: 'active', addedBy: 'cli' });
-    await store.identities.set({ platform: 'telegram', userId: String(people.carol.userId), forumUsername: 'carol', createdBy: 'cli' });
-    await store.identities.set({ platform: 'telegram', userId: String(people.dave.userId), forumUsername: 'dave', createdBy: 'cli' });
+    await store.identities.set({ platform: 'telegram', userId: String(people.carol.userId), source: 'discourse', username: 'carol', createdBy: 'cli' });
+    await store.identities.set({ platform: 'telegram', userId: String(people.dave.userId), source: 'discourse', username: 'dave', createdBy: 'cli' });
   });
 
   after(async () => {

@@ -58,7 +58,7 @@ describe('Telegram end to end', () => {
     // A post in a category the chat does not watch stays out.
     const other = await parley.sendWebhook('post_created', postBody({ id: 32, topicId: 320, categoryId: 6, title: 'Off topic' }));
     await parley.waitForIngest(other.eventId);
-    assert.equal((await parley.app.store.deliveries.findByPost(32)).length, 0);
+    assert.equal((await parley.app.store.deliveries.findBySubject(`discourse:post:${32}`)).length, 0);
   });
 
   test('in a group, with roles the emulator cannot tell, a rule change is refused with the reason and nothing changes', async () => {

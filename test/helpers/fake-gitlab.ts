@@ -72,6 +72,8 @@ export interface RecordedGitLabRequest {
   query: Record<string, string | string[]>;
   body: unknown;
   sudo: string | undefined;
+  /** How Sudo came: the `Sudo` header or the `sudo` query parameter (both are documented). */
+  sudoVia: 'header' | 'query' | undefined;
   /** Whose token it was (null: none or a wrong one). */
   tokenUser: string | null;
   status?: number;
@@ -86,6 +88,8 @@ export interface GitLabFault {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Carry the request out first, then answer with the fault: a proxy timing out after GitLab acted. */
+  afterHandling?: boolean;
 }
 
 export interface FakeGitLabOptions {
@@ -156,6 +160,21 @@ export const ENDPOINTS: Endpoint[] = [
     template: '/users',
     doc: 'https://docs.gitlab.com/api/users/#list-users',
     params: { username: 'string', search: 'string', active: 'boolean', blocked: 'boolean', external: 'boolean', order_by: 'enum:id,name,username,created_at,updated_at', sort: 'enum:asc,desc', ...PAGINATION },
+    paginated: true,
+  },
+  {
+    method: 'GET',
+    template: '/projects',
+    doc: 'https://docs.gitlab.com/api/projects/#list-all-projects',
+    params: {
+      search: 'string',
+      simple: 'boolean',
+      membership: 'boolean',
+      visibility: 'enum:public,internal,private',
+      order_by: 'enum:id,name,path,created_at,updated_at,star_count,last_activity_at,similarity',
+      sort: 'enum:asc,desc',
+      ...PAGINATION,
+    },
     paginated: true,
   },
   {
@@ -500,6 +519,13 @@ export async function startFakeGitLab(opts: FakeGitLabOptions = {}): Promise<Fak
       const search = query.get('search');
       return users.filter((u) => (username === null || lower(u.username) === lower(username)) && (search === null || lower(u.username).includes(lower(search)) || lower(u.name).includes(lower(search)))).map(userView);
     },
+    // `search` matches the name or path, as GitLab's does (3 characters or more there; the fake takes any).
+    'GET /projects': ({ actor, query }) => {
+      const search = query.get('search');
+      return projects
+        .filter((p) => canSee(p.visibility, projectKeys(p), actor) && (search === null || lower(p.fullPath).includes(lower(search)) || lower(p.name).includes(lower(search))))
+        .map(projectView);
+    },
     'GET /projects/:id': ({ params, actor }) => {
       const p = findProject(params.id!, actor);
       return isAnswer(p) ? p : ok(projectView(p));
@@ -721,6 +747,7 @@ export async function startFakeGitLab(opts: FakeGitLabOptions = {}): Promise<Fak
       query: Object.fromEntries([...new Set(query.keys())].map((k) => [k, query.getAll(k).length > 1 ? query.getAll(k) : query.get(k)!])),
       body: body ?? (rawBody === '' ? undefined : rawBody),
       sudo,
+      sudoVia: typeof sudoHeader === 'string' ? 'header' : sudo !== undefined ? 'query' : undefined,
       tokenUser: tokenUser?.username ?? null,
       at: Date.now(),
     };
@@ -730,7 +757,8 @@ export async function startFakeGitLab(opts: FakeGitLabOptions = {}): Promise<Fak
     if (sudo !== undefined && sudo.trim() === '') violations.push({ route: route ?? path, kind: 'bad_header', message: `${route ?? path}: an empty Sudo header` });
 
     const fault = takeFault(method, path, matched ? matched.endpoint.template : null);
-    if (fault) return send({ status: fault.status, body: fault.body ?? { message: `${fault.status} Internal Server Error` }, ...(fault.headers ? { headers: fault.headers } : {}) }, recorded);
+    const faultAnswer = fault && { status: fault.status, body: fault.body ?? { message: `${fault.status} Internal Server Error` }, ...(fault.headers ? { headers: fault.headers } : {}) };
+    if (faultAnswer && !fault.afterHandling) return send(faultAnswer, recorded);
     if (!matched) return send(msg(404, '404 Not Found'), recorded);
     // Authentication (docs: REST API authentication): a token that is given must be valid; none is anonymous.
     if (given !== undefined && !tokenUser) return send(msg(401, '401 Unauthorized'), recorded);
@@ -744,7 +772,7 @@ export async function startFakeGitLab(opts: FakeGitLabOptions = {}): Promise<Fak
       actor = target;
     }
     const result = handlers[route!]!({ actor, params: matched.params, query, body: body ?? {} });
-    return send(Array.isArray(result) ? paginate(result, query, rawPath) : result, recorded);
+    return send(faultAnswer ?? (Array.isArray(result) ? paginate(result, query, rawPath) : result), recorded);
   };
 
   const app: FastifyInstance = Fastify({ logger: false, forceCloseConnections: true });

@@ -10,8 +10,8 @@ export function notification(over: Partial<Notification> = {}): Notification {
     category: { name: 'Announcements', path: 'announcements', color: '0088CC' },
     tags: ['release', 'news'],
     excerpt: 'We shipped it.',
-    topicId: 42,
-    postId: 420,
+    thread: 'discourse:topic:42',
+    subject: 'discourse:post:420',
     ...over,
   };
 }

@@ -142,8 +142,8 @@ describe('parley rules', { concurrency: 2 }, () => {
       ],
     );
     const table = await cli.ok(['rules', 'list']);
-    assert.match(table, /telegram:-1001234\s+1\s+mute t\/spam/);
-    assert.match(table, /mattermost:abc\s+1\s+follow all/);
+    assert.match(table, /telegram:-1001234\s+discourse\s+1\s+mute t\/spam/);
+    assert.match(table, /mattermost:abc\s+discourse\s+1\s+follow all/);
 
     const removed = await cli.ok(['rules', 'remove', 'telegram:-1001234', '2']);
     assert.match(removed, /Removed from telegram:-1001234: watch c\/meta/);
@@ -171,6 +171,37 @@ describe('parley rules', { concurrency: 2 }, () => {
     assert.equal(filter.code, 1);
     assert.match(filter.stderr, /"wacth" is not a filter\. Did you mean watch\?/);
 
+    assert.deepEqual(await cli.json<ChannelJson[]>(['channels', 'list', '--json']), []);
+  });
+});
+
+describe('parley channels add --transcript-target', { concurrency: 2 }, () => {
+  test('sets the GitLab project /topic files issues in when it names no to:, shows it, and forum or empty removes it', async (t) => {
+    const cli = sandbox(t);
+    const added = await cli.parley(['channels', 'add', 'telegram:-1001234', '--transcript-target', 'gitlab:Group/Sub/Project']);
+    assert.equal(added.code, 0, added.stderr);
+    assert.match(added.stdout, /Added telegram:-1001234 .*Settings: transcripts to gitlab:Group\/Sub\/Project\./);
+    // GitLab is not configured in this install: said, not refused (the admin may configure it next).
+    assert.match(added.stderr, /warning: GitLab is not configured \(PARLEY_GITLAB_URL, PARLEY_GITLAB_TOKEN, PARLEY_GITLAB_WEBHOOK_SECRET\)/);
+    const [channel] = await cli.json<(ChannelJson & { settings: { transcriptTarget?: string } })[]>(['channels', 'list', '--json']);
+    assert.equal(channel?.settings.transcriptTarget, 'gitlab:Group/Sub/Project');
+    assert.match(await cli.ok(['channels', 'list']), /transcripts to gitlab:Group\/Sub\/Project/);
+
+    // Written as /gitlab scopes are (p/…), it is stored as a plain path.
+    assert.match(await cli.ok(['channels', 'add', 'telegram:-1001234', '--transcript-target', 'gitlab:p/ops/incidents']), /set transcriptTarget.*transcripts to gitlab:ops\/incidents/);
+    assert.match(await cli.ok(['channels', 'add', 'telegram:-1001234', '--transcript-target', 'forum']), /removed transcriptTarget/);
+    assert.equal((await cli.withStore((s) => s.channels.find('telegram', '-1001234')))?.settings.transcriptTarget, undefined);
+    await cli.ok(['channels', 'add', 'telegram:-1001234', '--transcript-target', 'gitlab:a/b']);
+    assert.match(await cli.ok(['channels', 'add', 'telegram:-1001234', '--transcript-target', '']), /removed transcriptTarget/);
+  });
+
+  test('a target that is not one is refused with the right form, and nothing is created', async (t) => {
+    const cli = sandbox(t);
+    for (const bad of ['github:group/project', 'gitlab:project-without-group', 'gitlab:group/my project', 'group/project']) {
+      const run = await cli.parley(['channels', 'add', 'telegram:-100', '--transcript-target', bad]);
+      assert.equal(run.code, 1, bad);
+      assert.match(run.stderr, /--transcript-target: ".*" is not a transcript target\. Give gitlab:GROUP\/PROJECT \(subgroups as in GitLab: gitlab:group\/sub\/project\), or forum \(the default\)\./);
+    }
     assert.deepEqual(await cli.json<ChannelJson[]>(['channels', 'list', '--json']), []);
   });
 });

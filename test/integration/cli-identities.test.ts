@@ -9,7 +9,8 @@ interface IdentityJson {
   user: string;
   platform: string;
   userId: string;
-  forumUsername: string;
+  source: string;
+  username: string;
   createdBy: string | null;
   createdAt: string;
 }
@@ -32,19 +33,19 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /already forum user ada_lovelace: nothing to change/);
 
     // What /topic reads: the store's identity, set by the CLI.
-    const stored = await cli.withStore((s) => s.identities.get('telegram', '123456789'));
-    assert.equal(stored?.forumUsername, 'ada_lovelace');
+    const stored = await cli.withStore((s) => s.identities.get('telegram', '123456789', 'discourse'));
+    assert.equal(stored?.username, 'ada_lovelace');
     assert.equal(stored?.createdBy, 'cli');
-    assert.equal((await cli.withStore((s) => s.identities.get('matrix', '@bob:example.org')))?.forumUsername, 'bob');
+    assert.equal((await cli.withStore((s) => s.identities.get('matrix', '@bob:example.org', 'discourse')))?.username, 'bob');
 
     const table = await cli.ok(['identities', 'list']);
-    assert.match(table, /^CHAT USER\s+FORUM USER\s+SET BY\s+SET AT/);
-    assert.match(table, /telegram:123456789\s+ada_lovelace\s+cli\s+\d{4}-\d\d-\d\dT/);
-    assert.match(table, /mattermost:u8x4kq\s+søren\.k\s+cli/);
+    assert.match(table, /^CHAT USER\s+SOURCE\s+USERNAME\s+SET BY\s+SET AT/);
+    assert.match(table, /telegram:123456789\s+discourse\s+ada_lovelace\s+cli\s+\d{4}-\d\d-\d\dT/);
+    assert.match(table, /mattermost:u8x4kq\s+discourse\s+søren\.k\s+cli/);
 
     const listed = await cli.json<IdentityJson[]>(['identities', 'list', '--json']);
     assert.deepEqual(
-      listed.map((i) => [i.user, i.platform, i.userId, i.forumUsername, i.createdBy]),
+      listed.map((i) => [i.user, i.platform, i.userId, i.username, i.createdBy]),
       [
         ['matrix:@bob:example.org', 'matrix', '@bob:example.org', 'bob', 'cli'],
         ['mattermost:u8x4kq', 'mattermost', 'u8x4kq', 'søren.k', 'cli'],
@@ -57,11 +58,22 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.match((await cli.parley(['identities', 'list', '--platform', 'irc'])).stderr, /"irc" is not a platform/);
 
     assert.match(await cli.ok(['identities', 'remove', 'telegram:123456789']), /Removed: telegram:123456789 is no longer forum user ada_lovelace\./);
-    assert.equal(await cli.withStore((s) => s.identities.get('telegram', '123456789')), undefined);
+    assert.equal(await cli.withStore((s) => s.identities.get('telegram', '123456789', 'discourse')), undefined);
     const again = await cli.parley(['identities', 'remove', 'telegram:123456789']);
     assert.equal(again.code, 1);
     assert.match(again.stderr, /telegram:123456789 is linked to no forum user\. See the links with: parley identities list/);
     assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--json'])).map((i) => i.user), ['matrix:@bob:example.org', 'mattermost:u8x4kq']);
+  });
+
+  test('links are per source: the same chat user is one forum user and one GitLab user', async (t) => {
+    const cli = sandbox(t);
+    await cli.ok(['identities', 'add', 'telegram:5', 'ada']);
+    assert.match(await cli.ok(['identities', 'add', 'telegram:5', 'gitlab:@ada.l']), /telegram:5 is now GitLab user ada\.l\. Their \/topic … to:gitlab issues/);
+    assert.equal((await cli.withStore((s) => s.identities.get('telegram', '5', 'gitlab')))?.username, 'ada.l');
+    assert.equal((await cli.withStore((s) => s.identities.get('telegram', '5', 'discourse')))?.username, 'ada');
+    assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--source', 'gitlab', '--json'])).map((i) => [i.user, i.source, i.username]), [['telegram:5', 'gitlab', 'ada.l']]);
+    assert.match(await cli.ok(['identities', 'remove', 'telegram:5', '--source', 'gitlab']), /Removed: telegram:5 is no longer GitLab user ada\.l\./);
+    assert.equal((await cli.withStore((s) => s.identities.get('telegram', '5', 'discourse')))?.username, 'ada', 'the forum link stays');
   });
 
   test('wrong input is refused with what would be right, and nothing is linked', async (t) => {
@@ -86,7 +98,14 @@ describe('parley identities', { concurrency: 2 }, () => {
 
     const missing = await cli.parley(['identities', 'add', 'telegram:1']);
     assert.notEqual(missing.code, 0);
-    assert.match(missing.stderr, /missing required argument 'forum_username'/);
+    assert.match(missing.stderr, /missing required argument 'username'/);
+
+    const source = await cli.parley(['identities', 'add', 'telegram:1', 'gitlub:ada']);
+    assert.equal(source.code, 1);
+    assert.match(source.stderr, /"gitlub" is not a source: use discourse:USERNAME or gitlab:USERNAME, or a forum username alone/);
+    const gitlabName = await cli.parley(['identities', 'add', 'telegram:1', 'gitlab:ada lovelace']);
+    assert.equal(gitlabName.code, 1);
+    assert.match(gitlabName.stderr, /is not a GitLab username: give the username from the user's GitLab profile/);
 
     const badPlatform = await cli.parley(['identities', 'list', '--platform', 'icq']);
     assert.equal(badPlatform.code, 1);

@@ -1,4 +1,4 @@
-// The /discourse handlers end to end, against a real SQLite store (in memory, one per test).
+// The /discourse and /gitlab handlers end to end, against a real SQLite store (in memory, one per test).
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -15,6 +15,8 @@ import type { RulesPermission } from '../../lib/config.js';
 import { categoryPath, type CategoryInfo } from '../../lib/events.js';
 import { formatScope, sortForStatus } from '../../lib/rules.js';
 import { openStore } from '../../lib/store/index.js';
+import { GitLabAccessLevel, GitLabClient } from '../../lib/gitlab/client.js';
+import { startFakeGitLab, type FakeGitLab } from '../helpers/fake-gitlab.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 
 const CHANNEL = { externalId: '-100123', name: 'Community chat', isPrivate: false };
@@ -67,8 +69,8 @@ async function withWorld(opts: WorldOptions, fn: (w: World) => Promise<void>): P
   const platform = opts.platform ?? 'telegram';
   try {
     // Chat users mapped to forum users: `admin` to a forum admin, `linked` to an ordinary forum user.
-    await store.identities.set({ platform, userId: USERS.admin.id, forumUsername: 'ada', createdBy: 'cli' });
-    await store.identities.set({ platform, userId: USERS.linked.id, forumUsername: 'lin', createdBy: 'cli' });
+    await store.identities.set({ platform, userId: USERS.admin.id, source: 'discourse', username: 'ada', createdBy: 'cli' });
+    await store.identities.set({ platform, userId: USERS.linked.id, source: 'discourse', username: 'lin', createdBy: 'cli' });
     const forumAdmins = new Set(opts.forumAdmins ?? ['ada']);
     const categories = opts.categories ?? FORUM_CATEGORIES;
     const logs: string[] = [];
@@ -513,4 +515,112 @@ describe('dispatch', () => {
       assert.ok(logged, 'the error id is in the log');
       assert.equal(logged.err?.message, 'disk full');
     }));
+});
+
+describe('/gitlab: the same grammar over GitLab scopes, checked against GitLab', () => {
+  // The real client (@gitbeaker/rest) against the fake GitLab, which follows GitLab's REST documentation.
+  async function withGitLab(fn: (w: World, gitlab: FakeGitLab) => Promise<void>, opts: WorldOptions = {}): Promise<void> {
+    const fake = await startFakeGitLab();
+    try {
+      fake.addUser({ username: 'reporter-ron' });
+      fake.addUser({ username: 'guest-gus' });
+      fake.addProject('acme/web', { visibility: 'public' });
+      fake.addProject('acme/platform/api', { visibility: 'private' });
+      fake.addProject('acme/platform/infra', { visibility: 'internal' });
+      fake.addMember('acme/platform', 'reporter-ron', GitLabAccessLevel.Reporter);
+      fake.addMember('acme/platform/api', 'guest-gus', GitLabAccessLevel.Guest);
+      const client = new GitLabClient({ baseUrl: fake.url, token: fake.token });
+      await withWorld({ roles: MODERATOR, ...opts }, async (w) => {
+        w.deps.gitlab = client;
+        await fn(w, fake);
+      });
+      assert.deepEqual(fake.violations, []);
+    } finally {
+      await fake.close();
+    }
+  }
+  const gitlab = (w: World, user: UserName, args: string) => w.say(user, args, 'gitlab');
+  const linkGitLab = (w: World, user: UserName, username: string) =>
+    w.store.identities.set({ platform: 'telegram', userId: USERS[user].id, source: 'gitlab', username, createdBy: 'cli' });
+
+  test('rules of a public project, a group and a label are added; status and remove see GitLab rules only', () =>
+    withGitLab(async (w) => {
+      await w.say('mod', 'watch c/meta');
+      const added = await gitlab(w, 'mod', 'watch p/acme/web g/acme "l/needs review"');
+      assert.equal(added.visibility, 'channel');
+      assert.match(added.text, /added rules: watch p\/acme\/web, watch g\/acme and watch "l\/needs review"/);
+      const status = await gitlab(w, 'member', 'status');
+      assert.deepEqual(status.text.split('\n').filter((l) => /^\d+\. /.test(l)), ['1. watch p/acme/web', '2. watch g/acme', '3. watch "l/needs review"']);
+      // /discourse keeps its own numbering, and its rule is untouched by /gitlab remove.
+      assert.deepEqual((await w.say('member', 'status')).text.split('\n').filter((l) => /^\d+\. /.test(l)), ['1. watch c/meta']);
+      const removed = await gitlab(w, 'mod', 'remove 1');
+      assert.match(removed.text, /removed a rule: watch p\/acme\/web/);
+      assert.deepEqual((await w.store.rules.all()).map((r) => `${r.source} ${r.filter} ${formatScope(r.scope)}`).sort(), [
+        'discourse watch c/meta',
+        'gitlab watch "l/needs review"',
+        'gitlab watch g/acme',
+      ]);
+    }));
+
+  test('/gitlab all and /discourse all are two rules, not a duplicate', () =>
+    withGitLab(async (w) => {
+      await w.say('mod', 'watch all');
+      const reply = await gitlab(w, 'mod', 'watch all');
+      assert.match(reply.text, /added a rule: watch all/);
+      assert.deepEqual((await w.store.rules.all()).map((r) => r.source).sort(), ['discourse', 'gitlab']);
+    }));
+
+  test('a private or internal project needs a linked GitLab user with Reporter access; mute needs nothing', () =>
+    withGitLab(async (w) => {
+      const unlinked = await gitlab(w, 'mod', 'watch p/acme/platform/api');
+      assert.equal(unlinked.visibility, 'ephemeral');
+      assert.match(unlinked.text, /p\/acme\/platform\/api is a private or internal project/);
+      assert.match(unlinked.text, /not linked to a GitLab account/);
+      assert.match(unlinked.text, /parley identities add telegram:1 gitlab:USERNAME/);
+
+      await linkGitLab(w, 'mod', 'guest-gus');
+      const guest = await gitlab(w, 'mod', 'thread p/acme/platform/api');
+      assert.match(guest.text, /GitLab user guest-gus has access level 10 there/);
+      assert.match(guest.text, /parley rules add telegram:-100123 gitlab thread p\/acme\/platform\/api/);
+      assert.deepEqual(await w.rules(), []);
+
+      assert.match((await gitlab(w, 'mod', 'mute p/acme/platform/api')).text, /added a rule: mute p\/acme\/platform\/api/);
+
+      // Reporter through the parent group counts (memberships are inherited), for internal projects too.
+      await linkGitLab(w, 'mod', 'reporter-ron');
+      assert.match((await gitlab(w, 'mod', 'watch p/acme/platform/api p/acme/platform/infra')).text, /added rules: watch p\/acme\/platform\/api and watch p\/acme\/platform\/infra/);
+    }));
+
+  test('an unknown path gets the nearest project paths; a bare path is guessed as p/ or g/', () =>
+    withGitLab(async (w) => {
+      const typo = await gitlab(w, 'mod', 'watch p/acme/wbe');
+      assert.match(typo.text, /GitLab has no project p\/acme\/wbe that Parley can see/);
+      const near = await gitlab(w, 'mod', 'watch p/other/web');
+      assert.match(near.text, /Nearest projects: p\/acme\/web/);
+      assert.match((await gitlab(w, 'mod', 'watch g/nope')).text, /GitLab has no group g\/nope/);
+      assert.match((await gitlab(w, 'mod', 'watch acme/web')).text, /Did you mean \/gitlab watch p\/acme\/web\?/);
+      assert.match((await gitlab(w, 'mod', 'watch c/meta')).text, /"c\/meta" is not a scope: use all, p\/GROUP\/PROJECT, g\/GROUP or l\/LABEL/);
+      assert.deepEqual(await w.rules(), []);
+    }));
+
+  test('GitLab down: rules that deliver are refused with the reason, mute still works', () =>
+    withGitLab(async (w, fake) => {
+      fake.fail({ path: /\/projects\//, status: 503, times: 5 });
+      const refused = await gitlab(w, 'mod', 'watch p/acme/web');
+      assert.match(refused.text, /GitLab could not be asked whether the projects exist/);
+      assert.match((await gitlab(w, 'mod', 'mute p/acme/web')).text, /added a rule: mute p\/acme\/web/);
+    }));
+
+  test('help names GitLab scopes; without GitLab configured /gitlab says so and registers nothing', async () => {
+    await withGitLab(async (w) => {
+      const help = await gitlab(w, 'member', 'help');
+      assert.match(help.text, /\/gitlab watch p\/group\/project/);
+      assert.match(help.text, /Confidential issues and comments are never announced/);
+    });
+    await withWorld({ roles: MODERATOR }, async (w) => {
+      const reply = await w.say('mod', 'watch p/acme/web', 'gitlab');
+      assert.match(reply.text, /GitLab is not configured on this Parley/);
+      assert.deepEqual(await w.store.channels.list(), []);
+    });
+  });
 });

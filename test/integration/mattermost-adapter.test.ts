@@ -95,8 +95,8 @@ const notification: Notification = {
   category: { name: 'Meta', path: 'meta', color: 'F1592A' },
   tags: ['intro'],
   excerpt: 'Hello *all*, read [this](https://x.example)',
-  topicId: 1,
-  postId: 10,
+  thread: 'discourse:topic:1',
+  subject: 'discourse:post:10',
 };
 
 const expectedAttachment = {

@@ -69,7 +69,7 @@ async function install(opts: { forum?: FakeForum } = {}) {
   async function channel(ref: string, rules: [Filter, Scope][], status: ChannelStatus = 'active'): Promise<number> {
     const [platform, externalId] = ref.split(':') as [PlatformName, string];
     const { channel: c } = await store.channels.ensure({ platform, externalId, name: ref, status, addedBy: 'cli' });
-    for (const [filter, scope] of rules) await store.rules.add({ channelId: c.id, filter, scope, createdBy: 'cli' });
+    for (const [filter, scope] of rules) await store.rules.add({ channelId: c.id, source: 'discourse', filter, scope, createdBy: 'cli' });
     return c.id;
   }
 
@@ -91,7 +91,7 @@ async function install(opts: { forum?: FakeForum } = {}) {
     }
     const postId = (body as { post: { id: number } }).post.id;
     const jobs = new Map<number, DeliverJob>();
-    for (const d of await store.deliveries.findByPost(postId)) {
+    for (const d of await store.deliveries.findBySubject(`discourse:post:${postId}`)) {
       const c = await store.channels.get(d.channelId);
       const queued = c && (await queues.deliverQueue(c.platform).getJob(d.jobId));
       if (queued) jobs.set(d.channelId, queued.data as DeliverJob);
@@ -230,8 +230,8 @@ describe('parley route and the ingest job choose the same channels: webhook-only
   test('a reply: follow rules do not take it, a thread rule puts it under the topic', async () => {
     const { ingested } = await it.both(it.bodyFile('reply', postBody({ id: 2102, topicId: 21, postNumber: 3, categoryId: 8, title: 'How do I' })));
     assert.deepEqual(ingested.channels, sorted(ch.all, ch.mutedUrgent, ch.thread, ch.pending));
-    assert.equal(ingested.jobs.get(ch.thread)?.threadTopicId, 21);
-    assert.equal(ingested.jobs.get(ch.all)?.threadTopicId, null);
+    assert.equal(ingested.jobs.get(ch.thread)?.thread, 'discourse:topic:21');
+    assert.equal(ingested.jobs.get(ch.all)?.thread, null);
   });
 
   test('a whisper is never announced', async () => {

@@ -5,11 +5,11 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DatabaseTarget } from '../../lib/config.js';
 import { openStore } from '../../lib/store/index.js';
@@ -18,6 +18,8 @@ import type { Store } from '../../lib/seams/store.js';
 import type { ChatMessage } from '../../lib/transcript/types.js';
 
 const PG_URL = process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+/** The id of the only channel. */
+const channelId0 = (channels: readonly { id: number }[]): number => channels[0]!.id;
 const STORE_MODULE = new URL('../../lib/store/index.ts', import.meta.url).href;
 
 /** A fresh, empty database for one test, and how to throw it away. */
@@ -145,7 +147,7 @@ async function racingProcesses(target: DatabaseTarget, count: number): Promise<{
     await new Promise((resolve) => process.stdin.once('data', resolve));
     const store = await openStore(target);
     const c = await store.channels.ensure({ platform: 'mattermost', externalId: 'shared', name: 'Shared', status: 'active', addedBy: null });
-    const r = await store.rules.add({ channelId: c.channel.id, filter: 'watch', scope: { type: 'tag', name: 'release' }, createdBy: null });
+    const r = await store.rules.add({ channelId: c.channel.id, source: 'discourse', filter: 'watch', scope: { type: 'tag', name: 'release' }, createdBy: null });
     await store.close();
     process.stdout.write(JSON.stringify({ channelId: c.channel.id, channelCreated: c.created, ruleId: r.rule.id, ruleCreated: r.created }) + '\\n');
     process.stdin.destroy();
@@ -278,17 +280,17 @@ function storeSuite(backend: Backend): void {
       withStore(backend, async (store) => {
         const keep = (await store.channels.ensure(telegram('keep'))).channel;
         const gone = (await store.channels.ensure(telegram('gone'))).channel;
-        await store.rules.add({ channelId: keep.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
-        await store.rules.add({ channelId: gone.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
-        await store.rules.add({ channelId: gone.id, filter: 'mute', scope: { type: 'tag', name: 'spoiler' }, createdBy: null });
-        await store.deliveries.create({ jobId: `post-7:${gone.id}`, eventKey: 'post-7', channelId: gone.id, postId: 7, topicId: 3, postNumber: 1 });
-        await store.deliveries.create({ jobId: `post-7:${keep.id}`, eventKey: 'post-7', channelId: keep.id, postId: 7, topicId: 3, postNumber: 1 });
+        await store.rules.add({ channelId: keep.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: gone.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: gone.id, source: 'discourse', filter: 'mute', scope: { type: 'tag', name: 'spoiler' }, createdBy: null });
+        await store.deliveries.create({ jobId: `post-7:${gone.id}`, eventKey: 'post-7', channelId: gone.id, subject: 'discourse:post:7', thread: 'discourse:topic:3', opens: true });
+        await store.deliveries.create({ jobId: `post-7:${keep.id}`, eventKey: 'post-7', channelId: keep.id, subject: 'discourse:post:7', thread: 'discourse:topic:3', opens: true });
 
         assert.equal(await store.channels.remove(gone.id), true);
         assert.equal(await store.channels.get(gone.id), undefined);
         assert.deepEqual(await store.rules.list(gone.id), []);
         assert.deepEqual((await store.rules.all()).map((r) => r.channelId), [keep.id]);
-        assert.deepEqual((await store.deliveries.findByPost(7)).map((d) => d.channelId), [keep.id]);
+        assert.deepEqual((await store.deliveries.findBySubject('discourse:post:7')).map((d) => d.channelId), [keep.id]);
         assert.equal(await store.deliveries.getByJobId(`post-7:${gone.id}`), undefined);
 
         assert.equal(await store.channels.remove(gone.id), false);
@@ -298,7 +300,7 @@ function storeSuite(backend: Backend): void {
       withStore(backend, async (store) => {
         const ch = (await store.channels.ensure(telegram('1'))).channel;
         const before = new Date();
-        const all = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: 'telegram:42' });
+        const all = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: 'telegram:42' });
         const after = new Date();
         assert.equal(all.created, true);
         assert.equal(all.rule.channelId, ch.id);
@@ -307,15 +309,15 @@ function storeSuite(backend: Backend): void {
         assert.equal(all.rule.createdBy, 'telegram:42');
         assertRecent(all.rule.createdAt, before, after);
 
-        const dup = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: 'someone-else' });
+        const dup = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: 'someone-else' });
         assert.equal(dup.created, false);
         assert.deepEqual(dup.rule, all.rule);
 
-        const cat = await store.rules.add({ channelId: ch.id, filter: 'follow', scope: { type: 'category', path: 'support/billing' }, createdBy: null });
-        const tag = await store.rules.add({ channelId: ch.id, filter: 'mute', scope: { type: 'tag', name: 'ünïcødé-标签' }, createdBy: null });
+        const cat = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'follow', scope: { type: 'category', path: 'support/billing' }, createdBy: null });
+        const tag = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'mute', scope: { type: 'tag', name: 'ünïcødé-标签' }, createdBy: null });
         // Same scope, another filter: another rule. Same filter, another scope type with the same text: another rule.
-        const muteAll = await store.rules.add({ channelId: ch.id, filter: 'mute', scope: { type: 'all' }, createdBy: null });
-        const tagMeta = await store.rules.add({ channelId: ch.id, filter: 'follow', scope: { type: 'tag', name: 'support/billing' }, createdBy: null });
+        const muteAll = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'mute', scope: { type: 'all' }, createdBy: null });
+        const tagMeta = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'follow', scope: { type: 'tag', name: 'support/billing' }, createdBy: null });
         for (const r of [cat, tag, muteAll, tagMeta]) assert.equal(r.created, true);
         assert.deepEqual(cat.rule.scope, { type: 'category', path: 'support/billing' });
         assert.deepEqual(tag.rule.scope, { type: 'tag', name: 'ünïcødé-标签' });
@@ -324,7 +326,7 @@ function storeSuite(backend: Backend): void {
         assert.deepEqual(listed, [all.rule, cat.rule, tag.rule, muteAll.rule, tagMeta.rule]);
 
         const other = (await store.channels.ensure(telegram('2'))).channel;
-        const otherRule = await store.rules.add({ channelId: other.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        const otherRule = await store.rules.add({ channelId: other.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
         assert.equal(otherRule.created, true, 'the same rule in another channel is its own');
         assert.deepEqual(await store.rules.list(other.id), [otherRule.rule]);
         assert.deepEqual((await store.rules.all()).map((r) => r.id), [...listed.map((r) => r.id), otherRule.rule.id]);
@@ -333,11 +335,11 @@ function storeSuite(backend: Backend): void {
     void test('rules: remove says whether there was one; a rule needs an existing channel', () =>
       withStore(backend, async (store) => {
         const ch = (await store.channels.ensure(telegram('1'))).channel;
-        const { rule } = await store.rules.add({ channelId: ch.id, filter: 'thread', scope: { type: 'category', path: 'meta' }, createdBy: null });
+        const { rule } = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'thread', scope: { type: 'category', path: 'meta' }, createdBy: null });
         assert.equal(await store.rules.remove(rule.id), true);
         assert.deepEqual(await store.rules.list(ch.id), []);
         assert.equal(await store.rules.remove(rule.id), false);
-        await assert.rejects(store.rules.add({ channelId: 98765, filter: 'watch', scope: { type: 'all' }, createdBy: null }));
+        await assert.rejects(store.rules.add({ channelId: 98765, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null }));
         assert.deepEqual(await store.rules.all(), []);
       }));
 
@@ -354,12 +356,12 @@ function storeSuite(backend: Backend): void {
         await bumped(true, 'adding a channel');
         await store.channels.ensure(telegram('1'));
         await bumped(false, 'ensuring an existing channel');
-        const { rule } = await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        const { rule } = await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
         await bumped(true, 'adding a rule');
-        await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
         await bumped(false, 'adding a rule that exists');
         await store.channels.setError(ch.id, { code: 'forbidden', message: 'no' });
-        await store.deliveries.create({ jobId: 'j', eventKey: 'post-1', channelId: ch.id, postId: 1, topicId: 1, postNumber: 1 });
+        await store.deliveries.create({ jobId: 'j', eventKey: 'post-1', channelId: ch.id, subject: 'discourse:post:1', thread: 'discourse:topic:1', opens: true });
         await bumped(false, 'errors and deliveries');
         assert.equal(await store.rules.remove(rule.id), true);
         await bumped(true, 'removing a rule');
@@ -376,7 +378,7 @@ function storeSuite(backend: Backend): void {
         const ch = (await store.channels.ensure(telegram('1'))).channel;
         const ch2 = (await store.channels.ensure(telegram('2'))).channel;
         const before = new Date();
-        const first = await store.deliveries.create({ jobId: `post-10:${ch.id}`, eventKey: 'post-10', channelId: ch.id, postId: 10, topicId: 5, postNumber: 1 });
+        const first = await store.deliveries.create({ jobId: `post-10:${ch.id}`, eventKey: 'post-10', channelId: ch.id, subject: 'discourse:post:10', thread: 'discourse:topic:5', opens: true });
         const after = new Date();
         assert.equal(first.created, true);
         assert.equal(first.delivery.status, 'queued');
@@ -387,13 +389,13 @@ function storeSuite(backend: Backend): void {
         assertRecent(first.delivery.updatedAt, before, after);
 
         // The same (event, channel) under another job id is the same delivery.
-        const dup = await store.deliveries.create({ jobId: 'other-job-id', eventKey: 'post-10', channelId: ch.id, postId: 10, topicId: 5, postNumber: 1 });
+        const dup = await store.deliveries.create({ jobId: 'other-job-id', eventKey: 'post-10', channelId: ch.id, subject: 'discourse:post:10', thread: 'discourse:topic:5', opens: true });
         assert.equal(dup.created, false);
         assert.deepEqual(dup.delivery, first.delivery);
         assert.equal(await store.deliveries.getByJobId('other-job-id'), undefined);
 
-        const second = await store.deliveries.create({ jobId: `post-10:${ch2.id}`, eventKey: 'post-10', channelId: ch2.id, postId: 10, topicId: 5, postNumber: 1 });
-        const third = await store.deliveries.create({ jobId: `post-11:${ch.id}`, eventKey: 'post-11', channelId: ch.id, postId: 11, topicId: 5, postNumber: 2 });
+        const second = await store.deliveries.create({ jobId: `post-10:${ch2.id}`, eventKey: 'post-10', channelId: ch2.id, subject: 'discourse:post:10', thread: 'discourse:topic:5', opens: true });
+        const third = await store.deliveries.create({ jobId: `post-11:${ch.id}`, eventKey: 'post-11', channelId: ch.id, subject: 'discourse:post:11', thread: 'discourse:topic:5', opens: false });
         assert.equal(second.created && third.created, true);
 
         assert.deepEqual(await store.deliveries.getByJobId(first.delivery.jobId), first.delivery);
@@ -415,10 +417,10 @@ function storeSuite(backend: Backend): void {
         await store.deliveries.update('no-such-job', { status: 'failed' });
 
         await store.deliveries.update(second.delivery.jobId, { status: 'failed', lastError: 'bot_removed' });
-        assert.deepEqual((await store.deliveries.findByPost(10)).map((d) => d.id), [first.delivery.id, second.delivery.id]);
-        assert.deepEqual((await store.deliveries.findByPost(10, 'failed')).map((d) => d.id), [second.delivery.id]);
-        assert.deepEqual(await store.deliveries.findByPost(10, 'cancelled'), []);
-        assert.deepEqual(await store.deliveries.findByPost(999), []);
+        assert.deepEqual((await store.deliveries.findBySubject('discourse:post:10')).map((d) => d.id), [first.delivery.id, second.delivery.id]);
+        assert.deepEqual((await store.deliveries.findBySubject('discourse:post:10', 'failed')).map((d) => d.id), [second.delivery.id]);
+        assert.deepEqual(await store.deliveries.findBySubject('discourse:post:10', 'cancelled'), []);
+        assert.deepEqual(await store.deliveries.findBySubject('discourse:post:999'), []);
 
         assert.deepEqual(await store.deliveries.countByStatus(), { queued: 1, delivered: 1, failed: 1, cancelled: 0, withdrawn: 0 });
       }));
@@ -429,20 +431,20 @@ function storeSuite(backend: Backend): void {
         const ch2 = (await store.channels.ensure(telegram('2'))).channel;
         assert.deepEqual(await store.deliveries.countByStatus(), { queued: 0, delivered: 0, failed: 0, cancelled: 0, withdrawn: 0 });
         const mk = (channelId: number, postId: number, topicId: number, postNumber: number) =>
-          store.deliveries.create({ jobId: `post-${postId}:${channelId}`, eventKey: `post-${postId}`, channelId, postId, topicId, postNumber });
+          store.deliveries.create({ jobId: `post-${postId}:${channelId}`, eventKey: `post-${postId}`, channelId, subject: `discourse:post:${postId}`, thread: `discourse:topic:${topicId}`, opens: postNumber === 1 });
 
         await mk(ch.id, 100, 9, 1);
-        assert.equal(await store.deliveries.threadRoot(ch.id, 9), null, 'not delivered yet');
+        assert.equal(await store.deliveries.threadRoot(ch.id, 'discourse:topic:9'), null, 'not delivered yet');
         await store.deliveries.update(`post-100:${ch.id}`, { status: 'delivered', messageRef: 'root-ref' });
         await mk(ch.id, 101, 9, 2);
         await store.deliveries.update(`post-101:${ch.id}`, { status: 'delivered', messageRef: 'reply-ref' });
-        assert.equal(await store.deliveries.threadRoot(ch.id, 9), 'root-ref');
-        assert.equal(await store.deliveries.threadRoot(ch2.id, 9), null, 'another channel has its own thread');
-        assert.equal(await store.deliveries.threadRoot(ch.id, 10), null, 'another topic has its own thread');
+        assert.equal(await store.deliveries.threadRoot(ch.id, 'discourse:topic:9'), 'root-ref');
+        assert.equal(await store.deliveries.threadRoot(ch2.id, 'discourse:topic:9'), null, 'another channel has its own thread');
+        assert.equal(await store.deliveries.threadRoot(ch.id, 'discourse:topic:10'), null, 'another topic has its own thread');
 
         await mk(ch2.id, 100, 9, 1);
         await store.deliveries.update(`post-100:${ch2.id}`, { status: 'failed', messageRef: null });
-        assert.equal(await store.deliveries.threadRoot(ch2.id, 9), null, 'a failed first post is no thread root');
+        assert.equal(await store.deliveries.threadRoot(ch2.id, 'discourse:topic:9'), null, 'a failed first post is no thread root');
       }));
 
     void test('topics: upsert replaces, tags and unicode round-trip, remove forgets', () =>
@@ -496,27 +498,33 @@ function storeSuite(backend: Backend): void {
     void test('identities: set replaces, get, list by platform, remove', () =>
       withStore(backend, async (store) => {
         const before = new Date();
-        await store.identities.set({ platform: 'telegram', userId: '42', forumUsername: 'søren', createdBy: 'admin' });
+        await store.identities.set({ platform: 'telegram', userId: '42', source: 'discourse', username: 'søren', createdBy: 'admin' });
         const after = new Date();
-        const got = await store.identities.get('telegram', '42');
-        assert.equal(got?.forumUsername, 'søren');
+        const got = await store.identities.get('telegram', '42', 'discourse');
+        assert.equal(got?.username, 'søren');
+        assert.equal(got?.source, 'discourse');
         assert.equal(got?.createdBy, 'admin');
         assertRecent(got.createdAt, before, after);
 
-        await store.identities.set({ platform: 'telegram', userId: '42', forumUsername: 'soren', createdBy: 'cli' });
-        assert.equal((await store.identities.get('telegram', '42'))?.forumUsername, 'soren');
-        assert.equal((await store.identities.get('telegram', '42'))?.createdBy, 'cli');
-        await store.identities.set({ platform: 'mattermost', userId: '42', forumUsername: 'other', createdBy: null });
-        await store.identities.set({ platform: 'telegram', userId: '7', forumUsername: 'seven', createdBy: null });
+        await store.identities.set({ platform: 'telegram', userId: '42', source: 'discourse', username: 'soren', createdBy: 'cli' });
+        assert.equal((await store.identities.get('telegram', '42', 'discourse'))?.username, 'soren');
+        assert.equal((await store.identities.get('telegram', '42', 'discourse'))?.createdBy, 'cli');
+        await store.identities.set({ platform: 'mattermost', userId: '42', source: 'discourse', username: 'other', createdBy: null });
+        await store.identities.set({ platform: 'telegram', userId: '7', source: 'discourse', username: 'seven', createdBy: null });
 
-        assert.equal(await store.identities.get('slack', '42'), undefined);
-        assert.deepEqual((await store.identities.list()).map((i) => `${i.platform}:${i.userId}:${i.forumUsername}`), ['mattermost:42:other', 'telegram:42:soren', 'telegram:7:seven']);
-        assert.deepEqual((await store.identities.list('telegram')).map((i) => i.userId), ['42', '7']);
+        assert.equal(await store.identities.get('slack', '42', 'discourse'), undefined);
+        assert.deepEqual((await store.identities.list()).map((i) => `${i.platform}:${i.userId}:${i.username}`), ['mattermost:42:other', 'telegram:42:soren', 'telegram:7:seven']);
+        assert.deepEqual((await store.identities.list({ platform: 'telegram' })).map((i) => i.userId), ['42', '7']);
 
-        assert.equal(await store.identities.remove('telegram', '42'), true);
-        assert.equal(await store.identities.remove('telegram', '42'), false);
-        assert.equal(await store.identities.get('telegram', '42'), undefined);
-        assert.equal((await store.identities.get('mattermost', '42'))?.forumUsername, 'other');
+        // Per source: the same chat user is someone else on GitLab, and removing one link keeps the other.
+        await store.identities.set({ platform: 'telegram', userId: '42', source: 'gitlab', username: 'soren-gl', createdBy: 'cli' });
+        assert.equal((await store.identities.get('telegram', '42', 'gitlab'))?.username, 'soren-gl');
+        assert.deepEqual((await store.identities.list({ source: 'gitlab' })).map((i) => i.username), ['soren-gl']);
+        assert.equal(await store.identities.remove('telegram', '42', 'discourse'), true);
+        assert.equal(await store.identities.remove('telegram', '42', 'discourse'), false);
+        assert.equal((await store.identities.get('telegram', '42', 'gitlab'))?.username, 'soren-gl');
+        assert.equal(await store.identities.get('telegram', '42', 'discourse'), undefined);
+        assert.equal((await store.identities.get('mattermost', '42', 'discourse'))?.username, 'other');
       }));
 
     void test('inbound events: a replay is recognised; prune forgets the old', () =>
@@ -756,7 +764,7 @@ function storeSuite(backend: Backend): void {
         const channelId = channels[0]!.channel.id;
 
         const v1 = await store.rules.version();
-        const rules = await Promise.all(Array.from({ length: 20 }, () => store.rules.add({ channelId, filter: 'watch', scope: { type: 'category', path: 'meta' }, createdBy: null })));
+        const rules = await Promise.all(Array.from({ length: 20 }, () => store.rules.add({ channelId, source: 'discourse', filter: 'watch', scope: { type: 'category', path: 'meta' }, createdBy: null })));
         assert.equal(rules.filter((r) => r.created).length, 1);
         assert.equal(new Set(rules.map((r) => r.rule.id)).size, 1);
         assert.equal((await store.rules.list(channelId)).length, 1);
@@ -764,11 +772,11 @@ function storeSuite(backend: Backend): void {
         assert.equal(await store.rules.version(), v1 + 1, 'one rule added, one bump');
 
         const deliveries = await Promise.all(
-          Array.from({ length: 20 }, () => store.deliveries.create({ jobId: `post-5:${channelId}`, eventKey: 'post-5', channelId, postId: 5, topicId: 2, postNumber: 1 })),
+          Array.from({ length: 20 }, () => store.deliveries.create({ jobId: `post-5:${channelId}`, eventKey: 'post-5', channelId, subject: 'discourse:post:5', thread: 'discourse:topic:2', opens: true })),
         );
         assert.equal(deliveries.filter((d) => d.created).length, 1);
         assert.equal(new Set(deliveries.map((d) => d.delivery.id)).size, 1);
-        assert.equal((await store.deliveries.findByPost(5)).length, 1);
+        assert.equal((await store.deliveries.findBySubject('discourse:post:5')).length, 1);
 
         const seen = await Promise.all(Array.from({ length: 20 }, () => store.inboundEvents.record('discourse', 'same-event')));
         assert.equal(seen.filter(Boolean).length, 1);
@@ -787,7 +795,7 @@ function storeSuite(backend: Backend): void {
         }
         const store = await openStore(fresh.target);
         const ch = (await store.channels.ensure(telegram('1'))).channel;
-        await store.rules.add({ channelId: ch.id, filter: 'watch', scope: { type: 'all' }, createdBy: null });
+        await store.rules.add({ channelId: ch.id, source: 'discourse', filter: 'watch', scope: { type: 'all' }, createdBy: null });
         const version = await store.rules.version();
         await store.close();
 
@@ -805,6 +813,59 @@ function storeSuite(backend: Backend): void {
           assert.equal(await reopened.rules.version(), version);
         } finally {
           await reopened.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    void test('migration 0004 (sources): rules, identities and deliveries of an older Parley become Discourse\'s, ids and threads kept', async (t) => {
+      const fresh = await backend.fresh();
+      try {
+        if (!fresh.persistent) {
+          t.diagnostic('needs a database that outlives one connection');
+          return;
+        }
+        // The database as Parley left it before sources: migrated to 0003, rows in the old shape.
+        if (fresh.target.kind === 'sqlite') mkdirSync(path.dirname(fresh.target.path), { recursive: true });
+        const db = fresh.kysely() as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        try {
+          await migrateToLatest(db, fresh.target.kind, { upTo: '0003_platform_state' });
+          const at = new Date().toISOString();
+          await db.insertInto('channels').values({ platform: 'telegram', external_id: '-1', name: 'old', status: 'active', created_at: at }).execute();
+          const channelId = (await db.selectFrom('channels').select('id').executeTakeFirstOrThrow()).id as number;
+          await db.insertInto('rules').values([
+            { id: 7, channel_id: channelId, filter: 'watch', scope_type: 'all', scope_value: '', created_at: at },
+            { id: 9, channel_id: channelId, filter: 'thread', scope_type: 'category', scope_value: 'support', created_at: at },
+          ]).execute();
+          const delivery = (jobId: string, postId: number, postNumber: number) => ({
+            job_id: jobId, event_key: `post-${postId}`, channel_id: channelId, post_id: postId, topic_id: 3, post_number: postNumber,
+            status: 'delivered', attempts: 1, message_ref: `ref-${postId}`, created_at: at, updated_at: at,
+          });
+          await db.insertInto('deliveries').values([delivery('a', 30, 1), delivery('b', 31, 2)]).execute();
+          await db.insertInto('identities').values({ platform: 'telegram', user_id: '5', forum_username: 'ada', created_at: at }).execute();
+          if (fresh.target.kind === 'postgres') await db.executeQuery(sql`select setval(pg_get_serial_sequence('rules', 'id'), 9)`.compile(db));
+        } finally {
+          await db.destroy();
+        }
+
+        const store = await openStore(fresh.target);
+        try {
+          const rules = await store.rules.list(channelId0(await store.channels.list()));
+          assert.deepEqual(rules.map((r) => [r.id, r.source, r.filter, r.scope]), [
+            [7, 'discourse', 'watch', { type: 'all' }],
+            [9, 'discourse', 'thread', { type: 'category', path: 'support' }],
+          ]);
+          // The unique key now has the source in it: GitLab's `all` beside Discourse's, with a new id after the old ones.
+          const gitlabAll = await store.rules.add({ channelId: rules[0]!.channelId, source: 'gitlab', filter: 'watch', scope: { type: 'all' }, createdBy: null });
+          assert.equal(gitlabAll.created, true);
+          assert.ok(gitlabAll.rule.id > 9);
+          assert.deepEqual((await store.deliveries.findBySubject('discourse:post:31')).map((d) => [d.jobId, d.thread, d.opens]), [['b', 'discourse:topic:3', false]]);
+          assert.equal(await store.deliveries.threadRoot(rules[0]!.channelId, 'discourse:topic:3'), 'ref-30');
+          assert.equal((await store.identities.get('telegram', '5', 'discourse'))?.username, 'ada');
+          assert.equal(await store.identities.get('telegram', '5', 'gitlab'), undefined);
+        } finally {
+          await store.close();
         }
       } finally {
         await fresh.drop();

@@ -98,8 +98,8 @@ const NOTIFICATION: Notification = {
   category: { name: 'Announcements', path: 'announcements', color: 'BF1E2E' },
   tags: ['release', 'v2.0'],
   excerpt: 'It is out. Read the "notes" first.',
-  topicId: 7,
-  postId: 70,
+  thread: 'discourse:topic:7',
+  subject: 'discourse:post:70',
 };
 
 describe('long polling against telegram-test-api', () => {
@@ -273,7 +273,7 @@ describe('sending notifications to telegram-test-api', () => {
   test('the message arrives in the chat as HTML without link preview; a reply threads under the first announcement', async () => {
     const { adapter, token } = await makeAdapter({});
     const first = await adapter.sendNotification(channel(String(GROUP.chatId)), NOTIFICATION, { threadRoot: null, idempotencyKey: 'k1' });
-    const reply: Notification = { ...NOTIFICATION, kind: 'reply', postId: 71, excerpt: 'Thanks!' };
+    const reply: Notification = { ...NOTIFICATION, kind: 'reply', subject: 'discourse:post:71', excerpt: 'Thanks!' };
     const second = await adapter.sendNotification(channel(String(GROUP.chatId)), reply, { threadRoot: first.messageRef, idempotencyKey: 'k2' });
 
     const messages = await emulator.botMessages(token, GROUP.chatId);

@@ -2,7 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { tokenize, type Token } from '../../commands/tokenize.js';
-import { isParseFailure, parseDiscourseCommand, SUBCOMMANDS, type DiscourseCommand, type ParseFailure } from '../../commands/grammar.js';
+import { isParseFailure, parseRulesCommand, SUBCOMMANDS, type RulesCommand, type ParseFailure } from '../../commands/grammar.js';
 
 function tokens(input: string): Token[] {
   const result = tokenize(input);
@@ -12,14 +12,14 @@ function tokens(input: string): Token[] {
 
 const values = (input: string) => tokens(input).map((t) => (t.kind === 'word' ? t.value : `${t.key}=${t.value}`));
 
-function parsed(args: string, cmd?: string): DiscourseCommand {
-  const r = parseDiscourseCommand(args, cmd ? { cmd } : {});
+function parsed(args: string, cmd?: string): RulesCommand {
+  const r = parseRulesCommand(args, cmd ? { cmd } : {});
   if (isParseFailure(r)) throw new Error(`expected a command for ${JSON.stringify(args)}, got ${r.id}: ${r.message}`);
   return r;
 }
 
 function failed(args: string, cmd?: string): ParseFailure {
-  const r = parseDiscourseCommand(args, cmd ? { cmd } : {});
+  const r = parseRulesCommand(args, cmd ? { cmd } : {});
   if (!isParseFailure(r)) throw new Error(`expected a failure for ${JSON.stringify(args)}, got ${JSON.stringify(r)}`);
   return r;
 }
@@ -101,7 +101,7 @@ describe('tokenize', () => {
   });
 });
 
-describe('parseDiscourseCommand', () => {
+describe('parseRulesCommand', () => {
   test('help, also bare, in any case, and with words after it', () => {
     assert.deepEqual(parsed(''), { kind: 'help' });
     assert.deepEqual(parsed('   '), { kind: 'help' });
@@ -250,7 +250,7 @@ describe('parseDiscourseCommand', () => {
     );
     fc.assert(
       fc.property(text, (args) => {
-        const r = parseDiscourseCommand(args);
+        const r = parseRulesCommand(args);
         if (isParseFailure(r)) {
           assert.equal(typeof r.id, 'string');
           assert.ok(r.id.length > 0);

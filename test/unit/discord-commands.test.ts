@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { ApplicationCommandOptionType, ApplicationCommandType, type APIApplicationCommandOption, type APIChatInputApplicationCommandInteractionData } from 'discord.js';
 import { APPLICATION_COMMANDS, applicationCommands, autocompleteChoices, commandsHash, quoteValue, toShared, type ForumVocabulary } from '../../bots/discord/commands.js';
-import { isParseFailure, parseDiscourseCommand } from '../../commands/grammar.js';
+import { isParseFailure, parseRulesCommand } from '../../commands/grammar.js';
 import { DEFAULT_MAX_MESSAGES, TOPIC_OPTIONS, isTopicFailure, parseTopicCommand } from '../../commands/topic/grammar.js';
 import { tokenize } from '../../commands/tokenize.js';
 import { COMMAND_WORDS } from '../../lib/seams/invocation.js';
@@ -43,11 +43,11 @@ function checkOptions(where: string, options: readonly Option[]): number {
 
 describe('application commands', () => {
   test("meet Discord's limits: names, descriptions, option counts, choices, required first, 4000 characters", () => {
-    assert.deepEqual(
-      APPLICATION_COMMANDS.map((c) => c.name),
-      [...COMMAND_WORDS],
-    );
-    for (const command of APPLICATION_COMMANDS) {
+    // /gitlab only where GitLab is configured; with it, every command word is a command.
+    assert.deepEqual(APPLICATION_COMMANDS.map((c) => c.name), ['discourse', 'topic']);
+    const withGitLab = applicationCommands({ gitlab: true });
+    assert.deepEqual(withGitLab.map((c) => c.name), [...COMMAND_WORDS]);
+    for (const command of withGitLab) {
       assert.equal(command.type, ApplicationCommandType.ChatInput);
       assert.match(command.name, NAME);
       const description = command.description ?? '';
@@ -55,6 +55,21 @@ describe('application commands', () => {
       const chars = length(command.name) + length(description) + checkOptions(command.name, (command.options ?? []));
       assert.ok(chars <= 4000, `${command.name}: ${chars} characters`);
     }
+  });
+
+  test('/gitlab has the same subcommands in GitLab\'s words, its scope not autocompleted; its options become the shared text', () => {
+    const gitlab = applicationCommands({ gitlab: true }).find((c) => c.name === 'gitlab') as unknown as { options: Option[] };
+    assert.deepEqual(gitlab.options.map((o) => o.name), ['watch', 'follow', 'mute', 'thread', 'remove', 'status', 'help']);
+    assert.deepEqual(gitlab.options[0]!.options?.map((o) => [o.name, o.required, o.autocomplete ?? false, o.description]), [
+      ['scope', true, false, 'all, p/GROUP/PROJECT, g/GROUP, l/LABEL; several separated by spaces'],
+    ]);
+    const shared = toShared({
+      id: '1',
+      name: 'gitlab',
+      type: ApplicationCommandType.ChatInput,
+      options: [{ type: ApplicationCommandOptionType.Subcommand, name: 'watch', options: [{ type: ApplicationCommandOptionType.String, name: 'scope', value: 'p/acme/web g/acme' }] }],
+    });
+    assert.deepEqual(shared, { command: 'gitlab', args: 'watch p/acme/web g/acme' });
   });
 
   test('/discourse has the shared subcommands; scope is required and autocompleted; /topic has every topic option', () => {
@@ -70,10 +85,13 @@ describe('application commands', () => {
     }
     const remove = discourse.options[4]!.options![0]! as Option & { min_value?: number };
     assert.deepEqual([remove.name, remove.type, remove.required, remove.min_value], ['number', ApplicationCommandOptionType.Integer, true, 1]);
+    // to: and project: only where GitLab is configured (a transcript can go there only then).
     assert.deepEqual(
       topic.options.map((o) => o.name),
-      [...TOPIC_OPTIONS],
+      TOPIC_OPTIONS.filter((o) => o !== 'to' && o !== 'project'),
     );
+    const gitlabTopic = applicationCommands({ gitlab: true }).find((c) => c.name === 'topic') as unknown as { options: Option[] };
+    assert.deepEqual(gitlabTopic.options.map((o) => o.name), [...TOPIC_OPTIONS]);
     const last = topic.options[0] as Option & { min_value?: number; max_value?: number };
     assert.deepEqual([last.min_value, last.max_value], [1, DEFAULT_MAX_MESSAGES]);
     assert.equal(topic.options.find((o) => o.name === 'category')?.autocomplete, true);
@@ -109,7 +127,7 @@ describe('toShared', () => {
   test('/discourse subcommands become the words a user types, and parse to the intended command', () => {
     const watch = toShared(sub('watch', [{ name: 'scope', type: S, value: 'c/meta t/x' }]));
     assert.deepEqual(watch, { command: 'discourse', args: 'watch c/meta t/x' });
-    assert.deepEqual(parseDiscourseCommand(watch.args), {
+    assert.deepEqual(parseRulesCommand(watch.args), {
       kind: 'subscribe',
       filter: 'watch',
       scopes: [
@@ -118,14 +136,14 @@ describe('toShared', () => {
       ],
     });
     const thread = toShared(sub('thread', [{ name: 'scope', type: S, value: '  c/support/billing,all ' }]));
-    assert.deepEqual(parseDiscourseCommand(thread.args), { kind: 'subscribe', filter: 'thread', scopes: [{ type: 'category', path: 'support/billing' }, { type: 'all' }] });
+    assert.deepEqual(parseRulesCommand(thread.args), { kind: 'subscribe', filter: 'thread', scopes: [{ type: 'category', path: 'support/billing' }, { type: 'all' }] });
     const remove = toShared(sub('remove', [{ name: 'number', type: I, value: 2 }]));
     assert.deepEqual(remove, { command: 'discourse', args: 'remove 2' });
-    assert.deepEqual(parseDiscourseCommand(remove.args), { kind: 'remove', numbers: [2] });
-    assert.deepEqual(parseDiscourseCommand(toShared(sub('status')).args), { kind: 'status' });
-    assert.deepEqual(parseDiscourseCommand(toShared(sub('help')).args), { kind: 'help' });
+    assert.deepEqual(parseRulesCommand(remove.args), { kind: 'remove', numbers: [2] });
+    assert.deepEqual(parseRulesCommand(toShared(sub('status')).args), { kind: 'status' });
+    assert.deepEqual(parseRulesCommand(toShared(sub('help')).args), { kind: 'help' });
     // A mistake reads as it does elsewhere: the grammar's own message.
-    const bad = parseDiscourseCommand(toShared(sub('mute', [{ name: 'scope', type: S, value: 'meta' }])).args);
+    const bad = parseRulesCommand(toShared(sub('mute', [{ name: 'scope', type: S, value: 'meta' }])).args);
     assert.ok(isParseFailure(bad));
     assert.equal(bad.id, 'parse.bad_scope');
     assert.match(bad.message, /c\/meta/u);
@@ -141,7 +159,7 @@ describe('toShared', () => {
       ]),
     );
     assert.deepEqual(shared, { command: 'topic', args: 'last:50 category:staff ignore:bob,sara preview' });
-    assert.deepEqual(parseTopicCommand(shared.args), { range: { kind: 'last', count: 50 }, category: 'staff', tags: [], ignore: ['bob', 'sara'], title: null, preview: true });
+    assert.deepEqual(parseTopicCommand(shared.args), { range: { kind: 'last', count: 50 }, category: 'staff', tags: [], ignore: ['bob', 'sara'], title: null, preview: true, target: { kind: 'forum' } });
 
     const titled = toShared(topic([{ name: 'title', type: S, value: 'Release notes, v2' }, { name: 'since', type: S, value: 'yesterday 3pm' }, { name: 'preview', type: B, value: false }]));
     assert.equal(titled.args, 'since:"yesterday 3pm" title:"Release notes, v2"');
@@ -153,6 +171,9 @@ describe('toShared', () => {
     assert.ok(!isTopicFailure(from));
     assert.deepEqual([from.range, from.tags], [{ kind: 'from', start: { h: 15, m: 35 }, end: { h: 16, m: 10 } }, ['incident', 'database']]);
     assert.deepEqual(toShared(topic([])), { command: 'topic', args: '' });
+    // GitLab's options, where registered, come last as the grammar's help lists them.
+    const gitlab = toShared(topic([{ name: 'project', type: S, value: 'acme/web' }, { name: 'to', type: S, value: 'gitlab' }, { name: 'last', type: I, value: 5 }]));
+    assert.deepEqual(gitlab, { command: 'topic', args: 'last:5 to:gitlab project:acme/web' });
   });
 
   test('a mistake in an option gets the same reply as typed: last and since together', () => {

@@ -308,8 +308,8 @@ describe('discordMessage', () => {
       category: fc.option(fc.record({ name: text(1500), path: fc.string({ maxLength: 20 }), color: fc.option(fc.string({ maxLength: 8 })) })),
       tags: fc.array(text(300), { maxLength: 12 }),
       excerpt: text(8000),
-      topicId: fc.nat(),
-      postId: fc.nat(),
+      thread: fc.nat().map((n) => `discourse:topic:${n}`),
+      subject: fc.nat().map((n) => `discourse:post:${n}`),
     });
     fc.assert(
       fc.property(arb, fc.string({ maxLength: 80 }), (n, key) => {

@@ -2,18 +2,18 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { RuleIndex, matchLinear, type MatchedChannel } from '../../lib/matching.js';
-import { parseScope, type Filter, type Rule, type Scope } from '../../lib/rules.js';
-import type { MatchInput } from '../../lib/events.js';
+import { parseScope, scopeKey, type Filter, type Rule, type Scope, type SourceName } from '../../lib/rules.js';
+import { postMatchInput, type MatchInput, type PostMatchFacts } from '../../lib/events.js';
 
 let nextId = 1;
 function rule(channelId: number, filter: Filter, scopeText: string): Rule {
   const parsed = parseScope(scopeText);
   if (!parsed.ok) throw new Error(parsed.error);
-  return { id: nextId++, channelId, filter, scope: parsed.scope };
+  return { id: nextId++, channelId, source: 'discourse', filter, scope: parsed.scope };
 }
 
-function event(overrides: Partial<MatchInput> = {}): MatchInput {
-  return {
+function event(overrides: Partial<PostMatchFacts> = {}): MatchInput {
+  return postMatchInput({
     categoryPath: 'meta',
     parentPath: null,
     restricted: false,
@@ -21,11 +21,11 @@ function event(overrides: Partial<MatchInput> = {}): MatchInput {
     tags: [],
     isFirstPost: false,
     ...overrides,
-  };
+  });
 }
 
-const firstPost = (o: Partial<MatchInput> = {}): MatchInput => event({ isFirstPost: true, ...o });
-const reply = (o: Partial<MatchInput> = {}): MatchInput => event({ isFirstPost: false, ...o });
+const firstPost = (o: Partial<PostMatchFacts> = {}): MatchInput => event({ isFirstPost: true, ...o });
+const reply = (o: Partial<PostMatchFacts> = {}): MatchInput => event({ isFirstPost: false, ...o });
 
 type Matcher = (rules: readonly Rule[], input: MatchInput) => MatchedChannel[];
 
@@ -84,8 +84,8 @@ for (const [name, match] of matchers) {
     });
 
     test('among equally restrictive rules the oldest (lowest id) is named', () => {
-      const a: Rule = { id: 10, channelId: 1, filter: 'watch', scope: { type: 'tag', name: 'x' } };
-      const b: Rule = { id: 5, channelId: 1, filter: 'watch', scope: { type: 'all' } };
+      const a: Rule = { id: 10, channelId: 1, source: 'discourse', filter: 'watch', scope: { type: 'tag', name: 'x' } };
+      const b: Rule = { id: 5, channelId: 1, source: 'discourse', filter: 'watch', scope: { type: 'all' } };
       assert.deepEqual(match([a, b], reply({ tags: ['x'] })), [{ channelId: 1, filter: 'watch', ruleId: 5 }]);
     });
 
@@ -220,35 +220,113 @@ describe('RuleIndex add and remove', () => {
 
   test('adding a rule with an existing id replaces it', () => {
     const index = new RuleIndex();
-    index.add({ id: 7, channelId: 1, filter: 'watch', scope: { type: 'tag', name: 'x' } });
-    index.add({ id: 7, channelId: 1, filter: 'watch', scope: { type: 'tag', name: 'y' } });
+    index.add({ id: 7, channelId: 1, source: 'discourse', filter: 'watch', scope: { type: 'tag', name: 'x' } });
+    index.add({ id: 7, channelId: 1, source: 'discourse', filter: 'watch', scope: { type: 'tag', name: 'y' } });
     assert.equal(index.size, 1);
     assert.deepEqual(index.match(reply({ tags: ['x'] })), []);
     assert.deepEqual(index.match(reply({ tags: ['y'] })), [{ channelId: 1, filter: 'watch', ruleId: 7 }]);
   });
 });
 
+/** A GitLab rule and event, as /gitlab and lib/gitlab make them. */
+function gitlabRule(channelId: number, filter: Filter, scopeText: string): Rule {
+  const result = parseScope(scopeText, 'gitlab');
+  if (!result.ok) throw new Error(result.error);
+  return { id: nextId++, channelId, source: 'gitlab', filter, scope: result.scope };
+}
+function issue(o: { project?: string; groups?: string[]; labels?: string[]; restricted?: boolean; hidden?: boolean; opens?: boolean } = {}): MatchInput {
+  return {
+    source: 'gitlab',
+    named: [scopeKey('gitlab', { type: 'project', path: o.project ?? 'group/sub/app' })],
+    covering: [...(o.groups ?? ['group', 'group/sub']).map((path) => scopeKey('gitlab', { type: 'group', path })), ...(o.labels ?? []).map((name) => scopeKey('gitlab', { type: 'label', name }))],
+    restricted: o.restricted ?? false,
+    hidden: o.hidden ?? false,
+    opens: o.opens ?? true,
+  };
+}
+
+for (const [name, match] of [
+  ['RuleIndex', (rules: readonly Rule[], input: MatchInput) => new RuleIndex(rules).match(input)],
+  ['matchLinear', matchLinear],
+] as const) {
+  describe(`${name} with two sources`, () => {
+    test('a rule hears only its own source: all of /gitlab is not all of /discourse, nor is its mute', () => {
+      const forumAll = rule(1, 'watch', 'all');
+      const gitlabAll = gitlabRule(2, 'watch', 'all');
+      const gitlabMute = gitlabRule(1, 'mute', 'all');
+      assert.deepEqual(match([forumAll, gitlabAll, gitlabMute], firstPost()), [{ channelId: 1, filter: 'watch', ruleId: forumAll.id }]);
+      assert.deepEqual(match([forumAll, gitlabAll, gitlabMute], issue()), [{ channelId: 2, filter: 'watch', ruleId: gitlabAll.id }]);
+    });
+
+    test('g/group covers the projects of its subgroups; p/ names one project; l/ a label', () => {
+      const group = gitlabRule(1, 'watch', 'g/group');
+      const sub = gitlabRule(2, 'watch', 'g/group/sub');
+      const other = gitlabRule(3, 'watch', 'p/group/other');
+      const label = gitlabRule(4, 'watch', 'l/bug');
+      assert.deepEqual(match([group, sub, other, label], issue({ labels: ['bug'] })).map((m) => m.channelId), [1, 2, 4]);
+      assert.deepEqual(match([group, sub, other, label], issue({ project: 'group/app', groups: ['group'] })).map((m) => m.channelId), [1]);
+    });
+
+    test('a private or internal project reaches a channel only through a rule naming it; mute still works broadly', () => {
+      const named = gitlabRule(1, 'watch', 'p/group/sub/app');
+      const all = gitlabRule(2, 'watch', 'all');
+      const group = gitlabRule(3, 'watch', 'g/group');
+      const muteLabel = gitlabRule(1, 'mute', 'l/secret');
+      assert.deepEqual(match([named, all, group], issue({ restricted: true })).map((m) => m.channelId), [1]);
+      assert.deepEqual(match([named, muteLabel], issue({ restricted: true, labels: ['secret'] })), []);
+    });
+
+    test('confidential (hidden) matches nothing; follow hears only what opens something', () => {
+      const named = gitlabRule(1, 'watch', 'p/group/sub/app');
+      const follow = gitlabRule(2, 'follow', 'all');
+      assert.deepEqual(match([named, follow], issue({ hidden: true })), []);
+      assert.deepEqual(match([named, follow], issue({ opens: false })).map((m) => m.channelId), [1]);
+      assert.deepEqual(match([named, follow], issue({ opens: true })).map((m) => m.channelId), [1, 2]);
+    });
+  });
+}
+
 // Small vocabularies so that random rules and events collide often.
 const categoryPaths = ['a', 'b', 'c', 'd', 'a/x', 'a/y', 'b/x', 'c/z'];
 const tagNames = ['t1', 't2', 't3', 't4', 'T1'];
 
-const scopeArb: fc.Arbitrary<Scope> = fc.oneof(
+// GitLab's: projects under nested groups, and labels (the same names as tags: a source's rules never see the other's).
+const projectPaths = ['g/p', 'g/s/p', 'g/s/q', 'h/p'];
+const groupPaths = ['g', 'g/s', 'h'];
+
+/** Through parseScope, as rules are stored: lower-case. */
+const parsed = (text: string, source: SourceName): Scope => {
+  const result = parseScope(text, source);
+  if (!result.ok) throw new Error(result.error);
+  return result.scope;
+};
+
+const discourseScopeArb: fc.Arbitrary<Scope> = fc.oneof(
   fc.constant<Scope>({ type: 'all' }),
   fc.constantFrom(...categoryPaths).map((path): Scope => ({ type: 'category', path })),
-  // Through parseScope, as rules are stored: lower-case.
-  fc.constantFrom(...tagNames).map((name): Scope => {
-    const parsed = parseScope(`t/${name}`);
-    if (!parsed.ok) throw new Error(parsed.error);
-    return parsed.scope;
-  }),
+  fc.constantFrom(...tagNames).map((name) => parsed(`t/${name}`, 'discourse')),
+);
+const gitlabScopeArb: fc.Arbitrary<Scope> = fc.oneof(
+  fc.constant<Scope>({ type: 'all' }),
+  fc.constantFrom(...projectPaths).map((path) => parsed(`p/${path}`, 'gitlab')),
+  fc.constantFrom(...groupPaths).map((path) => parsed(`g/${path}`, 'gitlab')),
+  fc.constantFrom(...tagNames).map((name) => parsed(`l/${name}`, 'gitlab')),
+);
+const sourcedScopeArb = fc.oneof(
+  discourseScopeArb.map((scope) => ({ source: 'discourse' as const, scope })),
+  gitlabScopeArb.map((scope) => ({ source: 'gitlab' as const, scope })),
 );
 
 const rulesArb = (maxChannel: number, maxRules: number): fc.Arbitrary<Rule[]> => fc
-  .array(fc.record({ channelId: fc.integer({ min: 1, max: maxChannel }), filter: fc.constantFrom<Filter>('mute', 'thread', 'watch', 'follow'), scope: scopeArb }), { maxLength: maxRules })
+  .array(
+    fc.tuple(fc.integer({ min: 1, max: maxChannel }), fc.constantFrom<Filter>('mute', 'thread', 'watch', 'follow'), sourcedScopeArb)
+      .map(([channelId, filter, { source, scope }]) => ({ channelId, filter, source, scope })),
+    { maxLength: maxRules },
+  )
   // Ids in random order, so that the tie-break cannot lean on insertion order.
   .chain((drafts) => fc.shuffledSubarray(Array.from({ length: drafts.length }, (_, i) => i + 1), { minLength: drafts.length, maxLength: drafts.length }).map((ids) => drafts.map((d, i): Rule => ({ id: ids[i]!, ...d }))));
 
-const eventArb: fc.Arbitrary<MatchInput> = fc
+const forumEventArb: fc.Arbitrary<MatchInput> = fc
   .record({
     category: fc.option(fc.constantFrom(...categoryPaths, 'A/X', 'e')),
     restricted: fc.boolean(),
@@ -257,11 +335,36 @@ const eventArb: fc.Arbitrary<MatchInput> = fc
     tags: fc.array(fc.constantFrom(...tagNames, 't9'), { maxLength: 4 }),
     isFirstPost: fc.boolean(),
   })
-  .map(({ category, ...rest }) => ({
-    categoryPath: category,
-    parentPath: category !== null && category.includes('/') ? category.split('/')[0]! : null,
-    ...rest,
-  }));
+  .map(({ category, ...rest }) =>
+    postMatchInput({
+      categoryPath: category,
+      parentPath: category !== null && category.includes('/') ? category.split('/')[0]! : null,
+      ...rest,
+    }),
+  );
+
+/** A GitLab event as lib/gitlab builds its MatchInput: named by its project, covered by its groups and labels. */
+const gitlabEventArb: fc.Arbitrary<MatchInput> = fc
+  .record({
+    project: fc.constantFrom(...projectPaths, 'G/S/P', 'x/y'),
+    restricted: fc.boolean(),
+    hidden: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
+    labels: fc.uniqueArray(fc.constantFrom(...tagNames.map((t) => t.toLowerCase()), 't9')),
+    opens: fc.boolean(),
+  })
+  .map(({ project, labels, ...rest }) => {
+    const path = project.toLowerCase();
+    const segments = path.split('/');
+    const groups = segments.slice(0, -1).map((_, i) => segments.slice(0, i + 1).join('/'));
+    return {
+      source: 'gitlab' as const,
+      named: [scopeKey('gitlab', { type: 'project', path })],
+      covering: [...groups.map((g) => scopeKey('gitlab', { type: 'group', path: g })), ...labels.map((name) => scopeKey('gitlab', { type: 'label', name }))],
+      ...rest,
+    };
+  });
+
+const eventArb: fc.Arbitrary<MatchInput> = fc.oneof(forumEventArb, gitlabEventArb);
 
 describe('RuleIndex agrees with matchLinear', () => {
   test('on random rule sets and events', () => {

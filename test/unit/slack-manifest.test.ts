@@ -46,7 +46,7 @@ describe('slackManifest', () => {
     assert.deepEqual(m.features.bot_user, { display_name: 'parley', always_online: true });
     assert.deepEqual(
       m.features.slash_commands.map((c) => [c.command, c.url, c.should_escape]),
-      SLASH_COMMAND_WORDS.map((w) => [`/${w}`, `https://parley.example.org${COMMANDS_PATH}`, false]),
+      [['/discourse', `https://parley.example.org${COMMANDS_PATH}`, false]],
     );
     assert.equal(m.settings.event_subscriptions.request_url, `https://parley.example.org${EVENTS_PATH}`);
     assert.equal(m.settings.socket_mode_enabled, false);
@@ -59,7 +59,7 @@ describe('slackManifest', () => {
       const m = manifest({ publicUrl, socketMode: false });
       assert.deepEqual(
         m.features.slash_commands.map((c) => c.url),
-        SLASH_COMMAND_WORDS.map(() => 'https://example.org/parley/hooks/slack/commands'),
+        ['https://example.org/parley/hooks/slack/commands'],
         publicUrl,
       );
       assert.equal(m.settings.event_subscriptions.request_url, 'https://example.org/parley/hooks/slack/events', publicUrl);
@@ -82,11 +82,14 @@ describe('slackManifest', () => {
   test('every command word is a slash command, except /topic, which Slack keeps for itself: there it is /discourse topic', () => {
     const m = manifest({ publicUrl: null, socketMode: true });
     assert.deepEqual(m.features.slash_commands.map((c) => c.command), ['/discourse']);
+    // /gitlab where GitLab is configured, on the same request URL.
+    const withGitLab = manifest({ publicUrl: 'https://parley.example.org', socketMode: false, gitlab: true });
+    assert.deepEqual(withGitLab.features.slash_commands.map((c) => [c.command, c.url]), SLASH_COMMAND_WORDS.map((w) => [`/${w}`, `https://parley.example.org${COMMANDS_PATH}`]));
     for (const word of COMMAND_WORDS) assert.ok((SLASH_COMMAND_WORDS as readonly string[]).includes(word) || word in SLACK_COMMAND_NAMES, `${word} has a way in`);
     assert.deepEqual(commandOf({ command: '/discourse', text: 'topic last:50 ignore:bob' }), { command: 'topic', args: 'last:50 ignore:bob' });
     assert.deepEqual(commandOf({ command: '/discourse', text: 'Topic' }), { command: 'topic', args: '' });
     assert.deepEqual(commandOf({ command: '/discourse', text: 'topics' }), { command: 'discourse', args: 'topics' });
-    for (const c of m.features.slash_commands) {
+    for (const c of withGitLab.features.slash_commands) {
       assert.ok(c.description.length > 0 && c.description.length <= 2000, c.command);
       assert.ok(c.usage_hint && c.usage_hint.length <= 1000, c.command);
       assert.equal(c.should_escape, false);

@@ -13,8 +13,8 @@ function notification(overrides: Partial<Notification> = {}): Notification {
     category: { name: 'Meta', path: 'meta', color: '0088CC' },
     tags: ['howto', 'release-notes'],
     excerpt: 'Please read this first.',
-    topicId: 12,
-    postId: 34,
+    thread: 'discourse:topic:12',
+    subject: 'discourse:post:34',
     ...overrides,
   };
 }

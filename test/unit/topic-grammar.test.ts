@@ -28,13 +28,14 @@ const VALID_LIST = /last:N, from:HH:MM-HH:MM, since:WHEN, category:SLUG, tags:a,
 
 describe('parseTopicCommand: what it accepts', () => {
   test('nothing at all is the default range, posted at once', () => {
-    assert.deepEqual(parsed(''), { range: { kind: 'default' }, category: null, tags: [], ignore: [], title: null, preview: false });
+    assert.deepEqual(parsed(''), { range: { kind: 'default' }, target: { kind: 'forum' }, category: null, tags: [], ignore: [], title: null, preview: false });
     assert.deepEqual(parsed('   ').range, { kind: 'default' });
   });
 
   test('the full example from the product design', () => {
     assert.deepEqual(parsed('last:50 category:staff ignore:bob,sara'), {
       range: { kind: 'last', count: 50 },
+      target: { kind: 'forum' },
       category: 'staff',
       tags: [],
       ignore: ['bob', 'sara'],
@@ -43,6 +44,7 @@ describe('parseTopicCommand: what it accepts', () => {
     });
     assert.deepEqual(parsed('preview title:"Outage review" tags:incident,db category:staff since:"yesterday 3pm"'), {
       range: { kind: 'since', text: 'yesterday 3pm' },
+      target: { kind: 'forum' },
       category: 'staff',
       tags: ['incident', 'db'],
       ignore: [],
@@ -266,6 +268,94 @@ describe('parseTopicCommand: every mistake says what was wrong and what would be
   });
 });
 
+describe('parseTopicCommand: to: and project:, a forum topic or a GitLab issue', () => {
+  const gitlabDefault: TopicGrammarOptions = { defaultTarget: { kind: 'gitlab', project: 'ops/incidents' } };
+
+  test('to:gitlab with a project: a GitLab issue, whose tags are labels as typed (GitLab keeps their case and spaces)', () => {
+    const c = parsed('last:50 to:gitlab project:group/sub/project tags:"incident,~Backend,needs review,INCIDENT"');
+    assert.deepEqual(c.target, { kind: 'gitlab', project: 'group/sub/project' });
+    assert.deepEqual(c.tags, ['incident', 'Backend', 'needs review'], 'the ~ of GitLab references is dropped; the same label twice counts once');
+    assert.deepEqual(c.range, { kind: 'last', count: 50 });
+    // Keys are case-insensitive, and to: takes its value in any case.
+    assert.deepEqual(parsed('TO:GitLab Project:Group/Project').target, { kind: 'gitlab', project: 'Group/Project' });
+  });
+
+  test('project: alone means GitLab; it may be written p/group/project or pasted as the project\'s URL', () => {
+    assert.deepEqual(parsed('project:group/project').target, { kind: 'gitlab', project: 'group/project' });
+    assert.deepEqual(parsed('project:p/group/project').target, { kind: 'gitlab', project: 'group/project' });
+    assert.deepEqual(parsed('project:https://gitlab.example.org/group/sub/project/-/issues/4').target, { kind: 'gitlab', project: 'group/sub/project' });
+  });
+
+  test('to:forum and no to: at all are the forum; forum tags keep the forum\'s rules', () => {
+    assert.deepEqual(parsed('to:forum category:staff').target, { kind: 'forum' });
+    assert.deepEqual(parsed('to:discourse').target, { kind: 'forum' });
+    assert.deepEqual(parsed('tags:Incident').tags, ['incident']);
+    assert.equal(failed('to:forum tags:"needs review"').id, 'topic.bad_tag');
+  });
+
+  test("the channel's default target: GitLab without to:, the forum with to:forum, another project with project:", () => {
+    const c = parsed('last:5 tags:incident', gitlabDefault);
+    assert.deepEqual(c.target, { kind: 'gitlab', project: 'ops/incidents' });
+    assert.deepEqual(c.tags, ['incident']);
+    assert.deepEqual(parsed('to:gitlab', gitlabDefault).target, { kind: 'gitlab', project: 'ops/incidents' });
+    assert.deepEqual(parsed('last:5 to:forum category:staff', gitlabDefault).target, { kind: 'forum' });
+    assert.deepEqual(parsed('project:dev/api', gitlabDefault).target, { kind: 'gitlab', project: 'dev/api' });
+    assert.deepEqual(parsed('last:5', { defaultTarget: { kind: 'forum' } }).target, { kind: 'forum' });
+  });
+
+  test('to:gitlab without a project, where the channel has no default, says how to name one', () => {
+    const f = failed('last:5 to:gitlab', { cmd: '!topic' });
+    assert.equal(f.id, 'topic.project_missing');
+    assert.match(f.message, /to:gitlab needs the GitLab project the issue goes to, as in !topic last:50 to:gitlab project:group\/project/);
+    assert.match(f.message, /--transcript-target gitlab:group\/project/);
+  });
+
+  test('a to: that is neither forum nor gitlab is refused, with the nearest one', () => {
+    const typo = failed('to:gitlb');
+    assert.equal(typo.id, 'topic.bad_target');
+    assert.match(typo.message, /to:forum \(a forum topic\) or to:gitlab \(a GitLab issue\); "gitlb" is neither\. Did you mean to:gitlab\?/);
+    assert.doesNotMatch(failed('to:jira').message, /Did you mean/);
+    assert.match(failed('to:group/project').message, /Did you mean to:gitlab project:group\/project\?/);
+    // Half a time range: from: is what was meant.
+    assert.match(failed('to:16:10').message, /Did you mean from:15:35-16:10\?/);
+  });
+
+  test('category: and preview make no sense for a GitLab issue, also when GitLab is only the default', () => {
+    const explicit = failed('to:gitlab project:group/project category:staff');
+    assert.equal(explicit.id, 'topic.category_with_gitlab');
+    assert.match(explicit.message, /category:staff is a forum category, but this transcript goes to GitLab \(group\/project\), where an issue has labels/);
+    assert.match(explicit.message, /Write to:forum to post it in the forum, or use tags: for the issue's labels/);
+    const byDefault = failed('category:staff', gitlabDefault);
+    assert.match(byDefault.message, /goes to GitLab \(ops\/incidents\), this channel's default/);
+    const preview = failed('project:group/project preview');
+    assert.equal(preview.id, 'topic.preview_with_gitlab');
+  });
+
+  test('project: with to:forum, a malformed project and a bad label are refused', () => {
+    assert.equal(failed('to:forum project:group/project').id, 'topic.project_with_forum');
+    for (const bad of ['project:justone', 'project:"group/my project"', 'project:group/-x', 'project:group/repo.git']) {
+      const f = failed(bad);
+      assert.equal(f.id, 'topic.bad_project', bad);
+      assert.match(f.message, /project: takes a GitLab project's path, as in project:group\/project/);
+    }
+    const label = failed('to:gitlab project:a/b tags:ok,~');
+    assert.equal(label.id, 'topic.bad_label');
+    assert.match(label.message, /"~" cannot be a GitLab label: a label needs a name after ~/);
+    assert.match(failed(`project:a/b tags:${'x'.repeat(256)}`).message, /at most 255 characters/);
+  });
+
+  test('to: and project: are options like the others: once each, with a value, suggested for bare words', () => {
+    assert.equal(failed('to:gitlab to:forum').id, 'topic.repeated_option');
+    assert.equal(failed('project:a/b project:c/d').id, 'topic.repeated_option');
+    assert.equal(failed('to:').id, 'topic.empty_value');
+    assert.match(failed('gitlab').message, /Did you mean to:gitlab\?/);
+    assert.match(failed('p/group/project').message, /Did you mean project:group\/project\?/);
+    assert.match(failed('repo:group/project').message, /Did you mean project:group\/project\?/);
+    assert.match(failed('label:bug').message, /Did you mean tags:bug\?/);
+    assert.match(failed('50').message, /to:forum\|gitlab, project:GROUP\/PROJECT/);
+  });
+});
+
 describe('topic help', () => {
   test('help documents every option, the bound and the default range', () => {
     const f = failed('help');
@@ -293,6 +383,7 @@ describe('parseTopicCommand: random input', () => {
       'last:', 'last:50', 'last:-1', 'last:0', 'last:99999', 'from:', 'from:15:35-16:10', 'from:23:30-00:15', 'from:3-4pm',
       'from:25:99-1', 'since:2h', 'since:"yesterday 3pm"', 'category:staff', 'category:', 'tags:a,b', 'tags:,', 'tags:a.b',
       'ignore:@bob', 'title:"x y"', 'help', '50', '"', '\u201C', '\\', ':', ',', '@', '#', '-',
+      'to:gitlab', 'to:forum', 'to:x', 'project:group/project', 'project:a', 'tags:~bug,"needs review"',
     );
     const text = fc.oneof(
       fc.string({ unit: 'grapheme', maxLength: 60 }),
@@ -313,7 +404,12 @@ describe('parseTopicCommand: random input', () => {
           assert.notDeepEqual(r.range.start, r.range.end);
         }
         if (r.range.kind === 'since') assert.ok(r.range.text.length > 0);
-        for (const tag of r.tags) assert.match(tag, /^[^\s/?#[\]@!$&'()*+,;=.%\\`^|{}"<>]{1,20}$/u);
+        if (r.target.kind === 'forum') for (const tag of r.tags) assert.match(tag, /^[^\s/?#[\]@!$&'()*+,;=.%\\`^|{}"<>]{1,20}$/u);
+        else {
+          for (const label of r.tags) assert.match(label, /^[^,]{1,255}$/u);
+          assert.equal(r.category, null, 'a GitLab issue has no category');
+          assert.equal(r.preview, false, 'a GitLab issue has no preview');
+        }
         assert.equal(new Set(r.tags).size, r.tags.length);
         for (const user of r.ignore) assert.ok(user.length > 0 && !user.startsWith('@'));
         if (r.title !== null) assert.ok(r.title.length > 0 && !/\s\s|\n/.test(r.title));

@@ -1,7 +1,8 @@
-// `/discourse remove N...`: numbers as shown by status; all of them or none.
-import { formatScope, sortForStatus } from '../../lib/rules.js';
+// `/discourse remove N...` (`/gitlab remove N...`): numbers as that source's status shows them; all of them or none.
+import { formatScope } from '../../lib/rules.js';
 import type { CommandContext } from '../context.js';
-import { text } from '../messages.js';
+import { sourceWords, text } from '../messages.js';
+import { sourceRules } from './source-rules.js';
 import { canChangeRules, channelAcceptsChanges, firstRefusal } from '../permissions.js';
 import { ephemeral, toChannel } from '../reply.js';
 import type { CommandReply } from '../../lib/seams/invocation.js';
@@ -12,16 +13,17 @@ export async function remove(ctx: CommandContext, command: { numbers: number[] }
     () => canChangeRules(ctx),
   );
   if (!allowed.ok) return ephemeral(allowed.message);
-  const rules = sortForStatus(await ctx.deps.store.rules.list(ctx.channel.id));
-  if (rules.length === 0) return ephemeral(text('rules.remove_nothing', { cmd: ctx.cmd }));
+  const words = sourceWords(ctx.source);
+  const rules = await sourceRules(ctx);
+  if (rules.length === 0) return ephemeral(text('rules.remove_nothing', { cmd: ctx.cmd, words }));
   const wrong = command.numbers.filter((n) => n > rules.length);
   if (wrong.length > 0) return ephemeral(text('rules.remove_out_of_range', { cmd: ctx.cmd, wrong, count: rules.length }));
 
   const targets = command.numbers.map((n) => rules[n - 1]!);
   for (const rule of targets) await ctx.deps.store.rules.remove(rule.id);
 
-  const remaining = sortForStatus(await ctx.deps.store.rules.list(ctx.channel.id));
+  const remaining = await sourceRules(ctx);
   const who = ctx.invocation.user.displayName || ctx.invocation.user.username;
   const removed = targets.map((r) => `${r.filter} ${formatScope(r.scope)}`);
-  return toChannel(text('rules.removed', { who, removed, rules: remaining }));
+  return toChannel(text('rules.removed', { who, removed, rules: remaining, words }));
 }
