@@ -19,7 +19,7 @@ import {
 } from '../lib/discourse/payloads.js';
 import type { DiscourseIngestJob, FollowUpJob, IngestJob } from '../lib/seams/jobs.js';
 import { createGitLabIngest, type GitLabIngestDeps } from './ingest-gitlab.js';
-import { deliverJobOptions, deliveryJobId, type Queues } from './queues.js';
+import { deliverJobOptions, deliveryJobId, ingestJobId, ingestJobOptions, type Queues } from './queues.js';
 
 /** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
 const SENDING_GRACE_MS = 1000;
@@ -228,29 +228,41 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'replay' };
   };
 
+  /**
+   * Called by the webhook before queueing: handles the event at once when everything it needs is known
+   * locally (the common case), so most events take one queue hop instead of two. Never throws.
+   */
+  async function tryInline(data: IngestJob): Promise<InlineResult> {
+    let recorded = false;
+    try {
+      if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data) };
+      recorded = true;
+      return { done: true, outcome: await handle(data, 'local') };
+    } catch (err) {
+      if (!(err instanceof NeedsForum)) log.warn({ eventId: data.eventId, err: (err as Error).message }, 'forum event handed to the queue after an error');
+      return { done: false, recorded };
+    }
+  }
+
   return {
+    tryInline,
+
+    /**
+     * What a source's webhook route hands on (SourceHookDeps.accept): a forum event is tried inline first; GitLab's
+     * go straight to the queue, so that GitLab has its answer at once. Throws when the queue cannot take it (503).
+     */
+    async accept(data: IngestJob): Promise<void> {
+      const inline = data.source === 'discourse' ? await tryInline(data) : null;
+      if (inline?.done) return;
+      await deps.queues.ingest.add(data.event ?? data.source, { ...data, recorded: inline?.recorded ?? false }, { ...ingestJobOptions(), jobId: ingestJobId(data.source, data.eventId) });
+    },
+
     /** The BullMQ processor: may ask the forum, and is retried with backoff when the forum is down. */
     async processor(job: Job<IngestJob>): Promise<IngestOutcome> {
       const data = job.data;
       // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
       if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data);
       return handle(data, 'forum');
-    },
-
-    /**
-     * Called by the webhook before queueing: handles the event at once when everything it needs is known
-     * locally (the common case), so most events take one queue hop instead of two. Never throws.
-     */
-    async tryInline(data: IngestJob): Promise<InlineResult> {
-      let recorded = false;
-      try {
-        if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data) };
-        recorded = true;
-        return { done: true, outcome: await handle(data, 'local') };
-      } catch (err) {
-        if (!(err instanceof NeedsForum)) log.warn({ eventId: data.eventId, err: (err as Error).message }, 'forum event handed to the queue after an error');
-        return { done: false, recorded };
-      }
     },
   };
 }

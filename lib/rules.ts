@@ -1,5 +1,6 @@
 // Rules: what a channel wants to hear from one source. Pure types and helpers shared by the store, matching and
-// commands. What each scope means is in docs/rules.md#scopes.
+// commands. What each scope means is in docs/rules.md#scopes; how each source's scopes are typed is in its folder.
+import { SOURCES, sourceProfile } from './sources.js';
 
 /** The event sources a rule can be about (lib/sources.ts lists them with their command and scopes). */
 export const SOURCE_NAMES = ['discourse', 'gitlab'] as const;
@@ -43,35 +44,9 @@ export function isFilter(word: string): word is Filter {
   return (FILTERS as readonly string[]).includes(word);
 }
 
-/** How one kind of scope is typed: its prefix, and what its value may be. */
-interface ScopeSyntax {
-  prefix: string;
-  type: Exclude<ScopeType, 'all'>;
-  /** Path segments allowed (a tag or label is one value). */
-  segments: { min: number; max: number } | 'label';
-  /** What the error shows as the right form. */
-  usage: string;
-  /** How help and errors list it among the source's scopes. */
-  forms: string[];
-}
-
-const SYNTAX: Record<SourceName, readonly ScopeSyntax[]> = {
-  discourse: [
-    { prefix: 'c', type: 'category', segments: { min: 1, max: 2 }, usage: 'use c/SLUG or c/PARENT/CHILD, as in c/meta or c/support/billing', forms: ['c/CATEGORY', 'c/PARENT/CHILD'] },
-    { prefix: 't', type: 'tag', segments: { min: 1, max: 1 }, usage: 'a tag has no spaces or slashes, as in t/release', forms: ['t/TAG'] },
-  ],
-  gitlab: [
-    // GitLab nests groups up to 20 levels: a project path has its namespace and its own name.
-    { prefix: 'p', type: 'project', segments: { min: 2, max: 21 }, usage: 'use p/GROUP/PROJECT (subgroups as in GitLab: p/group/sub/project)', forms: ['p/GROUP/PROJECT'] },
-    { prefix: 'g', type: 'group', segments: { min: 1, max: 20 }, usage: 'use g/GROUP or g/GROUP/SUBGROUP', forms: ['g/GROUP'] },
-    // Labels may hold spaces and slashes (`needs review`, `scope::value`): everything after `l/`.
-    { prefix: 'l', type: 'label', segments: 'label', usage: 'use l/LABEL, as in l/bug (quote one with spaces: "l/needs review")', forms: ['l/LABEL'] },
-  ],
-};
-
 /** `all, c/CATEGORY, …`: the forms a source's scopes take, for help and errors. */
 export function scopeForms(source: SourceName): string {
-  return ['all', ...SYNTAX[source].flatMap((s) => s.forms)].join(', ');
+  return ['all', ...sourceProfile(source).scopes.flatMap((s) => s.forms)].join(', ');
 }
 
 /** `all` | `c/slug` | `p/group/project` | … → Scope of the source, or an error message naming what would be right. */
@@ -79,7 +54,7 @@ export function parseScope(text: string, source: SourceName = 'discourse'): { ok
   const raw = text.trim();
   if (raw.toLowerCase() === 'all') return { ok: true, scope: { type: 'all' } };
   const m = /^([a-z])\/(.+)$/isu.exec(raw);
-  const syntax = m ? SYNTAX[source].find((s) => s.prefix === m[1]!.toLowerCase()) : undefined;
+  const syntax = m ? sourceProfile(source).scopes.find((s) => s.prefix === m[1]!.toLowerCase()) : undefined;
   if (!m || !syntax) return { ok: false, error: `"${raw}" is not a scope: use ${scopeForms(source).replace(/, ([^,]*)$/, ' or $1')}` };
   if (syntax.segments === 'label') {
     const name = m[2]!.trim().toLowerCase();
@@ -122,14 +97,16 @@ export function scopeOf(type: string, value: string): Scope {
   }
 }
 
-const PREFIX: Record<Exclude<ScopeType, 'all'>, string> = Object.fromEntries(
-  Object.values(SYNTAX).flatMap((forms) => forms.map((s) => [s.type, s.prefix])),
-) as Record<Exclude<ScopeType, 'all'>, string>;
+/** The prefix of a scope type (`category` → `c`), whichever source has it. */
+function prefixOf(type: Exclude<ScopeType, 'all'>): string {
+  for (const source of SOURCES) for (const syntax of source.scopes) if (syntax.type === type) return syntax.prefix;
+  throw new Error(`no source has scopes of type ${type}`);
+}
 
 export function formatScope(scope: Scope): string {
   if (scope.type === 'all') return 'all';
   const value = scopeValue(scope);
-  const text = `${PREFIX[scope.type]}/${value}`;
+  const text = `${prefixOf(scope.type)}/${value}`;
   return /\s/u.test(value) ? `"${text}"` : text;
 }
 

@@ -1,15 +1,12 @@
-// The web role: the HTTP server with health checks, the forum's webhook, the platforms' routes and preview pages.
+// The web role: the HTTP server with health checks, the sources' webhooks, the platforms' routes and preview pages.
 import type { FastifyInstance } from 'fastify';
-import { ingestJobId, ingestJobOptions } from '../../jobs/queues.js';
-import { registerDiscourseHook } from '../../lib/discourse/hook.js';
-import { registerGitLabHook } from '../../lib/gitlab/hook.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';
-import type { IngestJob } from '../../lib/seams/jobs.js';
+import { SOURCES } from '../../lib/sources.js';
 import type { Cleanups, Core } from './core.js';
 
 export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: FastifyInstance; url: string }> {
-  const { config, log, store, redis, queues, ingest, adapters } = core;
+  const { config, log, store, redis, ingest, adapters } = core;
   const d = config.discourse;
   const http = createHttpServer({
     log,
@@ -19,30 +16,8 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
       ...Object.fromEntries([...adapters].map(([name, a]) => [name, () => a.health()])),
     },
   });
-  registerDiscourseHook(http, {
-    secret: d?.webhookSecret ?? null,
-    allowUnsigned: d?.allowUnsigned ?? false,
-    log,
-    accept: async (delivery) => {
-      const data: IngestJob = { source: 'discourse', ...delivery };
-      const inline = await ingest.tryInline(data);
-      if (inline.done) return;
-      await queues.ingest.add(delivery.event, { ...data, recorded: inline.recorded }, { ...ingestJobOptions(), jobId: ingestJobId('discourse', delivery.eventId) });
-    },
-  });
-  const g = config.gitlab;
-  if (g) {
-    registerGitLabHook(http, {
-      secret: g.webhookSecret,
-      signingToken: g.signingToken,
-      log: log.child({ source: 'gitlab' }),
-      // Straight to the queue, so that GitLab has its answer at once; the job drops repeats by the key.
-      accept: async ({ key, event, body }) => {
-        const data: IngestJob = { source: 'gitlab', eventId: key, event, body };
-        await queues.ingest.add(event ?? 'gitlab', data, { ...ingestJobOptions(), jobId: ingestJobId('gitlab', key) });
-      },
-    });
-  }
+  // Each source's webhook route (POST /hooks/<source>), where the source is configured.
+  for (const source of SOURCES) source.registerHook(http, config, { log: log.child({ source: source.name }), accept: (job) => ingest.accept(job) });
   if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });
   for (const adapter of adapters.values()) adapter.registerRoutes?.(http);
   cleanups.push(() => http.close());
