@@ -3,6 +3,7 @@
 // refusal says why and what would allow it.
 import { randomUUID } from 'node:crypto';
 import { nearestPaths } from '../category-hints.js';
+import { projectHints } from '../gitlab-hints.js';
 import type { CommandContext, CommandDeps, TopicCommandDeps, TopicGitLabDeps } from '../context.js';
 import { forumAdminOnce } from '../permissions.js';
 import { ephemeral } from '../reply.js';
@@ -12,7 +13,6 @@ import { discourseSource } from '../../lib/discourse/source.js';
 import { DEFAULT_RANGE, isTopicFailure, parseTargetSetting, parseTopicCommand, type TopicCommand } from './grammar.js';
 import type { TranscriptJob, TranscriptTarget } from '../../lib/seams/jobs.js';
 import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../../lib/errors.js';
-import { GitLabAccessLevel } from '../../lib/gitlab/access.js';
 import { resolveRange, type ResolvedRange } from './time-range.js';
 import { transcriptText } from '../../lib/transcript/messages.js';
 import { commandPrefix } from '../messages.js';
@@ -113,8 +113,6 @@ export async function topic(invocation: CommandInvocation, deps: CommandDeps, ch
 
 type IssueAllowed = { ok: true; username: string; project: string } | { ok: false; message: string };
 
-const HINTS = 3;
-
 /**
  * docs/commands.md#who-may-post-transcripts, for GitLab: the chat user maps to a GitLab user (an identity at the
  * source `gitlab`, set by admins; no same-username guess, since with Sudo the issue is created as that user) who has
@@ -127,7 +125,7 @@ export async function mayFileIssues(invocation: CommandInvocation, deps: Command
   const username = identity.username;
   try {
     const project = await gitlab.client.project(path);
-    if (!project) return { ok: false, message: transcriptText.gitlabUnknownProject(path, await projectHints(gitlab, path, username)) };
+    if (!project) return { ok: false, message: transcriptText.gitlabUnknownProject(path, await projectHints(gitlab.client, path, username)) };
     const level = await gitlab.client.accessLevel(project.pathWithNamespace, username);
     if (level < gitlab.minAccess) return { ok: false, message: transcriptText.gitlabNoAccess(username, project.pathWithNamespace, level, gitlab.minAccess) };
     return { ok: true, username, project: project.pathWithNamespace };
@@ -140,18 +138,3 @@ export async function mayFileIssues(invocation: CommandInvocation, deps: Command
   }
 }
 
-/**
- * Projects named like the one typed, for "Did you mean": only those the user could see themselves, since Parley's
- * token may see far more than they do.
- */
-async function projectHints(gitlab: TopicGitLabDeps, path: string, username: string): Promise<string[]> {
-  const hints: string[] = [];
-  for (const candidate of (await gitlab.client.searchProjects(path.slice(path.lastIndexOf('/') + 1))).slice(0, HINTS * 2)) {
-    if (hints.length === HINTS) break;
-    const project = await gitlab.client.project(candidate);
-    if (!project) continue;
-    // Internal projects are seen by every signed-in user, private ones by their members.
-    if (project.visibility !== 'private' || (await gitlab.client.accessLevel(candidate, username)) >= GitLabAccessLevel.Guest) hints.push(project.pathWithNamespace);
-  }
-  return hints;
-}

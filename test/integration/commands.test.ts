@@ -598,6 +598,10 @@ describe('/gitlab: the same grammar over GitLab scopes, checked against GitLab',
       const near = await gitlab(w, 'mod', 'watch p/other/web');
       assert.match(near.text, /Nearest projects: p\/acme\/web/);
       assert.match((await gitlab(w, 'mod', 'watch g/nope')).text, /GitLab has no group g\/nope/);
+      // Hints name only what the user could see: Parley's token sees the private project, an unlinked user does not.
+      assert.doesNotMatch((await gitlab(w, 'mod', 'watch p/acme/ap')).text, /p\/acme\/platform\/api/);
+      await linkGitLab(w, 'mod', 'reporter-ron');
+      assert.match((await gitlab(w, 'mod', 'watch p/acme/ap')).text, /Nearest projects: p\/acme\/platform\/api/);
       assert.match((await gitlab(w, 'mod', 'watch acme/web')).text, /Did you mean \/gitlab watch p\/acme\/web\?/);
       assert.match((await gitlab(w, 'mod', 'watch c/meta')).text, /"c\/meta" is not a scope: use all, p\/GROUP\/PROJECT, g\/GROUP or l\/LABEL/);
       assert.deepEqual(await w.rules(), []);
