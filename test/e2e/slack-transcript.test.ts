@@ -4,6 +4,7 @@
 // Then the same under Slack's slow history tier (15 messages a request, one request a window): it finishes,
 // and the ephemeral "Collecting …" answer is replaced by progress with an estimate meanwhile.
 import assert from 'node:assert/strict';
+import { DateTime } from 'luxon';
 import { after, before, describe, test } from 'node:test';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { slackTs, startFakeSlack, type FakeSlack, type FakeSlackMessage, type HistoryLimit } from '../helpers/fake-slack.js';
@@ -107,7 +108,9 @@ describe('Slack /topic end to end', () => {
     const slack = await slackWith([]);
     const parley = await parleyFor(slack);
     try {
-      const first = await topic(parley, slack, 'from:09:00-10:00 preview', 'zone-1');
+      // A range ending now in Berlin: read in the server's zone (UTC, an hour behind) it would not have begun yet.
+      const now = DateTime.now().setZone('Europe/Berlin');
+      const first = await topic(parley, slack, `from:${now.minus({ minutes: 30 }).toFormat('HH:mm')}-${now.toFormat('HH:mm')} preview`, 'zone-1');
       assert.match(String((first.body as { text?: string }).text), /from .* to .* \(Europe\/Berlin\)/, 'the range in the user\'s zone, not the server\'s (UTC)');
       assert.ok(slack.calls('users.info').some((r) => r.args.user === MOD.id));
     } finally {
