@@ -4,11 +4,7 @@ import { SingleBar, Presets } from 'cli-progress';
 import type { Command } from 'commander';
 import { isTopicFailure, parseTopicCommand } from '../commands/topic/grammar.js';
 import { DEFAULT_RANGE } from '../lib/transcript/types.js';
-import { resolveRange } from '../commands/topic/time-range.js';
-import { transcriptJob } from '../commands/topic/handler.js';
-import { makeTranscript } from '../jobs/transcript.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
-import { DiscourseClient } from '../lib/discourse/client.js';
 import { platformProfiles } from '../lib/seams/platform.js';
 import { withStore } from './context.js';
 import { CliError, parseChannelName } from './output.js';
@@ -19,6 +15,13 @@ interface TranscriptOptions {
 }
 
 async function transcript(channelName: string, words: string[], opts: TranscriptOptions): Promise<void> {
+  // Loaded here, not at the top: every other CLI command would pay for the job and the forum's client.
+  const [{ resolveRange }, { transcriptJob }, { makeTranscript }, { DiscourseClient }] = await Promise.all([
+    import('../commands/topic/time-range.js'),
+    import('../commands/topic/handler.js'),
+    import('../jobs/transcript.js'),
+    import('../lib/discourse/client.js'),
+  ]);
   const target = parseChannelName(channelName);
   await withStore(async ({ config, store, log }) => {
     const d = config.discourse;

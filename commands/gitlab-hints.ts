@@ -1,6 +1,7 @@
 // "Did you mean": GitLab projects named like the one a user typed, for every command that names one (/gitlab rules,
 // /topic … project:). Only those the user could see themselves: Parley's token may see far more than they do.
-import { GitLabAccessLevel, type GitLabClient } from '../lib/gitlab/client.js';
+import { GitLabAccessLevel } from '../lib/gitlab/access.js';
+import type { GitLabClient } from '../lib/gitlab/client.js';
 
 const HINTS = 3;
 

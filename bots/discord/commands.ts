@@ -21,6 +21,7 @@ import {
   type RESTPutAPIApplicationCommandsJSONBody,
 } from 'discord.js';
 import { COMMAND_WORDS, type CommandWord } from '../../lib/seams/invocation.js';
+import { DEFAULT_LAST_MAX } from './settings.js';
 import type { CategoryRecord } from '../../lib/seams/store.js';
 
 /** Discord's limits that the code below keeps. */
@@ -34,8 +35,6 @@ export const DISCORD_LIMITS = {
   commandCharacters: 4000,
 } as const;
 
-/** The highest `last:` the command offers when PARLEY_TRANSCRIPT_MAX_MESSAGES is not set (DEFAULT_MAX_MESSAGES of the topic grammar). */
-export const DEFAULT_LAST_MAX = 1000;
 
 export const RULE_SUBCOMMANDS = ['watch', 'follow', 'mute', 'thread'] as const;
 

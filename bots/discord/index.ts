@@ -2,8 +2,7 @@
 import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
-import { DEFAULT_LAST_MAX } from './commands.js';
-import type { DiscordSettings } from './settings.js';
+import { DEFAULT_LAST_MAX, type DiscordSettings } from './settings.js';
 
 export const discord = definePlatform({
   profile: { name: 'discord', label: 'Discord', commandPrefix: '/', moderators: 'Discord members with Manage Channels, Manage Server or Administrator' },

@@ -1,5 +1,9 @@
 // Discord's settings, from its variables (index.ts reads them). Their own module, so the adapter reads them
-// without importing index.ts, which imports the adapter.
+// without importing index.ts, which imports the adapter; and index.ts reads them without loading discord.js,
+// which every CLI command would then pay for.
+
+/** The highest `last:` the command offers when PARLEY_TRANSCRIPT_MAX_MESSAGES is not set (DEFAULT_MAX_MESSAGES of the topic grammar). */
+export const DEFAULT_LAST_MAX = 1000;
 
 export interface DiscordSettings {
   /** The bot token: REST calls and the gateway. */

@@ -4,7 +4,7 @@
 // Hints name only projects the user could see (commands/gitlab-hints.ts).
 // Muting needs none of that: a mute leaks nothing.
 import { ForumRateLimitedError, ForumUnavailableError } from '../../lib/errors.js';
-import { GitLabAccessLevel } from '../../lib/gitlab/client.js';
+import { GitLabAccessLevel } from '../../lib/gitlab/access.js';
 import type { Filter, Scope } from '../../lib/rules.js';
 import type { CommandContext, GitLabCommandDeps } from '../context.js';
 import { projectHints } from '../gitlab-hints.js';
