@@ -1,5 +1,6 @@
 // How a notification looks in Mattermost: one message attachment (Slack-compatible), plus the Markdown
 // escaping that keeps forum text from turning into links, headings or pings in chat. Pure functions.
+import { outsideUrls } from '../../lib/adapters/urls.js';
 import type { Notification } from '../../lib/notification.js';
 
 export interface AttachmentField {
@@ -26,7 +27,6 @@ export interface AttachmentPayload {
 
 // Bare URLs are kept as they are: a backslash inside one would break the autolink, and a URL has no
 // spaces, so it cannot carry `[text](target)` syntax on its own.
-const URL_RUN = /https?:\/\/[^\s<>]+/gu;
 // Characters Mattermost's Markdown (a marked fork on the web, commonmark on mobile) both accept
 // backslash escapes for, and that start formatting: emphasis, code, links, headings, quotes, tables.
 const MARKUP = /[\\`*_[\]#>|~]/gu;
@@ -48,13 +48,7 @@ function escapeRun(text: string): string {
  * mentions broken, except inside bare URLs (left intact so they stay clickable and correct).
  */
 export function escapeMarkdown(text: string): string {
-  let out = '';
-  let last = 0;
-  for (const match of text.matchAll(URL_RUN)) {
-    out += escapeRun(text.slice(last, match.index)) + match[0];
-    last = match.index + match[0].length;
-  }
-  return out + escapeRun(text.slice(last));
+  return outsideUrls(text, escapeRun);
 }
 
 /** Discourse gives `0088CC` (sometimes 3 digits); Mattermost wants `#0088CC`. Anything else: no colour. */
