@@ -26,7 +26,7 @@ export async function handleMembership(change: MembershipChange, deps: CommandDe
   if (room.isPrivate) return null;
   if (existing?.status === 'active') return null;
 
-  const allowed = change.inviterAllowed === true || (by ? await inviterMayChangeRules(change, by, deps) : false);
+  const allowed = change.inviterAllowed === true || (by && !change.onlyListedInviters ? await inviterMayChangeRules(change, by, deps) : false);
   const status = allowed ? 'active' : 'pending';
   const actor = by ? `${platform}:${by.id}` : null;
   if (existing) {

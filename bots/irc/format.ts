@@ -7,7 +7,7 @@
 
 /* eslint-disable no-control-regex -- IRC's formatting codes are control characters: matching them is the point. */
 import { outsideUrls } from '../../lib/adapters/urls.js';
-import { shorten, type Notification } from '../../lib/notification.js';
+import { neutralizeMassMentions, shorten, type Notification } from '../../lib/notification.js';
 
 /**
  * Room for the prefix a server adds when it relays our line: `:` nick (30, a common NICKLEN) `!` user (10) `@`
@@ -123,9 +123,12 @@ export function stripFormatting(text: string): string {
   return text.replace(FORMATTING, '');
 }
 
-/** Forum text made inert for IRC: no formatting codes, no control characters (`\x01` would start a CTCP), one line. */
+/**
+ * Forum text made inert for IRC: no formatting codes, no control characters (`\x01` would start a CTCP), one line,
+ * and no `@everyone`: IRC has no such word, but bridges relay the line on to platforms that do.
+ */
 function plain(text: string): string {
-  return stripFormatting(text)
+  return neutralizeMassMentions(stripFormatting(text))
     .replace(/[\x00-\x1F\x7F]/gu, ' ')
     .replace(/\s+/gu, ' ')
     .trim();

@@ -62,4 +62,9 @@ export interface MembershipChange {
    * channel is active whoever they are. Without it the core asks whether the inviter may change rules.
    */
   inviterAllowed?: boolean;
+  /**
+   * Added: only that list makes the channel active (IRC, where anyone may create a channel and be its operator):
+   * an inviter it does not name leaves the channel pending, whatever else they may do there.
+   */
+  onlyListedInviters?: boolean;
 }

@@ -50,6 +50,14 @@ export interface Rig {
   /** Credentials the double was configured with: no error message may contain one. */
   secrets: string[];
 
+  /**
+   * Why the platform's messages have no ids (IRC), so that sendNotification returns messageRef null and nothing can
+   * be threaded, edited or deleted. The suite then names a sent message by lastShownRef instead.
+   */
+  withoutMessageRefs?: string;
+  /** With withoutMessageRefs: the harness's own name for the last notification the channel showed. */
+  lastShownRef?(): Promise<string>;
+
   /** What the channel shows for a message the adapter sent; undefined once it is gone. */
   shown(messageRef: string): Promise<Shown | undefined>;
   /**
@@ -96,7 +104,7 @@ export interface Rig {
 
 /** The suite's tests by name, so that knownGaps name them without typos. */
 export const CHECKS = {
-  send: 'send: the notification arrives with its title, link and author; a messageRef comes back',
+  send: 'send: the notification arrives with its title, link and author; a messageRef comes back where the platform has message ids',
   thread: 'thread: a notification with threadRoot is placed in the first one\'s thread',
   edit: 'edit: the chat shows the edited notification',
   delete: 'delete: the notification is gone from the chat',

@@ -1,6 +1,7 @@
 // One harness per entry of bots/registry.ts: a new platform adds its file here and one line below.
 import type { ConformanceHarness } from './harness.js';
 import { discordHarness } from './discord.js';
+import { ircHarness } from './irc.js';
 import { matrixHarness } from './matrix.js';
 import { mattermostHarness } from './mattermost.js';
 import { slackHarness } from './slack.js';
@@ -12,4 +13,5 @@ export const HARNESSES: readonly ConformanceHarness[] = [
   slackHarness,
   discordHarness,
   matrixHarness,
+  ircHarness,
 ];
