@@ -98,7 +98,7 @@ export const VARIABLES = {
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
   PARLEY_WORKER_CONCURRENCY: 'jobs in flight per queue and process (default 10)',
   PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
-  PARLEY_BOT_LEASE_SECONDS: "with several `bots` processes, the one holding a unique connection (Telegram's long poll, the Discord gateway, Matrix's sync) renews its Redis lease within this; another takes over this long after it dies (default 15)",
+  PARLEY_BOT_LEASE_SECONDS: "with several `bots` processes, the one holding a unique connection (Telegram's long poll, the Discord gateway, Matrix's sync, the IRC nick) renews its Redis lease within this; another takes over this long after it dies (default 15)",
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
   PARLEY_RULES_PERMISSION: 'who may change rules: `moderators` (default), `anyone`, `forum-admins`',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',

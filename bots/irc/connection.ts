@@ -97,6 +97,11 @@ export class IrcConnection {
     return this.client?.user.nick ?? this.settings.nick;
   }
 
+  /** This process holds the connection (started, not stopped), connected or reconnecting. */
+  get running(): boolean {
+    return this.loop !== null;
+  }
+
   get connected(): boolean {
     return this.registered;
   }

@@ -1,7 +1,7 @@
-// What an IRC server's refusals mean to Parley (docs/architecture.md#errors). IRC answers a PRIVMSG with nothing
+// What an IRC server's refusals mean to Parley (docs/architecture.md#irc). IRC answers a PRIVMSG with nothing
 // when it works and with a numeric when it does not; a JOIN with the bot's own JOIN or a numeric. Each numeric
 // becomes the error the delivery job acts on, its message saying what an operator would do about it.
-import { PlatformPermanentError, PlatformTransientError } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
 
 /** A refusal the server sent: its numeric, the channel or nick it is about, and its own words. */
 export interface Refusal {
@@ -47,4 +47,18 @@ export function errorOfRefusal(refusal: Refusal, channel: string): PlatformPerma
 /** Not connected (yet, or any more): the delivery waits for the reconnection. */
 export function notConnected(detail: string): PlatformTransientError {
   return new PlatformTransientError(`not connected to the IRC server: ${detail}`);
+}
+
+/** How long a delivery picked up by a process without the connection waits before it is tried again. */
+export const ELSEWHERE_RETRY_MS = 5000;
+
+/**
+ * This process does not hold the connection (another bots process does, or none yet): only the holder can send.
+ * The delivery is put back without spending an attempt, for the holder's worker to pick up.
+ */
+export function connectionElsewhere(): PlatformRateLimitedError {
+  return new PlatformRateLimitedError(
+    ELSEWHERE_RETRY_MS,
+    'IRC: this process does not hold the IRC connection, so it cannot send; the delivery waits for the process that does (run the workers and bots roles together: npm start, or parley start --role workers,bots)',
+  );
 }

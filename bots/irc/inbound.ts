@@ -1,6 +1,6 @@
 // What the IRC connection hears, to Parley: every channel message goes to the message log (IRC servers keep no
 // history, so transcripts read what Parley saw); a message that is one of our commands goes to the core, and its
-// answer back as a NOTICE; an INVITE from a channel operator registers the channel (./invitations in the core:
+// answer back as a NOTICE; an INVITE from a channel operator registers the channel (the core's
 // commands/membership.ts); a KICK of the bot marks its channel. Channel members and modes go to ./members.ts.
 import type { Client, MessageEvent } from 'irc-framework';
 import { globMatcher } from '../../lib/adapters/glob.js';

@@ -8,7 +8,7 @@ import type { SendOptions } from '../../lib/seams/platform.js';
 import type { ChannelRecord } from '../../lib/seams/store.js';
 import type { IrcConnection } from './connection.js';
 import type { IrcContext } from './context.js';
-import { notConnected } from './errors.js';
+import { connectionElsewhere, notConnected } from './errors.js';
 import { ircLines, messageBudget, splitToLines, stripFormatting } from './format.js';
 
 /** A command answer's line made inert: no formatting codes, no control characters (a CTCP, a second line). */
@@ -26,6 +26,7 @@ export class IrcSender {
 
   async sendNotification(channel: ChannelRecord, notification: Notification, _opts: SendOptions): Promise<{ messageRef: string | null }> {
     const target = channel.externalId;
+    if (!this.connection.running) throw connectionElsewhere();
     if (!this.connection.connected) throw notConnected(this.connection.failure ?? 'disconnected');
     await this.connection.join(target, this.keyOf(target));
     const lines = ircLines(notification, { maxBytes: messageBudget(target), nicks: this.connection.members.nicks(target) });

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls';
 import { promisify } from 'node:util';
-import { connectPerson, ircLower, parseLine, type IrcPerson, type ParsedLine } from './irc-person.js';
+import { connectPerson, ircLower, onLines, parseLine, type IrcPerson, type ParsedLine } from './irc-person.js';
 
 const run = promisify(execFile);
 
@@ -347,16 +347,7 @@ export async function startFakeSaslIrcd(opts: FakeIrcdOptions = {}): Promise<Fak
   function onConnection(socket: Socket, fingerprint: string | null): void {
     const c: Client = { socket, nick: null, user: null, registered: false, negotiating: false, capVersion: 0, caps: new Set(), sasl: null, account: null, fingerprint, channels: new Set(), received: [] };
     clients.add(c);
-    let buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      buffer = Buffer.concat([buffer, chunk]);
-      let nl: number;
-      while ((nl = buffer.indexOf(0x0a)) !== -1) {
-        const raw = buffer.subarray(0, nl).toString('utf8').replace(/\r$/, '');
-        buffer = buffer.subarray(nl + 1);
-        if (raw) onLine(c, raw);
-      }
-    });
+    onLines(socket, (raw) => onLine(c, raw));
     socket.on('error', () => {});
     socket.on('close', () => {
       clients.delete(c);

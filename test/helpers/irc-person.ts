@@ -150,17 +150,7 @@ export async function connectPerson(server: { host: string; port: number }, nick
     closeReason = `connection closed: ${err.message}`;
   });
 
-  // Bytes, not strings, until a whole line is there: a UTF-8 character may be split across chunks.
-  let buffer = Buffer.alloc(0);
-  socket.on('data', (chunk: Buffer) => {
-    buffer = Buffer.concat([buffer, chunk]);
-    let nl: number;
-    while ((nl = buffer.indexOf(0x0a)) !== -1) {
-      const raw = buffer.subarray(0, nl).toString('utf8').replace(/\r$/, '');
-      buffer = buffer.subarray(nl + 1);
-      if (raw) receive(parseLine(raw));
-    }
-  });
+  onLines(socket, (raw) => receive(parseLine(raw)));
 
   function receive(line: ParsedLine): void {
     if (line.command === 'PING') send(`PONG :${line.params.at(-1) ?? ''}`);
@@ -310,4 +300,19 @@ function pick<T extends object, K extends keyof T>(obj: T, ...keys: K[]): Partia
   const out: Partial<Pick<T, K>> = {};
   for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
   return out;
+}
+
+/** Calls `handle` with each non-empty line the socket receives (CRLF or LF). */
+export function onLines(socket: Socket, handle: (raw: string) => void): void {
+  // Bytes, not strings, until a whole line is there: a UTF-8 character may be split across chunks.
+  let buffer = Buffer.alloc(0);
+  socket.on('data', (chunk: Buffer) => {
+    buffer = Buffer.concat([buffer, chunk]);
+    let nl: number;
+    while ((nl = buffer.indexOf(0x0a)) !== -1) {
+      const raw = buffer.subarray(0, nl).toString('utf8').replace(/\r$/, '');
+      buffer = buffer.subarray(nl + 1);
+      if (raw) handle(raw);
+    }
+  });
 }

@@ -23,10 +23,10 @@ describe('parley identities', { concurrency: 2 }, () => {
 
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', '@ada']), /telegram:123456789 is now forum user ada\./);
     await cli.ok(['identities', 'add', 'mattermost:u8x4kq', 'søren.k']);
-    // Platforms come from bots/registry.ts: an IRC user cannot be linked before an IRC adapter exists.
-    const irc = await cli.parley(['identities', 'add', 'irc:bob', 'bob']);
-    assert.equal(irc.code, 1);
-    assert.match(irc.stderr, /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix\./);
+    // Platforms come from bots/registry.ts: an XMPP user cannot be linked before an XMPP adapter exists.
+    const xmpp = await cli.parley(['identities', 'add', 'xmpp:bob@example.org', 'bob']);
+    assert.equal(xmpp.code, 1);
+    assert.match(xmpp.stderr, /"xmpp" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix, irc\./);
     // Matrix user ids hold a colon of their own.
     assert.match(await cli.ok(['identities', 'add', 'matrix:@bob:example.org', 'bob']), /matrix:@bob:example\.org is now forum user bob\./);
     assert.match(await cli.ok(['identities', 'add', 'telegram:123456789', 'ada_lovelace']), /telegram:123456789 is now forum user ada_lovelace \(was ada\)\./);
@@ -55,7 +55,7 @@ describe('parley identities', { concurrency: 2 }, () => {
     assert.ok(listed.every((i) => !Number.isNaN(Date.parse(i.createdAt))));
     assert.deepEqual((await cli.json<IdentityJson[]>(['identities', 'list', '--platform', 'Telegram', '--json'])).map((i) => i.user), ['telegram:123456789']);
     assert.match(await cli.ok(['identities', 'list', '--platform', 'mattermost']), /mattermost:u8x4kq/);
-    assert.match((await cli.parley(['identities', 'list', '--platform', 'irc'])).stderr, /"irc" is not a platform/);
+    assert.match((await cli.parley(['identities', 'list', '--platform', 'xmpp'])).stderr, /"xmpp" is not a platform/);
 
     assert.match(await cli.ok(['identities', 'remove', 'telegram:123456789']), /Removed: telegram:123456789 is no longer forum user ada_lovelace\./);
     assert.equal(await cli.withStore((s) => s.identities.get('telegram', '123456789', 'discourse')), undefined);

@@ -84,10 +84,10 @@ describe('configuration', () => {
 
   test("a platform's variables are read by its own folder: set, it is configured; its mistakes name its variables", () => {
     const c = loadConfig(
-      { PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_MATTERMOST_URL: 'https://chat.example.org', PARLEY_MATTERMOST_COMMAND_TOKEN: 'a, b', PARLEY_SLACK_BOT_TOKEN: 'xoxb-1', PARLEY_SLACK_SIGNING_SECRET: 's', PARLEY_DISCORD_TOKEN: 'd', PARLEY_DISCORD_APPLICATION_ID: '1100000000000000001', PARLEY_MATRIX_HOMESERVER_URL: 'https://matrix.example.org/', PARLEY_MATRIX_ACCESS_TOKEN: 'syt_x' },
+      { PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_MATTERMOST_URL: 'https://chat.example.org', PARLEY_MATTERMOST_COMMAND_TOKEN: 'a, b', PARLEY_SLACK_BOT_TOKEN: 'xoxb-1', PARLEY_SLACK_SIGNING_SECRET: 's', PARLEY_DISCORD_TOKEN: 'd', PARLEY_DISCORD_APPLICATION_ID: '1100000000000000001', PARLEY_MATRIX_HOMESERVER_URL: 'https://matrix.example.org/', PARLEY_MATRIX_ACCESS_TOKEN: 'syt_x', PARLEY_IRC_SERVER: 'irc.libera.chat' },
       PLATFORMS,
     );
-    assert.deepEqual(c.platforms.map((p) => p.profile.name), ['telegram', 'mattermost', 'slack', 'discord', 'matrix']);
+    assert.deepEqual(c.platforms.map((p) => p.profile.name), ['telegram', 'mattermost', 'slack', 'discord', 'matrix', 'irc']);
     assert.deepEqual(c.notConfigured, []);
     // Matrix: both variables or neither; inviter globs must be user id globs.
     assert.ok(problems({ PARLEY_MATRIX_ACCESS_TOKEN: 'syt_x' }).some((p) => p.startsWith('PARLEY_MATRIX_HOMESERVER_URL: required')));
