@@ -64,6 +64,9 @@ export class IrcAdapter implements PlatformAdapter<IrcContext> {
 
   async health(): Promise<{ ok: boolean; detail?: string }> {
     if (this.connection.connected) return { ok: true, detail: `${this.connection.nick} on ${this.settings.host}` };
+    // A web or workers process, or a bots process standing by: the connection is another process's to hold.
+    if (!this.connection.running && this.connection.startError) return { ok: false, detail: `could not connect to ${this.settings.host}: ${this.connection.startError}` };
+    if (!this.connection.running) return { ok: true, detail: `${this.settings.host}: not connected in this process (the bots process holding the lease connects)` };
     return { ok: false, detail: `not connected to ${this.settings.host}: ${this.connection.failure ?? 'not started in this process'}` };
   }
 

@@ -71,6 +71,8 @@ export class IrcConnection {
   readonly members = new ChannelMembers();
   /** Why the connection is down now, for /readyz; null while registered. */
   failure: string | null = 'not connected yet';
+  /** Why the last start() failed, until one succeeds: the lease gives the connection to another try. */
+  startError: string | null = null;
   private client: Client | null = null;
   private registered = false;
   private stopping = false;
@@ -121,9 +123,11 @@ export class IrcConnection {
     const first = await this.connectOnce();
     if (first.error) {
       this.failure = first.error;
+      this.startError = first.error;
       this.disposeClient();
       throw notConnected(first.error);
     }
+    this.startError = null;
     this.loop = this.run(first.closed);
   }
 
@@ -224,7 +228,7 @@ export class IrcConnection {
     let socketError: string | null = null;
     let killedFor: string | null = null;
     let errorLine: string | null = null;
-    let saslFailed = false;
+    let saslMissing = false;
     let alternates = 0;
 
     return new Promise((settle) => {
@@ -253,19 +257,22 @@ export class IrcConnection {
         client.changeNick(alternateNick(this.settings.nick, ++alternates));
       });
       client.on('sasl failed', (e) => {
-        saslFailed = true;
-        // A network without SASL: NickServ after registration. A wrong password: said, and carried on without.
-        if (e.reason !== 'capability_missing') this.log.error({ reason: e.reason }, 'irc: SASL login failed: check PARLEY_IRC_SASL_USER and PARLEY_IRC_SASL_PASSWORD (or the client certificate)');
+        // A network without SASL: NickServ after registration. A wrong password: said, and carried on without
+        // (NickServ would only refuse the same password again).
+        if (e.reason === 'capability_missing') saslMissing = true;
+        else this.log.error({ reason: e.reason }, 'irc: SASL login failed: check PARLEY_IRC_SASL_USER and PARLEY_IRC_SASL_PASSWORD (or the client certificate)');
       });
-      client.on('registered', () => {
+      client.on('registered', (event) => {
         clearTimeout(timer);
+        // irc-framework tells its listeners before it notes the nick the server gave (an alternate, maybe).
+        client.user.nick = event.nick;
         this.registered = true;
         this.failure = null;
         const network = client.network.options;
         this.members.fold = caseFolder(typeof network.CASEMAPPING === 'string' ? network.CASEMAPPING : undefined);
         if (Array.isArray(network.PREFIX) && network.PREFIX.length > 0) this.members.moderators = moderatorModes(network.PREFIX);
         this.log.info({ server: this.settings.host, nick: client.user.nick }, 'irc: connected');
-        this.afterRegistration(client, saslFailed);
+        this.afterRegistration(client, saslMissing);
         if (!settled) {
           settled = true;
           settle({ error: null, closed });
@@ -297,9 +304,10 @@ export class IrcConnection {
   }
 
   /** NickServ where SASL did not log in; the own nick asked back while on an alternate. */
-  private afterRegistration(client: Client, saslFailed: boolean): void {
+  private afterRegistration(client: Client, saslMissing: boolean): void {
     const account = this.settings.account;
-    if (account && (saslFailed || !client.network.cap.isEnabled('sasl'))) {
+    // Where the network offers no SASL (or no CAP at all); a refused SASL login would only be refused again.
+    if (account && (saslMissing || !client.network.cap.available.has('sasl'))) {
       void this.write(`PRIVMSG NickServ :IDENTIFY ${account.user} ${account.password}`).catch(() => undefined);
     }
     void this.hooks.registered();
@@ -313,7 +321,8 @@ export class IrcConnection {
       await this.write(`PRIVMSG NickServ :REGAIN ${own}`).catch(() => undefined);
     }
     while (this.client === client && this.registered && this.fold(client.user.nick) !== this.fold(own)) {
-      await sleep(REGAIN_EVERY_MS);
+      // Not holding the process open: a stopped adapter must let it exit.
+      await sleep(REGAIN_EVERY_MS, undefined, { ref: false });
       if (this.client === client && this.registered && this.fold(client.user.nick) !== this.fold(own)) await this.write(`NICK ${own}`).catch(() => undefined);
     }
   }
