@@ -14,6 +14,9 @@ import { IrcInbound } from './inbound.js';
 import { IrcSender } from './sender.js';
 import type { IrcSettings } from './settings.js';
 
+/** The channel errors a kill or a server ban leaves: about the connection, not about the channel. */
+const THROWN_OUT_CODES = new Set(['killed', 'server_banned']);
+
 /** How often the channels the bot is in are compared with those it should be in (an admin's accept, a removal). */
 const RECONCILE_EVERY_MS = 60_000;
 
@@ -33,10 +36,13 @@ export class IrcAdapter implements PlatformAdapter<IrcContext> {
     private readonly settings: IrcSettings,
   ) {
     this.log = deps.log.child({ platform: 'irc' });
-    // A notification is one or two lines: the queue lets out a burst, then one every two intervals, so that the
-    // pacer (./pacer.ts) rarely holds a line back and a delivery job never waits long inside it.
-    const window = { max: settings.burst, durationMs: settings.burst * settings.lineIntervalMs * 2 };
-    this.rateLimits = { perChannel: [window], perPlatform: window };
+    // The connection is what the server's flood limit counts, so the platform's limit is the one that binds: the
+    // queue lets out a burst of notifications, then one every two intervals (a notification is one or two lines),
+    // so that the pacer (./pacer.ts) rarely holds a line back. The worker's limiter keeps jobs waiting in the
+    // queue's order; the channel's window, which puts a job that finds it full back to wait (and so behind later
+    // ones), is twice as wide and never full: any stretch of that length spans at most two of the platform's windows.
+    const durationMs = settings.burst * settings.lineIntervalMs * 2;
+    this.rateLimits = { perChannel: [{ max: settings.burst * 2, durationMs }], perPlatform: { max: settings.burst, durationMs } };
     const keys = new Map(settings.channels.map((c) => [c.name.toLowerCase(), c.key]));
     const track = <T>(work: Promise<T>) => this.inFlight.track(work);
     let inbound: IrcInbound | null = null;
@@ -90,7 +96,10 @@ export class IrcAdapter implements PlatformAdapter<IrcContext> {
   /** The channels of PARLEY_IRC_CHANNELS and the registered ones (active or pending) joined; the others left. */
   private async joinAll(): Promise<void> {
     if (!this.connection.connected) return;
-    const registered = (await this.deps.store.channels.list({ platform: 'irc' })).filter((c) => c.status === 'active' || c.status === 'pending');
+    // Channels marked only because the server threw the bot out are joined again with the rest.
+    const registered = (await this.deps.store.channels.list({ platform: 'irc' })).filter(
+      (c) => c.status === 'active' || c.status === 'pending' || (c.status === 'error' && THROWN_OUT_CODES.has(c.lastError?.code ?? '')),
+    );
     const wanted = new Map<string, { name: string; key: string | null; record: ChannelRecord | null }>();
     for (const c of this.settings.channels) wanted.set(this.connection.fold(c.name), { ...c, record: null });
     for (const record of registered) {

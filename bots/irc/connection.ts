@@ -25,6 +25,8 @@ const FIRST_CONNECT_MS = 20_000;
 const ANSWER_MS = 30_000;
 /** How often a bot on an alternate nick asks for its own back. */
 const REGAIN_EVERY_MS = 30_000;
+/** How a kill reads in the ERROR line that closes the link. */
+const KILLED = /\bkilled\b/iu;
 /** How a ban from the whole server reads in ERROR and KILL reasons (K-, G-, Z-lines, AKILLs, Libera's wording). */
 const SERVER_BAN = /\b([kgzd]-?lined?|a-?kill|banned from this server|you are banned)\b/iu;
 
@@ -289,7 +291,9 @@ export class IrcConnection {
         const reason = killedFor ?? errorLine ?? socketError ?? 'connection closed';
         this.failure = reason;
         const banned = SERVER_BAN.test(reason);
-        const thrownOut = killedFor !== null || banned ? { reason, banned } : null;
+        // Some servers (ngircd) say a KILL only in the ERROR that closes the link: "(Killed by staff: reason)".
+        const killed = killedFor !== null || KILLED.test(errorLine ?? '');
+        const thrownOut = killed || banned ? { reason, banned } : null;
         if (!settled) {
           settled = true;
           settle({ error: reason, closed });

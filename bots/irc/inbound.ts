@@ -17,6 +17,9 @@ import type { IrcSender } from './sender.js';
 /** How long an invitation waits for the channel's member list, to see whether the inviter is an operator there. */
 const NAMES_WAIT_MS = 10_000;
 
+/** Said to someone who types a command to the bot in a private message: subscriptions belong to channels. */
+export const PRIVATE_COMMAND_TEXT = 'Parley\'s commands work in a channel the bot is in: type !discourse help there.';
+
 /** A channel message as a transcript sees it: formatting stripped, an action as `_* nick waves_`. */
 export function toChatMessage(e: Pick<MessageEvent, 'nick' | 'ident' | 'hostname' | 'message'>, kind: 'privmsg' | 'action', id: string, at: Date, account: string | null | undefined): ChatMessage | null {
   const text = stripFormatting(e.message).trim();
@@ -54,7 +57,11 @@ export class IrcInbound {
     const handled = (work: () => Promise<void>) => {
       void this.track(work()).catch((err: Error) => this.log.warn({ err: err.message }, 'irc: could not handle a message'));
     };
-    client.on('privmsg', (e) => isChannel(e.target) && !e.from_server && handled(() => this.onMessage(e, 'privmsg')));
+    client.on('privmsg', (e) => {
+      if (e.from_server) return;
+      if (isChannel(e.target)) handled(() => this.onMessage(e, 'privmsg'));
+      else if (parseTextCommand(stripFormatting(e.message))) handled(() => this.sender.notice(e.nick, PRIVATE_COMMAND_TEXT));
+    });
     client.on('action', (e) => isChannel(e.target) && handled(() => this.onMessage(e, 'action')));
     client.on('userlist', (e) => members.names(e.channel, e.users));
     client.on('join', (e) => members.join(e.channel, e.nick, e.account));

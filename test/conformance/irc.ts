@@ -54,6 +54,8 @@ export const ircHarness: ConformanceHarness = {
     // Notifications as Alice saw them, by the harness's own ref.
     const shownByRef = new Map<string, string[]>();
     let shownCursor = alice.lines.length;
+    /** The link of the notification sent last: its last line ends with it. */
+    let expectedUrl = '';
     const fromBot = (l: ParsedLine, command: string, target: string) => l.command === command && l.nick === BOT && l.params[0] === target;
 
     // A failure is made before the next send goes out, and undone after it: sends wait for both.
@@ -92,8 +94,8 @@ export const ircHarness: ConformanceHarness = {
     const wrapped: PlatformAdapter = Object.create(adapter) as PlatformAdapter;
     wrapped.sendNotification = async (...args) => {
       await armed;
-      // What Alice sees from here on is this notification (an unconsumed earlier one stays behind).
-      shownCursor = alice.lines.length;
+      // What Alice sees of this notification ends with its link; an earlier one may still be on its way to her.
+      expectedUrl = args[1].url;
       try {
         return await adapter.sendNotification(...args);
       } finally {
@@ -115,12 +117,19 @@ export const ircHarness: ConformanceHarness = {
 
       async lastShownRef() {
         // A notification's last line ends with its link.
-        const isLast = (l: ParsedLine) => fromBot(l, 'PRIVMSG', CHANNEL) && />$/u.test(l.params.at(-1)!);
+        const isLast = (l: ParsedLine) => fromBot(l, 'PRIVMSG', CHANNEL) && l.params.at(-1)!.endsWith(`<${expectedUrl}>`);
         const index = await eventually(() => {
           const found = alice.lines.findIndex((l, i) => i >= shownCursor && isLast(l));
           return found >= 0 ? found : undefined;
         }, 'a notification in the channel');
-        const lines = alice.lines.slice(shownCursor, index + 1).filter((l) => fromBot(l, 'PRIVMSG', CHANNEL)).map((l) => l.params.at(-1)!);
+        // Its first line too, where it has two: the bot's lines before the last that end with no link of their own.
+        const before = alice.lines.slice(shownCursor, index).filter((l) => fromBot(l, 'PRIVMSG', CHANNEL)).map((l) => l.params.at(-1)!);
+        const firstLines: string[] = [];
+        for (const line of before.reverse()) {
+          if (/<https?:\/\/[^>\s]+>$/u.test(line)) break;
+          firstLines.unshift(line);
+        }
+        const lines = [...firstLines, alice.lines[index]!.params.at(-1)!];
         shownCursor = index + 1;
         const ref = `shown-${shownByRef.size + 1}`;
         shownByRef.set(ref, lines);

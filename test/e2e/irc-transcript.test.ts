@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { connectPerson, type IrcPerson, type ParsedLine } from '../helpers/irc-person.js';
-import { startNgircd, type Ngircd } from '../helpers/ngircd.js';
+import { ircEnv, type Ngircd, startNgircd } from '../helpers/ngircd.js';
 import { eventually, startParley, type TestParley } from '../helpers/parley.js';
 import { startPrism, type PrismServer } from '../helpers/prism.js';
 
@@ -48,10 +48,7 @@ describe('IRC /topic end to end', () => {
       env: {
         PARLEY_DISCOURSE_URL: forum.url,
         PARLEY_DISCOURSE_API_KEY: forum.apiKey,
-        PARLEY_IRC_SERVER: server.host,
-        PARLEY_IRC_PORT: String(server.port),
-        PARLEY_IRC_TLS: 'false',
-        PARLEY_IRC_NICK: BOT,
+        ...ircEnv(server, BOT),
         PARLEY_IRC_CHANNELS: CHANNEL,
         PARLEY_IRC_SEND_INTERVAL_SECONDS: '0.5',
         PARLEY_TIMEZONE: 'Europe/Berlin',

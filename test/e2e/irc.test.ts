@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { connectPerson, ircLower, type IrcPerson, type ParsedLine } from '../helpers/irc-person.js';
-import { startNgircd, type Ngircd } from '../helpers/ngircd.js';
+import { ircEnv, startNgircd, type Ngircd } from '../helpers/ngircd.js';
 import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
 
 const BOT = 'parleybot';
@@ -31,14 +31,11 @@ const from = (nick: string, command: string, target?: string) => (l: ParsedLine)
 /** What a client shows: bold dropped, zero-width spaces invisible. */
 const visible = (s: string): string => s.replace(/\x02/gu, '').replace(/\u200B/gu, ''); // eslint-disable-line no-control-regex
 
-function ircEnv(server: Ngircd, forum: FakeForum, extra: Record<string, string> = {}): Record<string, string> {
+function parleyEnv(server: Ngircd, forum: FakeForum, extra: Record<string, string> = {}): Record<string, string> {
   return {
     PARLEY_DISCOURSE_URL: forum.url,
     PARLEY_DISCOURSE_API_KEY: forum.apiKey,
-    PARLEY_IRC_SERVER: server.host,
-    PARLEY_IRC_PORT: String(server.port),
-    PARLEY_IRC_TLS: 'false',
-    PARLEY_IRC_NICK: BOT,
+    ...ircEnv(server, BOT),
     PARLEY_IRC_SEND_BURST: String(BURST),
     PARLEY_IRC_SEND_INTERVAL_SECONDS: String(INTERVAL_S),
     ...extra,
@@ -92,7 +89,7 @@ describe('IRC end to end', () => {
     await pete.join(MAIN);
     beforeStart = olga.mark();
     parley = await startParley({
-      env: ircEnv(server, forum, {
+      env: parleyEnv(server, forum, {
         PARLEY_IRC_CHANNELS: `${MAIN}, ${KICKS}`,
         PARLEY_IRC_ALLOWED_INVITERS: VIC_MASK,
         // Long enough that a long post is cut by the IRC formatter, not before it.
@@ -243,12 +240,6 @@ describe('IRC end to end', () => {
 
   test(
     '30 notifications in a burst arrive in the order the forum posted them',
-    {
-      todo:
-        'not yet: a burst larger than the per-channel window (bots/irc/adapter.ts rateLimits) can come out of order. Jobs told to wait ' +
-        'wake in the order they were made (jobs/deliver.ts postpone), but one that waits again falls behind: in-order delivery per ' +
-        'channel needs the deliveries of a channel serialized in the core (the fan-out work of issue 14)',
-    },
     () => {
       assert.equal(burstSeen.length, BURST_SIZE, 'the burst was seen (previous test)');
       assert.deepEqual(burstSeen, Array.from({ length: BURST_SIZE }, (_, i) => burstTitle(i + 1)));
@@ -334,7 +325,7 @@ describe('IRC end to end: a taken nick, and the server restarted', () => {
     wendy = await connectPerson(server, 'wendy');
     await wendy.join(MAIN);
     wendy.mark();
-    parley = await startParley({ env: ircEnv(server, forum, { PARLEY_IRC_CHANNELS: MAIN }) });
+    parley = await startParley({ env: parleyEnv(server, forum, { PARLEY_IRC_CHANNELS: MAIN }) });
   });
 
   after(async () => {

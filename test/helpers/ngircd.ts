@@ -230,3 +230,8 @@ function config(o: NgircdOptions & { dir: string; port: number; tlsPort: number 
   for (const op of o.operators ?? []) lines.push('[Operator]', `Name = ${op.name}`, `Password = ${op.password}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The variables that point a Parley at this server over plain TCP, as `nick`. */
+export function ircEnv(server: Pick<Ngircd, 'host' | 'port'>, nick: string): Record<string, string> {
+  return { PARLEY_IRC_SERVER: server.host, PARLEY_IRC_PORT: String(server.port), PARLEY_IRC_TLS: 'false', PARLEY_IRC_NICK: nick };
+}

@@ -316,3 +316,47 @@ describe('nick collision at registration', () => {
     },
   );
 });
+
+describe('thrown out by the server', () => {
+  test('an IRC operator KILLs the bot: its channels are marked with the reason, and it comes back to them', async () => {
+    const oper = { name: 'staff', password: 'kill-test-oper-password' };
+    const server = await ngircd({ operators: [oper] });
+    const { adapter, store } = await makeAdapter({ PARLEY_IRC_SERVER: server.host, PARLEY_IRC_PORT: String(server.port), PARLEY_IRC_TLS: 'false', PARLEY_IRC_NICK: 'parleybot', ...FAST });
+    const { channel } = await store.channels.ensure({ platform: 'irc', externalId: '#parley', name: '#parley', status: 'active', addedBy: 'cli' });
+    const staff = await person(server, 'staff');
+    await staff.join('#parley');
+    await adapter.start();
+    await staff.waitFor((l) => l.command === 'JOIN' && l.nick === 'parleybot', 'the bot joining its registered channel');
+    staff.send(`OPER ${oper.name} ${oper.password}`);
+    await staff.waitFor((l) => l.command === '381', 'staff is an IRC operator');
+    staff.send('KILL parleybot :Excess Flood');
+    await staff.waitFor((l) => l.command === 'QUIT' && l.nick === 'parleybot', 'the bot killed');
+    const marked = await eventually(async () => {
+      const now = await store.channels.find('irc', '#parley');
+      return now?.status === 'error' ? now : undefined;
+    }, 'the channel marked');
+    assert.equal(marked.id, channel.id);
+    assert.equal(marked.lastError?.code, 'killed');
+    assert.match(marked.lastError?.message ?? '', /Excess Flood/u);
+    assert.match(marked.lastError?.message ?? '', /PARLEY_IRC_SEND_INTERVAL_SECONDS/u, 'says what to do about flooding');
+    // Back on the network after its backoff, and in the channel: the mark is about the connection, not the channel.
+    await eventually(async () => ((await adapter.health()).ok ? true : undefined), 'the bot reconnected', 15_000);
+    await staff.waitFor((l) => l.command === 'JOIN' && l.nick === 'parleybot' && l.params[0] === '#parley', 'the bot back in #parley');
+    await adapter.sendNotification(marked, notification({ title: 'Back after the kill' }), { threadRoot: null, idempotencyKey: 'after-kill' });
+    const line = await staff.waitFor((l) => l.command === 'PRIVMSG' && l.nick === 'parleybot' && l.params[0] === '#parley', 'the notification after the kill');
+    assert.match(line.params.at(-1) ?? '', /Back after the kill/u);
+  });
+});
+
+describe('private messages', () => {
+  test('a command typed to the bot in private is answered with where commands work, and reaches no handler', async () => {
+    const server = await ngircd();
+    const { adapter, invocations } = await makeAdapter({ PARLEY_IRC_SERVER: server.host, PARLEY_IRC_PORT: String(server.port), PARLEY_IRC_TLS: 'false', PARLEY_IRC_NICK: 'parleybot', ...FAST });
+    await adapter.start();
+    const ann = await person(server, 'ann');
+    ann.say('parleybot', '!discourse watch c/meta');
+    const answer = await ann.waitFor((l) => l.command === 'NOTICE' && l.nick === 'parleybot' && l.params[0] === 'ann', 'the bot\'s answer');
+    assert.match(answer.params.at(-1) ?? '', /in a channel/u);
+    assert.deepEqual(invocations, [], 'no command ran for a private message');
+  });
+});

@@ -8,7 +8,7 @@ const USER = { noun: 'chat user', placeholder: 'USER_ID', examples: 'telegram:12
 
 describe('PLATFORM:ID names', () => {
   test('the platforms are the registry\'s', () => {
-    assert.deepEqual(PLATFORM_NAMES, ['telegram', 'mattermost', 'slack', 'discord', 'matrix']);
+    assert.deepEqual(PLATFORM_NAMES, ['telegram', 'mattermost', 'slack', 'discord', 'matrix', 'irc']);
   });
 
   test('an id keeps every colon after the first', () => {
@@ -17,7 +17,8 @@ describe('PLATFORM:ID names', () => {
   });
 
   test('a platform without an adapter is refused with the known ones', () => {
-    assert.throws(() => parseChannelName('irc:#parley'), (err: unknown) => err instanceof CliError && /"irc" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix\./.test(err.message));
+    assert.throws(() => parseChannelName('xmpp:parley@muc.example.org'), (err: unknown) => err instanceof CliError && /"xmpp" is not a platform\. The platforms are: telegram, mattermost, slack, discord, matrix, irc\./.test(err.message));
+    assert.deepEqual(parseChannelName('irc:#parley'), { platform: 'irc', externalId: '#parley' });
     assert.deepEqual(parseChannelName('matrix:!room:example.org'), { platform: 'matrix', externalId: '!room:example.org' });
   });
 });
