@@ -16,7 +16,7 @@ const BOT = 'parleybot';
 const MAIN = '#parley';
 const KICKS = '#kicks';
 const BURST = 4;
-const INTERVAL_S = 0.5;
+const INTERVAL_S = 0.25;
 /** Vic's invitations make a channel active at once; ngircd has no accounts, so the glob is over nick!user@host. */
 const VIC_MASK = '*!~vic@127.0.0.1';
 const CATEGORIES = [
