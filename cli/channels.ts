@@ -3,24 +3,11 @@ import type { Command } from 'commander';
 import { IANAZone } from 'luxon';
 import { parseTargetSetting } from '../commands/topic/grammar.js';
 import { parseScope } from '../lib/rules.js';
-import type { ChannelRecord, ChannelSettings, PlatformName, Store } from '../lib/seams/store.js';
-import { PLATFORMS } from '../bots/registry.js';
+import type { ChannelRecord, ChannelSettings, PlatformName } from '../lib/seams/store.js';
+import { acceptChannel, channelJson, declineChannel, PLATFORM_OPTIONS, removeChannel, visibleSettings } from './channel-ops.js';
 import { withStore } from './context.js';
-import { CliError, PLATFORM_NAMES, formatChannelName, formatTime, maskUrl, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
+import { CliError, PLATFORM_NAMES, formatChannelName, formatTime, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
 import { warnUnknownCategories } from './rules.js';
-
-/** The channel settings platforms keep (Mattermost's webhook URL), with the platform that keeps each. */
-const PLATFORM_OPTIONS = PLATFORMS.flatMap((factory) => factory.channelOptions.map((option) => ({ factory, option })));
-
-/** Settings as they may be shown: a secret one (a webhook URL, whose path is the key) is masked. */
-function visibleSettings(settings: ChannelSettings): ChannelSettings {
-  const shown: ChannelSettings = { ...settings };
-  for (const { option } of PLATFORM_OPTIONS) {
-    const value = shown[option.key];
-    if (option.secret && typeof value === 'string') shown[option.key] = maskUrl(value);
-  }
-  return shown;
-}
 
 function describeSettings(settings: ChannelSettings): string {
   const shown = visibleSettings(settings);
@@ -37,21 +24,6 @@ function describeSettings(settings: ChannelSettings): string {
 
 function describeLastError(e: ChannelRecord['lastError']): string {
   return e ? `${e.code}: ${e.message} (${formatTime(e.at)})` : '';
-}
-
-function channelJson(c: ChannelRecord) {
-  return {
-    id: c.id,
-    channel: formatChannelName(c),
-    platform: c.platform,
-    externalId: c.externalId,
-    name: c.name,
-    status: c.status,
-    lastError: c.lastError && { code: c.lastError.code, message: c.lastError.message, at: c.lastError.at.toISOString() },
-    addedBy: c.addedBy,
-    createdAt: c.createdAt.toISOString(),
-    settings: visibleSettings(c.settings),
-  };
 }
 
 interface AddOptions {
@@ -192,37 +164,32 @@ async function remove(target: string): Promise<void> {
   await withStore(async ({ store }) => {
     const channel = await store.channels.find(platform, externalId);
     if (!channel) throw new CliError(`There is no channel ${name}. See the channels with: parley channels list`);
-    const rules = (await store.rules.list(channel.id)).length;
-    await store.channels.remove(channel.id);
-    printLines(`Removed ${name} and its ${rules === 1 ? '1 rule' : `${rules} rules`}.`);
+    const { rulesRemoved } = await removeChannel(store, channel);
+    printLines(`Removed ${name} and its ${rulesRemoved === 1 ? '1 rule' : `${rulesRemoved} rules`}.`);
   });
 }
 
-// A pending channel is one the bot was added or invited to by someone not allowed to (commands/membership.ts).
-// Accepting or declining one is all the admin does here: a bot still waiting to join (Matrix) acts on the answer
-// at its next sync, within a minute.
-async function answerPending(target: string, act: (store: Store, channel: ChannelRecord, name: string) => Promise<string>): Promise<void> {
+/** Accepts or declines a pending channel (./channel-ops.ts), and says so. */
+async function answerPending(target: string, act: typeof acceptChannel, done: (channel: ChannelRecord, name: string) => string): Promise<void> {
   const { platform, externalId } = parseChannelName(target);
   const name = formatChannelName({ platform, externalId });
   await withStore(async ({ store }) => {
     const channel = await store.channels.find(platform, externalId);
     if (!channel) throw new CliError(`There is no channel ${name}. Pending channels: parley channels list`);
-    if (channel.status !== 'pending') throw new CliError(`${name} is not pending (it is ${channel.status}): ${channel.status === 'active' ? `remove it with parley channels remove ${name}` : 'nothing to answer'}.`);
-    printLines(await act(store, channel, name));
+    const answer = await act(store, channel);
+    if (!answer.ok) throw new CliError(`${name} is not pending (it is ${channel.status}): ${channel.status === 'active' ? `remove it with parley channels remove ${name}` : 'nothing to answer'}.`);
+    printLines(done(channel, name));
   });
 }
 
 const accept = (target: string) =>
-  answerPending(target, async (store, channel, name) => {
-    await store.channels.update(channel.id, { status: 'active' });
-    return `Accepted ${name} (id ${channel.id}): it is active; a bot still waiting to join does so within a minute. Give it rules with: parley rules add ${name} watch c/CATEGORY`;
-  });
+  answerPending(
+    target,
+    acceptChannel,
+    (channel, name) => `Accepted ${name} (id ${channel.id}): it is active; a bot still waiting to join does so within a minute. Give it rules with: parley rules add ${name} watch c/CATEGORY`,
+  );
 
-const decline = (target: string) =>
-  answerPending(target, async (store, channel, name) => {
-    await store.channels.remove(channel.id);
-    return `Declined ${name}: removed; a bot still holding the invitation declines it within a minute.`;
-  });
+const decline = (target: string) => answerPending(target, declineChannel, (_channel, name) => `Declined ${name}: removed; a bot still holding the invitation declines it within a minute.`);
 
 export function channelsCommand(program: Command): void {
   const channels = program.command('channels').description('list, add, accept or decline (pending ones) and remove the chat channels Parley talks to');

@@ -7,6 +7,7 @@ import { isParseFailure, parseRulesCommand } from '../commands/grammar.js';
 import { CategoryCache } from '../lib/discourse/categories.js';
 import { FILTERS, formatScope, isFilter, isSourceName, SOURCE_NAMES, sortForStatus, type SourceName } from '../lib/rules.js';
 import type { ChannelRecord, RuleRecord, Store } from '../lib/seams/store.js';
+import { ruleJson } from './channel-ops.js';
 import { withStore } from './context.js';
 import { CliError, formatChannelName, formatTime, parseChannelName, printJson, printLines, printTable } from './output.js';
 
@@ -46,20 +47,6 @@ export async function warnUnknownCategories(store: Store, paths: readonly string
       .map(({ p }) => `c/${p}`);
     process.stderr.write(`warning: Parley knows no forum category c/${path} (nearest: ${nearest.join(', ')}); the rule matches nothing until the forum has it.\n`);
   }
-}
-
-function ruleJson(channel: ChannelRecord, number: number, rule: RuleRecord) {
-  return {
-    channel: formatChannelName(channel),
-    channelId: channel.id,
-    number,
-    id: rule.id,
-    source: rule.source,
-    filter: rule.filter,
-    scope: formatScope(rule.scope),
-    createdBy: rule.createdBy,
-    createdAt: rule.createdAt.toISOString(),
-  };
 }
 
 async function list(target: string | undefined, opts: { json?: boolean }): Promise<void> {

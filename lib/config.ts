@@ -53,6 +53,8 @@ export interface Config {
     /** Lowest access level to the target project for `/topic … to:gitlab` (default developer, 30). */
     transcriptMinAccess: number;
   } | null;
+  /** The admin API's credentials (docs/architecture.md#admin); both null: /api and /admin answer 404. */
+  admin: { token: string | null; password: string | null };
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
   botLeaseSeconds: number;
@@ -94,6 +96,8 @@ export const VARIABLES = {
   PARLEY_GITLAB_SUDO: 'true: `/topic … to:gitlab` issues are created as the chat user\'s mapped GitLab user (default false: as the token\'s user)',
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: 'lowest access to the target project for `/topic … to:gitlab`: guest, planner, reporter, developer (default), maintainer, owner',
   PARLEY_PUBLIC_URL: "Parley's public base URL (platform webhooks such as Telegram's webhook mode, transcript preview pages)",
+  PARLEY_ADMIN_TOKEN: 'bearer token of the admin API under /api/ (at least 32 characters: openssl rand -hex 32); with neither this nor PARLEY_ADMIN_PASSWORD, /api and /admin answer 404',
+  PARLEY_ADMIN_PASSWORD: 'password of the admin login (POST /admin/login, at least 12 characters), whose session the admin API accepts',
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
   PARLEY_WORKER_CONCURRENCY: 'jobs in flight per queue and process (default 10)',
@@ -138,6 +142,8 @@ const coreSchema = {
   PARLEY_GITLAB_SUDO: optional(bool).default(false),
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: optional(z.enum(['guest', 'planner', 'reporter', 'developer', 'maintainer', 'owner'])).default('developer'),
   PARLEY_PUBLIC_URL: optional(url),
+  PARLEY_ADMIN_TOKEN: optional(z.string().min(32, 'is too short: use at least 32 characters, e.g. from openssl rand -hex 32').regex(/^[\x21-\x7e]+$/u, 'must be printable ASCII without spaces')),
+  PARLEY_ADMIN_PASSWORD: optional(z.string().min(12, 'is too short: use at least 12 characters')),
   PARLEY_DELIVERY_DELAY_SECONDS: optional(int(0, 86400)).default(15),
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
   PARLEY_WORKER_CONCURRENCY: optional(int(1, 1000)).default(10),
@@ -247,6 +253,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
             transcriptMinAccess: accessLevelOf(e.PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS),
           }
         : null,
+    admin: { token: e.PARLEY_ADMIN_TOKEN ?? null, password: e.PARLEY_ADMIN_PASSWORD ?? null },
     delivery: {
       delaySeconds: e.PARLEY_DELIVERY_DELAY_SECONDS,
       attempts: e.PARLEY_DELIVERY_ATTEMPTS,

@@ -104,15 +104,50 @@ export interface DeliveryRecord {
   updatedAt: Date;
 }
 
+/** What the admin page narrows the delivery list to; every field given must match. */
+export interface DeliveryFilter {
+  channelId?: number;
+  /** The platform of the delivery's channel. */
+  platform?: PlatformName;
+  status?: DeliveryStatus;
+  /** A case-insensitive substring of the event key, subject or last error (letters fold as ASCII on SQLite). */
+  text?: string;
+}
+
+/** One page of a list: `limit` rows after skipping `offset`. */
+export interface PageRequest {
+  limit: number;
+  offset: number;
+}
+
+/** Deliveries of one platform's channels created in one UTC hour, by outcome. */
+export interface DeliveryHour {
+  /** The start of the hour (UTC). */
+  hour: Date;
+  platform: PlatformName;
+  delivered: number;
+  failed: number;
+}
+
 export interface DeliveryStore {
-  /** Unique on (eventKey, channelId): a second call returns the first with created=false. */
-  create(input: { jobId: string; eventKey: string; channelId: number; subject: string; thread: string; opens: boolean }): Promise<{ delivery: DeliveryRecord; created: boolean }>;
+  /**
+   * Unique on (eventKey, channelId): a second call returns the first with created=false.
+   * `createdAt` (default: now) is for imports and tests that need deliveries of another time.
+   */
+  create(input: { jobId: string; eventKey: string; channelId: number; subject: string; thread: string; opens: boolean; createdAt?: Date }): Promise<{ delivery: DeliveryRecord; created: boolean }>;
   getByJobId(jobId: string): Promise<DeliveryRecord | undefined>;
   update(jobId: string, patch: { status?: DeliveryStatus; attempts?: number; messageRef?: string | null; lastError?: string | null }): Promise<void>;
   findBySubject(subject: string, status?: DeliveryStatus): Promise<DeliveryRecord[]>;
   /** The message that opened a thread in a channel (a topic's first post, an issue), for threading replies. */
   threadRoot(channelId: number, thread: string): Promise<string | null>;
   countByStatus(): Promise<Record<DeliveryStatus, number>>;
+  /** One page of the deliveries matching the filter, newest first (by createdAt, then id); `total` counts every match. */
+  search(filter: DeliveryFilter, page: PageRequest): Promise<{ deliveries: DeliveryRecord[]; total: number }>;
+  /**
+   * Deliveries created at or after `since` that were delivered or failed, counted per UTC hour and platform,
+   * ordered by hour then platform. Hours and platforms with neither are absent.
+   */
+  perHour(since: Date): Promise<DeliveryHour[]>;
 }
 
 export interface TopicRecord {
@@ -230,6 +265,8 @@ export interface TranscriptStore {
   update(id: string, patch: Partial<Pick<TranscriptRecord, 'status' | 'title' | 'topicUrl' | 'secret' | 'markdown' | 'error' | 'expiresAt'>>): Promise<void>;
   /** Forgets preview pages (markdown and secret) expired before `now`. */
   pruneExpired(now: Date): Promise<number>;
+  /** One page of all transcripts, newest first (by createdAt, then id); `total` counts them all. */
+  list(page: PageRequest): Promise<{ transcripts: TranscriptRecord[]; total: number }>;
 }
 
 export interface Store {

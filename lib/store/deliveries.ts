@@ -1,7 +1,8 @@
-// Deliveries: one row per (event, channel). The delivery path reads and writes them by job id, one row at a time.
-import type { Updateable } from 'kysely';
-import type { DeliveryRecord, DeliveryStatus, DeliveryStore } from '../seams/store.js';
-import { now, toCount, toDate, type DeliveriesTable, type Db, type DeliveryRow } from './schema.js';
+// Deliveries: one row per (event, channel). The delivery path reads and writes them by job id, one row at a time;
+// the admin page lists them a page at a time and counts them per hour.
+import { sql, type ExpressionBuilder, type Updateable } from 'kysely';
+import type { DeliveryFilter, DeliveryHour, DeliveryRecord, DeliveryStatus, DeliveryStore } from '../seams/store.js';
+import { now, toCount, toDate, type Database, type DeliveriesTable, type Db, type DeliveryRow } from './schema.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['queued', 'delivered', 'failed', 'cancelled', 'withdrawn'];
 
@@ -23,6 +24,36 @@ function toDelivery(row: DeliveryRow): DeliveryRecord {
   };
 }
 
+/** `text` as a LIKE pattern matching it anywhere, its own `%`, `_` and `!` taken literally (`!` escapes). */
+function containsPattern(text: string): string {
+  return `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`;
+}
+
+/**
+ * The filter as one condition. lower() on both sides rather than ILIKE (PostgreSQL only) or LIKE's own folding
+ * (SQLite only): the same SQL on both, though SQLite's lower() folds ASCII letters only.
+ */
+function matching(filter: DeliveryFilter) {
+  return (eb: ExpressionBuilder<Database, 'deliveries'>) => {
+    const conditions = [];
+    if (filter.channelId !== undefined) conditions.push(eb('deliveries.channel_id', '=', filter.channelId));
+    if (filter.platform !== undefined) {
+      // A semi-join: the channels table is small, and the page needs no column of it.
+      conditions.push(eb('deliveries.channel_id', 'in', eb.selectFrom('channels').select('channels.id').where('channels.platform', '=', filter.platform)));
+    }
+    if (filter.status !== undefined) conditions.push(eb('deliveries.status', '=', filter.status));
+    if (filter.text) {
+      const pattern = containsPattern(filter.text);
+      const like = (column: 'event_key' | 'subject' | 'last_error') => sql<boolean>`lower(${eb.ref(`deliveries.${column}`)}) like ${pattern} escape '!'`;
+      conditions.push(eb.or([like('event_key'), like('subject'), like('last_error')]));
+    }
+    return eb.and(conditions);
+  };
+}
+
+/** The first 13 characters of the stored ISO text (`2026-03-01T10`) are its UTC hour, on either database. */
+const HOUR_OF_CREATED_AT = sql<string>`substr(deliveries.created_at, 1, 13)`;
+
 export function createDeliveryStore(db: Db): DeliveryStore {
   const getByJobId = async (jobId: string) => {
     const row = await db.selectFrom('deliveries').selectAll().where('job_id', '=', jobId).executeTakeFirst();
@@ -31,7 +62,7 @@ export function createDeliveryStore(db: Db): DeliveryStore {
 
   return {
     async create(input) {
-      const at = now();
+      const at = input.createdAt?.toISOString() ?? now();
       // No conflict target: either unique key (event+channel, or job id) means "already there".
       const inserted = await db
         .insertInto('deliveries')
@@ -106,6 +137,49 @@ export function createDeliveryStore(db: Db): DeliveryStore {
         if ((STATUSES as readonly string[]).includes(row.status)) counts[row.status as DeliveryStatus] = toCount(row.n);
       }
       return counts;
+    },
+
+    async search(filter, page) {
+      const where = matching(filter);
+      const [rows, count] = await Promise.all([
+        db
+          .selectFrom('deliveries')
+          .selectAll('deliveries')
+          .where(where)
+          .orderBy('deliveries.created_at', 'desc')
+          .orderBy('deliveries.id', 'desc')
+          .limit(page.limit)
+          .offset(page.offset)
+          .execute(),
+        db
+          .selectFrom('deliveries')
+          .select((eb) => eb.fn.countAll<string | number>().as('n'))
+          .where(where)
+          .executeTakeFirstOrThrow(),
+      ]);
+      return { deliveries: rows.map(toDelivery), total: toCount(count.n) };
+    },
+
+    async perHour(since) {
+      // Grouped in the database by the text of the hour, which both dialects cut the same way. No condition on
+      // status: the time range alone leads the planner to deliveries_created_at_idx (not the status index).
+      const rows = await db
+        .selectFrom('deliveries')
+        .innerJoin('channels', 'channels.id', 'deliveries.channel_id')
+        .select([
+          HOUR_OF_CREATED_AT.as('hour'),
+          'channels.platform',
+          sql<string | number>`sum(case when deliveries.status = 'delivered' then 1 else 0 end)`.as('delivered'),
+          sql<string | number>`sum(case when deliveries.status = 'failed' then 1 else 0 end)`.as('failed'),
+        ])
+        .where('deliveries.created_at', '>=', since.toISOString())
+        .groupBy([HOUR_OF_CREATED_AT, 'channels.platform'])
+        .execute();
+      const hours: DeliveryHour[] = rows
+        .map((row) => ({ hour: toDate(`${row.hour}:00:00.000Z`), platform: row.platform, delivered: toCount(row.delivered), failed: toCount(row.failed) }))
+        .filter((h) => h.delivered + h.failed > 0);
+      // Sorted here: PostgreSQL's collation may order text differently from SQLite's bytes.
+      return hours.sort((a, b) => a.hour.getTime() - b.hour.getTime() || (a.platform < b.platform ? -1 : a.platform > b.platform ? 1 : 0));
     },
   };
 }

@@ -242,6 +242,20 @@ function sources(dialect: Dialect): Migration {
   };
 }
 
+/**
+ * The admin page lists deliveries newest first (all of them, or one channel's) and counts the recent ones per
+ * hour; it lists transcripts newest first. The id in each index is the lists' tie-break.
+ */
+function adminLists(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.createIndex('deliveries_created_at_idx').on('deliveries').columns(['created_at', 'id']).execute();
+      await db.schema.createIndex('deliveries_channel_created_at_idx').on('deliveries').columns(['channel_id', 'created_at', 'id']).execute();
+      await db.schema.createIndex('transcripts_created_at_idx').on('transcripts').columns(['created_at', 'id']).execute();
+    },
+  };
+}
+
 /** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -249,6 +263,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0002_transcripts': transcripts(dialect),
     '0003_platform_state': platformState(dialect),
     '0004_sources': sources(dialect),
+    '0005_admin_lists': adminLists(),
   };
 }
 

@@ -2,7 +2,7 @@
 // URL, the page that holds it until it expires.
 import type { Selectable, Updateable } from 'kysely';
 import type { TranscriptRecord, TranscriptStatus, TranscriptStore } from '../seams/store.js';
-import { now, toDate, type Db, type TranscriptsTable } from './schema.js';
+import { now, toCount, toDate, type Db, type TranscriptsTable } from './schema.js';
 
 function toTranscript(row: Selectable<TranscriptsTable>): TranscriptRecord {
   return {
@@ -84,6 +84,14 @@ export function createTranscriptStore(db: Db): TranscriptStore {
         .where((eb) => eb.or([eb('secret', 'is not', null), eb('markdown', 'is not', null)]))
         .executeTakeFirst();
       return Number(result.numUpdatedRows);
+    },
+
+    async list(page) {
+      const [rows, count] = await Promise.all([
+        db.selectFrom('transcripts').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').limit(page.limit).offset(page.offset).execute(),
+        db.selectFrom('transcripts').select((eb) => eb.fn.countAll<string | number>().as('n')).executeTakeFirstOrThrow(),
+      ]);
+      return { transcripts: rows.map(toTranscript), total: toCount(count.n) };
     },
   };
 }

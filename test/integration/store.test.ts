@@ -447,6 +447,105 @@ function storeSuite(backend: Backend): void {
         assert.equal(await store.deliveries.threadRoot(ch2.id, 'discourse:topic:9'), null, 'a failed first post is no thread root');
       }));
 
+    void test('deliveries: search filters by channel, platform, status and text, newest first, a page at a time with the full count', () =>
+      withStore(backend, async (store) => {
+        const tg = (await store.channels.ensure(telegram('-100'))).channel;
+        const tg2 = (await store.channels.ensure(telegram('-200'))).channel;
+        const mm = (await store.channels.ensure({ ...telegram('town'), platform: 'mattermost' })).channel;
+        const t0 = Date.parse('2026-03-01T10:00:00.000Z');
+        const add = async (channelId: number, eventKey: string, subject: string, minutes: number, status?: 'delivered' | 'failed', lastError?: string) => {
+          const { delivery } = await store.deliveries.create({ jobId: `${eventKey}:${channelId}`, eventKey, channelId, subject, thread: 'discourse:topic:1', opens: false, createdAt: new Date(t0 + minutes * 60_000) });
+          if (status) await store.deliveries.update(delivery.jobId, { status, ...(lastError ? { lastError } : {}) });
+          return delivery.id;
+        };
+        const d1 = await add(tg.id, 'post-1', 'discourse:post:1', 0, 'delivered');
+        const d2 = await add(tg.id, 'post-2', 'discourse:post:2', 10, 'failed', 'Telegram said: Bot was BLOCKED by the user');
+        const d3 = await add(mm.id, 'post-3', 'discourse:post:3', 20, 'delivered');
+        const d4 = await add(tg2.id, 'post-4', 'discourse:post:4', 30);
+        const d5 = await add(mm.id, 'post-5', 'discourse:post:5', 40, 'failed', 'HTTP 500 from Mattermost: quota 100% used');
+        const d6 = await add(tg.id, 'gitlab:issue:7', 'gitlab:issue:7', 50, 'delivered');
+        const d7 = await add(mm.id, 'post-7', 'discourse:post:7', 50, 'delivered');
+        // Made last but an hour older: the list is by creation time, not by id.
+        const d0 = await add(tg.id, 'post-0', 'discourse:post:0', -60, 'delivered');
+
+        const search = async (filter: Parameters<Store['deliveries']['search']>[0], limit = 50, offset = 0) => {
+          const { deliveries, total } = await store.deliveries.search(filter, { limit, offset });
+          return { ids: deliveries.map((d) => d.id), total };
+        };
+        assert.deepEqual(await search({}), { ids: [d7, d6, d5, d4, d3, d2, d1, d0], total: 8 }, 'newest first; the same time newest id first');
+        const page = await store.deliveries.search({}, { limit: 1, offset: 2 });
+        assert.deepEqual(page.deliveries[0], await store.deliveries.getByJobId(`post-5:${mm.id}`), 'whole records');
+
+        assert.deepEqual(await search({}, 3, 0), { ids: [d7, d6, d5], total: 8 });
+        assert.deepEqual(await search({}, 3, 3), { ids: [d4, d3, d2], total: 8 });
+        assert.deepEqual(await search({}, 3, 6), { ids: [d1, d0], total: 8 });
+        assert.deepEqual(await search({}, 3, 9), { ids: [], total: 8 }, 'past the end: no rows, still the count');
+
+        assert.deepEqual(await search({ channelId: tg.id }), { ids: [d6, d2, d1, d0], total: 4 });
+        assert.deepEqual(await search({ channelId: 9999 }), { ids: [], total: 0 });
+        assert.deepEqual(await search({ platform: 'telegram' }), { ids: [d6, d4, d2, d1, d0], total: 5 }, 'both Telegram channels');
+        assert.deepEqual(await search({ platform: 'mattermost' }), { ids: [d7, d5, d3], total: 3 });
+        assert.deepEqual(await search({ platform: 'slack' }), { ids: [], total: 0 });
+        assert.deepEqual(await search({ status: 'failed' }), { ids: [d5, d2], total: 2 });
+        assert.deepEqual(await search({ status: 'queued' }), { ids: [d4], total: 1 });
+        assert.deepEqual(await search({ status: 'withdrawn' }), { ids: [], total: 0 });
+
+        assert.deepEqual(await search({ text: 'blocked' }), { ids: [d2], total: 1 }, 'the last error, whatever its case');
+        assert.deepEqual(await search({ text: 'bot WAS' }), { ids: [d2], total: 1 });
+        assert.deepEqual(await search({ text: 'GitLab:Issue' }), { ids: [d6], total: 1 }, 'the event key and subject');
+        assert.deepEqual(await search({ text: 'post:3' }), { ids: [d3], total: 1 }, 'the subject alone');
+        assert.deepEqual(await search({ text: 'post-1' }), { ids: [d1], total: 1 }, 'the event key alone');
+        assert.deepEqual(await search({ text: '100%' }), { ids: [d5], total: 1 }, '% is a character, not a wildcard');
+        assert.deepEqual(await search({ text: '%' }), { ids: [d5], total: 1 });
+        assert.deepEqual(await search({ text: '_' }), { ids: [], total: 0 }, '_ is a character, not a wildcard');
+        assert.deepEqual(await search({ text: '!' }), { ids: [], total: 0 });
+        assert.deepEqual(await search({ text: 'nowhere' }), { ids: [], total: 0 });
+
+        assert.deepEqual(await search({ platform: 'telegram', status: 'delivered' }), { ids: [d6, d1, d0], total: 3 });
+        assert.deepEqual(await search({ channelId: mm.id, status: 'failed', text: 'mattermost' }), { ids: [d5], total: 1 });
+        assert.deepEqual(await search({ platform: 'mattermost', text: 'blocked' }), { ids: [], total: 0 }, 'every filter given must match');
+        assert.deepEqual(await search({ channelId: tg.id, platform: 'mattermost' }), { ids: [], total: 0 });
+        assert.deepEqual(await search({ platform: 'telegram' }, 2, 1), { ids: [d4, d2], total: 5 }, 'a filtered page counts the whole filter');
+      }));
+
+    void test('deliveries: perHour counts delivered and failed per UTC hour and platform since a time', () =>
+      withStore(backend, async (store) => {
+        const tg = (await store.channels.ensure(telegram('-100'))).channel;
+        const tg2 = (await store.channels.ensure(telegram('-200'))).channel;
+        const mm = (await store.channels.ensure({ ...telegram('town'), platform: 'mattermost' })).channel;
+        let n = 0;
+        const add = async (channelId: number, at: string, status: 'queued' | 'delivered' | 'failed' | 'cancelled') => {
+          n += 1;
+          const { delivery } = await store.deliveries.create({ jobId: `j${n}`, eventKey: `post-${n}`, channelId, subject: `discourse:post:${n}`, thread: 'discourse:topic:1', opens: false, createdAt: new Date(at) });
+          if (status !== 'queued') await store.deliveries.update(delivery.jobId, { status });
+        };
+        await add(tg.id, '2026-03-01T09:59:59.999Z', 'delivered');
+        await add(tg.id, '2026-03-01T10:00:00.000Z', 'delivered');
+        await add(tg.id, '2026-03-01T10:59:59.999Z', 'delivered');
+        await add(tg.id, '2026-03-01T10:30:00.000Z', 'failed');
+        await add(tg2.id, '2026-03-01T10:15:00.000Z', 'delivered');
+        await add(mm.id, '2026-03-01T10:05:00.000Z', 'failed');
+        await add(mm.id, '2026-03-01T10:10:00.000Z', 'queued');
+        await add(mm.id, '2026-03-01T11:00:00.000Z', 'delivered');
+        await add(mm.id, '2026-03-01T11:20:00.000Z', 'cancelled');
+        await add(tg.id, '2026-03-01T11:45:00.000Z', 'failed');
+        await add(tg.id, '2026-03-01T12:00:00.000Z', 'queued');
+
+        const hour = (h: string) => new Date(`2026-03-01T${h}:00:00.000Z`);
+        assert.deepEqual(await store.deliveries.perHour(new Date('2026-03-01T10:00:00.000Z')), [
+          { hour: hour('10'), platform: 'mattermost', delivered: 0, failed: 1 },
+          { hour: hour('10'), platform: 'telegram', delivered: 3, failed: 1 },
+          { hour: hour('11'), platform: 'mattermost', delivered: 1, failed: 0 },
+          { hour: hour('11'), platform: 'telegram', delivered: 0, failed: 1 },
+        ], 'both Telegram channels in one row; the 09:59 delivery and the queued-only 12:00 hour absent');
+        assert.deepEqual(await store.deliveries.perHour(new Date('2026-03-01T10:30:00.000Z')), [
+          { hour: hour('10'), platform: 'telegram', delivered: 1, failed: 1 },
+          { hour: hour('11'), platform: 'mattermost', delivered: 1, failed: 0 },
+          { hour: hour('11'), platform: 'telegram', delivered: 0, failed: 1 },
+        ], 'since is a moment, not an hour: what came before it in its hour is left out');
+        assert.deepEqual(await store.deliveries.perHour(new Date('2026-03-01T12:00:00.000Z')), []);
+      }));
+
     void test('topics: upsert replaces, tags and unicode round-trip, remove forgets', () =>
       withStore(backend, async (store) => {
         assert.equal(await store.topics.get(1), undefined);
@@ -752,6 +851,32 @@ function storeSuite(backend: Backend): void {
         assert.equal(await store.transcripts.pruneExpired(new Date(expiresAt.getTime() + 1)), 0, 'nothing left to forget');
         assert.equal(await store.transcripts.pruneExpired(new Date(t0.getTime() + 86_400_000)), 1);
         assert.equal((await store.transcripts.get('posted'))?.status, 'queued', 'a transcript without a page is untouched');
+      }));
+
+    void test('transcripts: list pages through all of them, newest first, with the full count', () =>
+      withStore(backend, async (store) => {
+        assert.deepEqual(await store.transcripts.list({ limit: 10, offset: 0 }), { transcripts: [], total: 0 });
+        const a = (await store.channels.ensure(telegram('-100'))).channel;
+        const b = (await store.channels.ensure({ ...telegram('town'), platform: 'mattermost' })).channel;
+        // Made in the reverse of their ids' order, a moment apart, so that newest first is not id order.
+        for (const [id, channelId] of [['t-e', a.id], ['t-d', b.id], ['t-c', a.id], ['t-b', b.id], ['t-a', a.id]] as const) {
+          await store.transcripts.create({ id, channelId, requestedBy: 'telegram:42', forumUsername: 'ada' });
+          await new Promise((resolve) => setTimeout(resolve, 3));
+        }
+        await store.transcripts.update('t-c', { status: 'failed', error: 'forum said 422' });
+
+        const ids = async (limit: number, offset: number) => {
+          const { transcripts, total } = await store.transcripts.list({ limit, offset });
+          return { ids: transcripts.map((t) => t.id), total };
+        };
+        assert.deepEqual(await ids(10, 0), { ids: ['t-a', 't-b', 't-c', 't-d', 't-e'], total: 5 }, 'every channel, newest first');
+        assert.deepEqual(await ids(2, 0), { ids: ['t-a', 't-b'], total: 5 });
+        assert.deepEqual(await ids(2, 2), { ids: ['t-c', 't-d'], total: 5 });
+        assert.deepEqual(await ids(2, 4), { ids: ['t-e'], total: 5 });
+        assert.deepEqual(await ids(2, 6), { ids: [], total: 5 });
+        const [failed] = (await store.transcripts.list({ limit: 1, offset: 2 })).transcripts;
+        assert.deepEqual(failed, await store.transcripts.get('t-c'), 'whole records');
+        assert.equal(failed?.error, 'forum said 422');
       }));
 
     void test('concurrency: 20 identical creates at once make one row each, and never throw', () =>

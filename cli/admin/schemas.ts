@@ -1,0 +1,86 @@
+// The admin API's requests and answers as zod schemas: fastify checks requests with them, and the OpenAPI document
+// (/api/openapi.json) is made from them. Names are what the page and API clients see.
+import { z } from 'zod';
+import { PLATFORMS } from '../../bots/registry.js';
+import { FILTERS, SOURCE_NAMES } from '../../lib/rules.js';
+
+const platform = z.enum(PLATFORMS.map((p) => p.profile.name) as [string, ...string[]]).describe('a platform of bots/registry.ts');
+const channelStatus = z.enum(['pending', 'active', 'error']);
+const deliveryStatus = z.enum(['queued', 'delivered', 'failed', 'cancelled', 'withdrawn']);
+const isoTime = z.string().describe('ISO 8601 time');
+
+export const ErrorBody = z.object({ error: z.string().describe('a code to look the message up by'), message: z.string() });
+
+export const IdParams = z.object({ id: z.coerce.number().int().positive() });
+export const JobIdParams = z.object({ jobId: z.string().min(1).max(300) });
+
+export const Channel = z.object({
+  id: z.number().int(),
+  channel: z.string().describe('platform:id, as the CLI names it'),
+  platform: z.string(),
+  externalId: z.string(),
+  name: z.string(),
+  status: channelStatus,
+  lastError: z.object({ code: z.string(), message: z.string(), at: isoTime }).nullable(),
+  addedBy: z.string().nullable(),
+  createdAt: isoTime,
+  settings: z.record(z.string(), z.unknown()).describe('secret settings (webhook URLs) masked'),
+});
+export const ChannelList = z.array(Channel);
+export const ChannelQuery = z.object({ platform: platform.optional(), status: channelStatus.optional() });
+export const ChannelPatch = z.object({ name: z.string().trim().min(1).max(200) });
+export const Removed = z.object({ removed: z.literal(true), rulesRemoved: z.number().int() });
+
+export const RuleList = z.array(
+  z.object({
+    channel: z.string().describe('platform:id'),
+    channelId: z.number().int(),
+    number: z.number().int().describe('as /discourse status and parley rules list number it'),
+    id: z.number().int(),
+    source: z.enum(SOURCE_NAMES),
+    filter: z.enum(FILTERS),
+    scope: z.string().describe('as typed: c/meta, tag:release, project:group/app'),
+    createdBy: z.string().nullable(),
+    createdAt: isoTime,
+  }),
+);
+
+export const IdentityQuery = z.object({ platform: platform.optional(), source: z.enum(SOURCE_NAMES).optional() });
+export const IdentityList = z.array(z.object({ platform: z.string(), userId: z.string(), source: z.enum(SOURCE_NAMES), username: z.string(), createdBy: z.string().nullable(), createdAt: isoTime }));
+
+export const DeliveryQuery = z.object({
+  channelId: z.coerce.number().int().positive().optional(),
+  platform: platform.optional(),
+  status: deliveryStatus.optional(),
+  text: z.string().trim().min(1).max(200).optional().describe('part of the event key, subject or last error'),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  offset: z.coerce.number().int().min(0).default(0),
+});
+export const Delivery = z.object({
+  id: z.number().int(),
+  jobId: z.string(),
+  eventKey: z.string(),
+  channelId: z.number().int(),
+  subject: z.string(),
+  thread: z.string(),
+  opens: z.boolean(),
+  status: deliveryStatus,
+  attempts: z.number().int(),
+  messageRef: z.string().nullable(),
+  lastError: z.string().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+export const DeliveryPage = z.object({ total: z.number().int(), limit: z.number().int(), offset: z.number().int(), deliveries: z.array(Delivery) });
+export const Retried = z.object({ jobId: z.string(), status: z.literal('queued') });
+export const DeliveryHours = z.array(z.object({ hour: isoTime, platform: z.string(), delivered: z.number().int(), failed: z.number().int() }));
+
+const check = z.object({ ok: z.boolean(), detail: z.string().optional() });
+const depth = z.object({ waiting: z.number().int(), active: z.number().int(), delayed: z.number().int(), failed: z.number().int() });
+export const Overview = z.object({
+  checks: z.record(z.string(), check).describe('database, redis and each platform, as /readyz checks them'),
+  queues: z.record(z.string(), depth),
+  deliveries: z.record(deliveryStatus, z.number().int()),
+});
+export const OpenApiDocument = z.record(z.string(), z.unknown());
+export const Session = z.discriminatedUnion('via', [z.object({ via: z.literal('token') }), z.object({ via: z.literal('session'), csrfToken: z.string() })]);
