@@ -3,8 +3,8 @@
 // PARLEY_TRANSCRIPT_GROUPS; Developer access to the GitLab project); /gitlab rules on private projects need it too.
 import type { Command } from 'commander';
 import { isSourceName, SOURCE_NAMES, type SourceName } from '../lib/rules.js';
-import type { IdentityRecord } from '../lib/seams/store.js';
 import { withStore } from './context.js';
+import { chatUser, checkUsername, identityJson, linkIdentity, unlinkIdentity, userNoun, usernameRule } from './identity-ops.js';
 import { CliError, formatTime, parsePlatform, parsePlatformId, printJson, printLines, printTable, type PlatformIdKind } from './output.js';
 
 const CHAT_USER: PlatformIdKind = {
@@ -14,28 +14,14 @@ const CHAT_USER: PlatformIdKind = {
   idMeaning: "the platform's numeric or opaque user id (not the @name)",
 };
 
-/** Longest allowed username: Discourse's max_username_length cannot go above 60; GitLab's limit is 255. */
-const MAX_USERNAME: Record<SourceName, number> = { discourse: 60, gitlab: 255 };
-const PROFILE: Record<SourceName, string> = { discourse: "the user's forum profile (/u/USERNAME)", gitlab: "the user's GitLab profile (https://gitlab.example.org/USERNAME)" };
-
-/** A source's name for its users, for messages: `forum user`, `GitLab user`. */
-const userNoun = (source: SourceName): string => (source === 'gitlab' ? 'GitLab user' : 'forum user');
-
-/**
- * `username` (a forum user) or `gitlab:username`: letters, digits, `_`, `.`, `-` as both allow (letters of any
- * script where the forum allows Unicode usernames). A leading @ is dropped, since that is how people write names.
- */
+/** `username` (a forum user) or `gitlab:username`, checked as ./identity-ops.ts checkUsername checks it. */
 function parseUsername(text: string): { source: SourceName; username: string } {
   const m = /^([a-z]+):(.*)$/i.exec(text.trim());
   if (m && !isSourceName(m[1]!.toLowerCase())) throw new CliError(`"${m[1]}" is not a source: use ${SOURCE_NAMES.map((s) => `${s}:USERNAME`).join(' or ')}, or a forum username alone.`);
   const source: SourceName = m ? (m[1]!.toLowerCase() as SourceName) : 'discourse';
-  const name = (m ? m[2]! : text).trim().replace(/^@/, '');
-  if (name === '' || name.length > MAX_USERNAME[source] || !/^[\p{L}\p{M}\p{N}_.-]+$/u.test(name)) {
-    throw new CliError(
-      `"${text}" is not a ${userNoun(source).replace(' user', '')} username: give the username from ${PROFILE[source]}, letters, digits, _ . or - only, at most ${MAX_USERNAME[source]}.`,
-    );
-  }
-  return { source, username: name };
+  const username = checkUsername(source, m ? m[2]! : text);
+  if (username === null) throw new CliError(`"${text}" is not a ${userNoun(source).replace(' user', '')} username: ${usernameRule(source)}.`);
+  return { source, username };
 }
 
 function parseSourceOption(text: string | undefined): SourceName | undefined {
@@ -45,26 +31,19 @@ function parseSourceOption(text: string | undefined): SourceName | undefined {
   return source;
 }
 
-const chatUser = (i: Pick<IdentityRecord, 'platform' | 'userId'>) => `${i.platform}:${i.userId}`;
-
-function identityJson(i: IdentityRecord) {
-  return { user: chatUser(i), platform: i.platform, userId: i.userId, source: i.source, username: i.username, createdBy: i.createdBy, createdAt: i.createdAt.toISOString() };
-}
-
 async function add(target: string, typed: string): Promise<void> {
   const { platform, id: userId } = parsePlatformId(target, CHAT_USER);
   const { source, username } = parseUsername(typed);
   const name = chatUser({ platform, userId });
   const noun = userNoun(source);
   await withStore(async ({ store }) => {
-    const before = await store.identities.get(platform, userId, source);
-    if (before?.username === username) return printLines(`${name} is already ${noun} ${username}: nothing to change.`);
-    await store.identities.set({ platform, userId, source, username, createdBy: 'cli' });
+    const linked = await linkIdentity(store, { platform, userId, source, username }, 'cli');
+    if (linked.change === 'unchanged') return printLines(`${name} is already ${noun} ${username}: nothing to change.`);
     const what =
       source === 'gitlab'
         ? `Their /topic … to:gitlab issues are created as ${username} (with PARLEY_GITLAB_SUDO=true), and their /gitlab rules may name the projects ${username} can see.`
         : `Their /topic transcripts are posted as ${username}, if the forum lets ${username} post them.`;
-    printLines(before ? `${name} is now ${noun} ${username} (was ${before.username}).` : `${name} is now ${noun} ${username}. ${what}`);
+    printLines(linked.change === 'replaced' ? `${name} is now ${noun} ${username} (was ${linked.before.username}).` : `${name} is now ${noun} ${username}. ${what}`);
   });
 }
 
@@ -92,11 +71,9 @@ async function remove(target: string, opts: { source?: string }): Promise<void> 
   const source = parseSourceOption(opts.source) ?? 'discourse';
   const name = chatUser({ platform, userId });
   await withStore(async ({ store }) => {
-    const before = await store.identities.get(platform, userId, source);
-    if (!before || !(await store.identities.remove(platform, userId, source))) {
-      throw new CliError(`${name} is linked to no ${userNoun(source)}. See the links with: parley identities list`);
-    }
-    printLines(`Removed: ${name} is no longer ${userNoun(source)} ${before.username}.`);
+    const result = await unlinkIdentity(store, platform, userId, source);
+    if (!result.ok) throw new CliError(`${name} is linked to no ${userNoun(source)}. See the links with: parley identities list`);
+    printLines(`Removed: ${name} is no longer ${userNoun(source)} ${result.removed.username}.`);
   });
 }
 

@@ -2,22 +2,15 @@
 // and `/gitlab status` number them, so that an admin and a chat user talk about the same rule 2. The source word
 // (`discourse`, the default, or `gitlab`) comes after the channel: `parley rules add telegram:-100… gitlab watch p/group/project`.
 import type { Command } from 'commander';
-import { closest, distance } from 'fastest-levenshtein';
-import { isParseFailure, parseRulesCommand } from '../commands/grammar.js';
-import { CategoryCache } from '../lib/discourse/categories.js';
-import { FILTERS, formatScope, isFilter, isSourceName, SOURCE_NAMES, sortForStatus, type SourceName } from '../lib/rules.js';
+import { FILTERS, isSourceName, type SourceName } from '../lib/rules.js';
 import type { ChannelRecord, RuleRecord, Store } from '../lib/seams/store.js';
 import { ruleJson } from './channel-ops.js';
 import { withStore } from './context.js';
 import { CliError, formatChannelName, formatTime, parseChannelName, printJson, printLines, printTable } from './output.js';
+import { addRules, numberedRules, parseRule, removeRules, ruleRange, ruleText, unknownCategoryWarnings } from './rule-ops.js';
 
-/** A channel's rules with their status numbers (1-based, per source as each source's status numbers them). */
-export async function numberedRules(store: Store, channelId: number, source?: SourceName): Promise<{ number: number; rule: RuleRecord }[]> {
-  const rules = await store.rules.list(channelId);
-  return SOURCE_NAMES.filter((s) => source === undefined || s === source).flatMap((s) =>
-    sortForStatus(rules.filter((r) => r.source === s)).map((rule, i) => ({ number: i + 1, rule })),
-  );
-}
+// Where other commands (./route-shared.ts) have always found them.
+export { numberedRules, ruleText };
 
 /** `[SOURCE] REST...` → the source (discourse when left out) and the rest. */
 function leadingSource(words: readonly string[]): { source: SourceName; rest: string[] } {
@@ -25,28 +18,9 @@ function leadingSource(words: readonly string[]): { source: SourceName; rest: st
   return first !== undefined && isSourceName(first) ? { source: first, rest: words.slice(1) } : { source: 'discourse', rest: [...words] };
 }
 
-export function ruleText(rule: Pick<RuleRecord, 'filter' | 'scope'>): string {
-  return `${rule.filter} ${formatScope(rule.scope)}`;
-}
-
-/**
- * Category paths that the forum (as far as Parley's category cache knows it) does not have: a warning,
- * not an error, since an admin may set rules up before Parley has seen the forum's categories.
- */
+/** Category paths the forum does not have (./rule-ops.ts unknownCategoryWarnings), as warnings on stderr. */
 export async function warnUnknownCategories(store: Store, paths: readonly string[]): Promise<void> {
-  const known = await new CategoryCache({ store: store.categories, client: null }).paths();
-  if (known.length === 0) return;
-  const lower = new Set(known.map((p) => p.toLowerCase()));
-  for (const path of paths) {
-    if (lower.has(path.toLowerCase())) continue;
-    const last = (p: string) => p.slice(p.lastIndexOf('/') + 1);
-    const nearest = known
-      .map((p) => ({ p, d: Math.min(distance(path, p.toLowerCase()), distance(path, last(p.toLowerCase()))) }))
-      .sort((a, b) => a.d - b.d || a.p.localeCompare(b.p))
-      .slice(0, 3)
-      .map(({ p }) => `c/${p}`);
-    process.stderr.write(`warning: Parley knows no forum category c/${path} (nearest: ${nearest.join(', ')}); the rule matches nothing until the forum has it.\n`);
-  }
+  for (const warning of await unknownCategoryWarnings(store, paths)) process.stderr.write(`warning: ${warning}\n`);
 }
 
 async function list(target: string | undefined, opts: { json?: boolean }): Promise<void> {
@@ -81,39 +55,31 @@ async function add(target: string, words: string[]): Promise<void> {
   const { source, rest } = leadingSource(words);
   const [filterWord = '', ...scopeWords] = rest;
   const cmd = `parley rules add ${name}${source === 'discourse' ? '' : ` ${source}`}`;
-  const filter = filterWord.toLowerCase();
-  if (!isFilter(filter)) {
-    const nearest = closest(filter, FILTERS);
-    const guess = distance(filter, nearest) <= 2 ? ` Did you mean ${nearest}?` : '';
-    throw new CliError(`"${filterWord}" is not a filter.${guess} Use one of ${FILTERS.join(', ')}, as in ${cmd} watch ${source === 'gitlab' ? 'p/group/project' : 'c/meta'}.`);
+  const example = source === 'gitlab' ? 'p/group/project' : 'c/meta';
+  const parsed = parseRule(source, filterWord, scopeWords, cmd);
+  if (!parsed.ok) {
+    const problem = parsed.problem;
+    switch (problem.kind) {
+      case 'bad_filter':
+        throw new CliError(`"${problem.word}" is not a filter.${problem.guess ? ` Did you mean ${problem.guess}?` : ''} Use one of ${FILTERS.join(', ')}, as in ${cmd} watch ${example}.`);
+      case 'no_scopes':
+        throw new CliError(`${problem.filter} needs at least one scope, as in ${cmd} ${problem.filter} ${example}.`);
+      default:
+        throw new CliError(problem.message);
+    }
   }
-  if (scopeWords.length === 0) throw new CliError(`${filter} needs at least one scope, as in ${cmd} ${filter} ${source === 'gitlab' ? 'p/group/project' : 'c/meta'}.`);
-  // The chat grammar, so that scopes read the same here as in `/discourse watch …`.
-  // Each shell word stays one token: one holding a space or a quote is quoted for the tokenizer.
-  const token = (word: string) => (/[\s"'\\]/.test(word) ? `"${word.replace(/["\\]/g, '\\$&')}"` : word);
-  const parsed = parseRulesCommand([filter, ...scopeWords.map(token)].join(' '), { cmd, source });
-  if (isParseFailure(parsed)) throw new CliError(parsed.message);
-  if (parsed.kind !== 'subscribe') throw new CliError(`Expected ${cmd} FILTER SCOPE..., as in ${cmd} watch c/meta t/release.`);
 
   await withStore(async ({ store }) => {
-    await warnUnknownCategories(
-      store,
-      parsed.scopes.flatMap((s) => (s.type === 'category' ? [s.path] : [])),
-    );
     const { channel, created } = await store.channels.ensure({ ...channelName, name: '', status: 'active', addedBy: 'cli' });
-    const added: string[] = [];
-    const existing: string[] = [];
-    for (const scope of parsed.scopes) {
-      const result = await store.rules.add({ channelId: channel.id, source, filter: parsed.filter, scope, createdBy: 'cli' });
-      (result.created ? added : existing).push(ruleText(result.rule));
-    }
+    const result = await addRules(store, channel, { source, filter: parsed.filter, scopes: parsed.scopes }, 'cli');
+    for (const warning of result.warnings) process.stderr.write(`warning: ${warning}\n`);
     const lines: string[] = [];
     if (created) lines.push(`Added channel ${name} (id ${channel.id}), active.`);
-    if (added.length > 0) lines.push(`Added to ${name}: ${added.join(', ')}.`);
-    if (existing.length > 0) lines.push(`Already there: ${existing.join(', ')}.`);
+    if (result.added.length > 0) lines.push(`Added to ${name}: ${result.added.map(ruleText).join(', ')}.`);
+    if (result.existing.length > 0) lines.push(`Already there: ${result.existing.map(ruleText).join(', ')}.`);
     if (channel.status === 'pending') lines.push(`${name} is pending: nothing is delivered there until you approve it with: parley channels add ${name}`);
     lines.push(`${source === 'gitlab' ? 'GitLab rules' : 'Rules'} of ${name} now:`);
-    for (const { number, rule } of await numberedRules(store, channel.id, source)) lines.push(`${number}. ${ruleText(rule)}`);
+    for (const { number, rule } of result.rules) lines.push(`${number}. ${ruleText(rule)}`);
     printLines(...lines);
   });
 }
@@ -131,19 +97,12 @@ async function remove(target: string, words: string[]): Promise<void> {
   await withStore(async ({ store }) => {
     const channel = await store.channels.find(channelName.platform, channelName.externalId);
     if (!channel) throw new CliError(`There is no channel ${name}. See the channels with: parley channels list`);
-    const rules = await numberedRules(store, channel.id, source);
-    if (rules.length === 0) throw new CliError(`${name} has no ${source === 'gitlab' ? 'GitLab ' : ''}rules, so there is nothing to remove.`);
-    const wrong = numbers.filter((n) => n > rules.length);
-    if (wrong.length > 0) {
-      const range = rules.length === 1 ? 'its only rule is number 1' : `its rules are numbered 1 to ${rules.length}`;
-      throw new CliError(`${name} has no rule ${wrong.join(', ')}: ${range} (see parley rules list ${name}). Nothing was removed.`);
-    }
-    // All numbers refer to the list as it was before this command, so removing 1 and 2 removes both.
-    const targets = [...new Set(numbers)].map((n) => rules[n - 1]!.rule);
-    for (const rule of targets) await store.rules.remove(rule.id);
-    const left = await numberedRules(store, channel.id, source);
+    const result = await removeRules(store, channel, source, numbers);
+    if (!result.ok && result.reason === 'no_rules') throw new CliError(`${name} has no ${source === 'gitlab' ? 'GitLab ' : ''}rules, so there is nothing to remove.`);
+    if (!result.ok) throw new CliError(`${name} has no rule ${result.wrong.join(', ')}: ${ruleRange(result.count)} (see parley rules list ${name}). Nothing was removed.`);
+    const left = result.rules;
     printLines(
-      `Removed from ${name}: ${targets.map(ruleText).join(', ')}.`,
+      `Removed from ${name}: ${result.removed.map(({ rule }) => ruleText(rule)).join(', ')}.`,
       ...(left.length > 0 ? [`Rules of ${name} now:`, ...left.map(({ number, rule }) => `${number}. ${ruleText(rule)}`)] : [`${name} has no rules left, so nothing is delivered there.`]),
     );
   });

@@ -53,6 +53,8 @@ export interface Config {
     /** Lowest access level to the target project for `/topic … to:gitlab` (default developer, 30). */
     transcriptMinAccess: number;
   } | null;
+  /** fastify's trustProxy: whom to believe about the client's address and HTTPS (the admin login's limit and cookie). */
+  trustProxy: boolean | number | string[];
   /** The admin API's credentials (docs/architecture.md#admin); both null: /api and /admin answer 404. */
   admin: { token: string | null; password: string | null };
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
@@ -97,6 +99,7 @@ export const VARIABLES = {
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: 'lowest access to the target project for `/topic … to:gitlab`: guest, planner, reporter, developer (default), maintainer, owner',
   PARLEY_PUBLIC_URL: "Parley's public base URL (platform webhooks such as Telegram's webhook mode, transcript preview pages)",
   PARLEY_ADMIN_TOKEN: 'bearer token of the admin API under /api/ (at least 32 characters: openssl rand -hex 32); with neither this nor PARLEY_ADMIN_PASSWORD, /api and /admin answer 404',
+  PARLEY_TRUST_PROXY: 'behind a reverse proxy: true, the number of proxy hops, or their comma-separated addresses, so that the client address and HTTPS come from X-Forwarded-* (default false)',
   PARLEY_ADMIN_PASSWORD: 'password of the admin login (POST /admin/login, at least 12 characters), whose session the admin API accepts',
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
@@ -143,6 +146,9 @@ const coreSchema = {
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: optional(z.enum(['guest', 'planner', 'reporter', 'developer', 'maintainer', 'owner'])).default('developer'),
   PARLEY_PUBLIC_URL: optional(url),
   PARLEY_ADMIN_TOKEN: optional(z.string().min(32, 'is too short: use at least 32 characters, e.g. from openssl rand -hex 32').regex(/^[\x21-\x7e]+$/u, 'must be printable ASCII without spaces')),
+  PARLEY_TRUST_PROXY: optional(
+    z.string().transform((v): boolean | number | string[] => (/^(true|yes|1)$/iu.test(v) ? true : /^(false|no|0)$/iu.test(v) ? false : /^\d+$/u.test(v) ? Number(v) : v.split(',').map((a) => a.trim()).filter(Boolean))),
+  ).default(false),
   PARLEY_ADMIN_PASSWORD: optional(z.string().min(12, 'is too short: use at least 12 characters')),
   PARLEY_DELIVERY_DELAY_SECONDS: optional(int(0, 86400)).default(15),
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
@@ -166,8 +172,8 @@ export function allVariables(platforms: readonly AdapterFactory[]): Record<strin
   return Object.assign({}, VARIABLES, ...platforms.map((p) => p.variables)) as Record<string, string>;
 }
 
-/** Reads KEY=value lines; environment variables already set win. */
-function withConfigFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+/** The variables as Parley reads them: PARLEY_CONFIG_FILE's KEY=value lines, under the environment's own. */
+export function withConfigFile(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const file = env.PARLEY_CONFIG_FILE;
   if (!file) return env;
   let text: string;
@@ -253,6 +259,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
             transcriptMinAccess: accessLevelOf(e.PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS),
           }
         : null,
+    trustProxy: e.PARLEY_TRUST_PROXY,
     admin: { token: e.PARLEY_ADMIN_TOKEN ?? null, password: e.PARLEY_ADMIN_PASSWORD ?? null },
     delivery: {
       delaySeconds: e.PARLEY_DELIVERY_DELAY_SECONDS,

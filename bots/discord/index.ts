@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import { DEFAULT_LAST_MAX, type DiscordSettings } from './settings.js';
+import { discordSetup } from './setup.js';
 
 export const discord = definePlatform({
   profile: { name: 'discord', label: 'Discord', commandPrefix: '/', moderators: 'Discord members with Manage Channels, Manage Server or Administrator' },
@@ -36,6 +37,7 @@ export const discord = definePlatform({
     const maxMessages = shared.transcriptMaxMessages ?? DEFAULT_LAST_MAX;
     return { token, applicationId, publicKey, mode, maxMessages, gitlab: shared.gitlab === true, apiUrl: vars.PARLEY_DISCORD_API_URL?.replace(/\/+$/u, '') ?? null };
   },
+  setup: discordSetup,
   // discord.js loads only where Discord runs, not in every CLI command.
   create: async (deps, settings) => (await import('./adapter.js')).createDiscordAdapter(deps, settings),
 });

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { int, optional } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import type { IrcSettings, IrcTls } from './settings.js';
+import { ircSetup } from './setup.js';
 
 export type { IrcSettings } from './settings.js';
 
@@ -96,6 +97,7 @@ export const irc = definePlatform({
       lineIntervalMs: Math.round(vars.PARLEY_IRC_SEND_INTERVAL_SECONDS * 1000),
     };
   },
+  setup: ircSetup,
   // irc-framework loads only where IRC runs, not in every CLI command.
   create: async (deps, settings) => new (await import('./adapter.js')).IrcAdapter(deps, settings),
 });

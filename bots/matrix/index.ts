@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import type { MatrixSettings } from './settings.js';
+import { matrixSetup } from './setup.js';
 
 export type { MatrixSettings } from './settings.js';
 
@@ -45,6 +46,7 @@ export const matrix = definePlatform({
       inviteExpiryMs: vars.PARLEY_MATRIX_INVITE_EXPIRY_HOURS * 3_600_000,
     };
   },
+  setup: matrixSetup,
   // matrix-js-sdk loads only where Matrix runs, not in every CLI command.
   create: async (deps, settings) => new (await import('./adapter.js')).MatrixAdapter(deps, settings),
 });

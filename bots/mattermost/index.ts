@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import { MATTERMOST_CHANNEL_SETTINGS, type MattermostSettings } from './settings.js';
+import { mattermostSetup } from './setup.js';
 
 export const mattermost = definePlatform({
   profile: { name: 'mattermost', label: 'Mattermost', commandPrefix: '/', moderators: 'Mattermost channel, team and system admins' },
@@ -33,6 +34,7 @@ export const mattermost = definePlatform({
     schema: MATTERMOST_CHANNEL_SETTINGS,
     options: [{ key: 'webhookUrl', flag: '--webhook-url <url>', description: 'deliver through this Mattermost incoming webhook instead of the bot account', secret: true }],
   },
+  setup: mattermostSetup,
   create: async (deps, settings) => (await import('./adapter.js')).createMattermostAdapter(deps, settings),
 });
 

@@ -5,6 +5,7 @@ import { definePlatform } from '../../lib/seams/platform.js';
 import { slackManifestCommand } from './manifest.js';
 import { SLACK_API_URL, type SlackSettings } from './settings.js';
 import { SLACK_COMMAND_NAMES } from './slash-command.js';
+import { slackSetup } from './setup.js';
 
 export const slack = definePlatform({
   profile: { name: 'slack', label: 'Slack', commandPrefix: '/', moderators: 'Slack workspace admins and owners', commandNames: SLACK_COMMAND_NAMES },
@@ -39,6 +40,7 @@ export const slack = definePlatform({
     return { botToken, signingSecret, appToken, apiUrl: apiUrl.endsWith('/') ? apiUrl : `${apiUrl}/` };
   },
   commands: [slackManifestCommand],
+  setup: slackSetup,
   // Bolt and the Web API client load only where Slack runs, not in every CLI command.
   create: async (deps, settings) => (await import('./adapter.js')).createSlackAdapter(deps, settings),
 });

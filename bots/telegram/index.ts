@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { optional, url } from '../../lib/config.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import type { TelegramSettings } from './settings.js';
+import { telegramSetup } from './setup.js';
 
 export type { TelegramSettings } from './settings.js';
 
@@ -35,6 +36,7 @@ export const telegram = definePlatform({
       webhookSecret: vars.PARLEY_TELEGRAM_WEBHOOK_SECRET ?? null,
     };
   },
+  setup: telegramSetup,
   // grammY loads only where Telegram runs, not in every CLI command.
   create: async (deps, settings) => new (await import('./adapter.js')).TelegramAdapter(deps, settings),
 });

@@ -6,6 +6,7 @@ import swagger from '@fastify/swagger';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHandlerHookHandler, FastifyBaseLogger, RawReplyDefaultExpression, RawRequestDefaultExpression, RawServerDefault } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Queues } from '../../jobs/queues.js';
+import type { Config } from '../../lib/config.js';
 import type { AdminIdentity } from '../../lib/http/admin-auth.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
@@ -13,9 +14,15 @@ import { channelRoutes } from './routes-channels.js';
 import { deliveryRoutes } from './routes-deliveries.js';
 import { identityRoutes } from './routes-identities.js';
 import { overviewRoutes } from './routes-overview.js';
+import { platformRoutes } from './routes-platforms.js';
+import { ruleRoutes } from './routes-rules.js';
 import * as s from './schemas.js';
 
 export interface AdminApiDeps {
+  /** What is configured (platforms, sources, PARLEY_PUBLIC_URL): the platforms and sources section. */
+  config: Config;
+  /** The environment the configuration was read from: which variables are set (never their values leave). */
+  env: NodeJS.ProcessEnv;
   store: Store;
   queues: Queues;
   adapters: ReadonlyMap<PlatformName, PlatformAdapter>;
@@ -63,7 +70,9 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
 
     overviewRoutes(r, deps);
     channelRoutes(r, deps);
+    ruleRoutes(r, deps);
     identityRoutes(r, deps);
     deliveryRoutes(r, deps);
+    platformRoutes(r, deps);
   }, { prefix: '/api' });
 }

@@ -1,6 +1,6 @@
 // /api/channels: the channels, as `parley channels` manages them (../channel-ops.ts does what both do).
-import { sortForStatus } from '../../lib/rules.js';
 import { acceptChannel, channelJson, declineChannel, removeChannel, ruleJson } from '../channel-ops.js';
+import { numberedRules } from '../rule-ops.js';
 import { notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
@@ -41,9 +41,10 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
     return { removed: true as const, ...(await removeChannel(deps.store, channel)) };
   });
 
-  r.get('/channels/:id/rules', { schema: { summary: "A channel's rules, numbered as /discourse status numbers them", params: s.IdParams, response: { 200: s.RuleList, 404: s.ErrorBody } } }, async (req, reply) => {
+  r.get('/channels/:id/rules', { schema: { summary: "A channel's rules, numbered per source as /discourse status and /gitlab status number them", params: s.IdParams, response: { 200: s.RuleList, 404: s.ErrorBody } } }, async (req, reply) => {
     const channel = await deps.store.channels.get(req.params.id);
     if (!channel) return notFound(reply, `channel ${req.params.id}`);
-    return sortForStatus(await deps.store.rules.list(channel.id)).map((rule, i) => ruleJson(channel, i + 1, rule));
+    // Numbered per source, as /discourse status, /gitlab status and parley rules list number them.
+    return (await numberedRules(deps.store, channel.id)).map(({ number, rule }) => ruleJson(channel, number, rule));
   });
 }

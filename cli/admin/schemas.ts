@@ -35,11 +35,11 @@ export const RuleList = z.array(
   z.object({
     channel: z.string().describe('platform:id'),
     channelId: z.number().int(),
-    number: z.number().int().describe('as /discourse status and parley rules list number it'),
+    number: z.number().int().describe('per source, as /discourse status, /gitlab status and parley rules list number it'),
     id: z.number().int(),
     source: z.enum(SOURCE_NAMES),
     filter: z.enum(FILTERS),
-    scope: z.string().describe('as typed: c/meta, tag:release, project:group/app'),
+    scope: z.string().describe('as typed: c/meta, t/release, p/group/app'),
     createdBy: z.string().nullable(),
     createdAt: isoTime,
   }),
@@ -84,3 +84,35 @@ export const Overview = z.object({
 });
 export const OpenApiDocument = z.record(z.string(), z.unknown());
 export const Session = z.discriminatedUnion('via', [z.object({ via: z.literal('token') }), z.object({ via: z.literal('session'), csrfToken: z.string() })]);
+
+// Changes to rules and identities (./routes-rules.ts, ./routes-identities.ts), as `parley rules add|remove` and
+// `parley identities add|remove` make them (../rule-ops.ts, ../identity-ops.ts).
+const rule = RuleList.element;
+const identity = IdentityList.element;
+const source = z.enum(SOURCE_NAMES).default('discourse');
+/** A request the API refused: the fields and what each needs, as the validation errors of ./api.ts name them. */
+export const ValidationErrorBody = ErrorBody.extend({ issues: z.array(z.object({ field: z.string().describe('body.scopes.1, querystring.limit'), message: z.string() })).optional() });
+export const RulesAdd = z.object({
+  source,
+  filter: z.enum(FILTERS),
+  scopes: z
+    .array(z.string().trim().min(1).max(300))
+    .min(1)
+    .max(50)
+    .describe('in the chat grammar, one rule each: all, c/SLUG, c/PARENT/CHILD, t/TAG; for gitlab all, p/GROUP/PROJECT, g/GROUP, l/LABEL'),
+});
+export const RulesAdded = z.object({
+  added: z.array(rule),
+  existing: z.array(rule).describe('rules that were there already: left as they are'),
+  rules: z.array(rule).describe("the channel's rules of that source now, numbered"),
+  warnings: z.array(z.string()).describe('forum categories Parley does not know, a pending channel'),
+});
+export const RuleNumberParams = IdParams.extend({ number: z.coerce.number().int().positive().describe('as /discourse status (or /gitlab status) and parley rules list number it') });
+export const RuleSourceQuery = z.object({ source });
+export const RulesRemoved = z.object({ removed: z.array(rule), rules: z.array(rule).describe("the channel's rules of that source left, numbered again") });
+const userId = z.string().trim().min(1).max(255).regex(/^\S+$/u, 'a user id has no spaces').describe("the platform's numeric or opaque user id (not the @name)");
+export const IdentityAdd = z.object({ platform, userId, source, username: z.string().max(300).describe('the username at the source, as on their profile') });
+export const IdentityLinked = z.object({ change: z.enum(['created', 'replaced', 'unchanged']), identity, was: z.string().nullable().describe('the username it replaced') });
+export const IdentityParams = z.object({ platform, userId });
+export const IdentitySourceQuery = z.object({ source });
+export const IdentityRemoved = z.object({ removed: identity });

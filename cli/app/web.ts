@@ -1,6 +1,7 @@
 // The web role: the HTTP server with health checks, the sources' webhooks, the platforms' routes, preview pages and
 // the admin API.
 import type { FastifyInstance } from 'fastify';
+import { withConfigFile } from '../../lib/config.js';
 import { registerAdminAuth } from '../../lib/http/admin-auth.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { registerAdminApi } from '../admin/api.js';
@@ -16,10 +17,10 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
     redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),
     ...Object.fromEntries([...adapters].map(([name, a]) => [name, () => a.health()])),
   };
-  const http = createHttpServer({ log, checks });
+  const http = createHttpServer({ log, checks, trustProxy: config.trustProxy });
   // Off (404 with instructions) unless PARLEY_ADMIN_TOKEN or PARLEY_ADMIN_PASSWORD is set.
   const admin = registerAdminAuth(http, { ...config.admin, redis, keyPrefix: `${config.queuePrefix}:admin` });
-  if (config.admin.token || config.admin.password) await registerAdminApi(http, { store, queues: core.queues, adapters, checks, ...admin });
+  if (config.admin.token || config.admin.password) await registerAdminApi(http, { config, env: withConfigFile(process.env), store, queues: core.queues, adapters, checks, ...admin });
   // Each source's webhook route (POST /hooks/<source>), where the source is configured.
   for (const source of SOURCES) source.registerHook(http, config, { log: log.child({ source: source.name }), accept: (job) => ingest.accept(job) });
   if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });

@@ -1,6 +1,7 @@
 // GitLab as an event source (lib/seams/source.ts).
 import type { EventSource } from '../seams/source.js';
 import { registerGitLabHook } from './hook.js';
+import { gitlabSetup } from './setup.js';
 
 export const gitlabSource: EventSource = {
   name: 'gitlab',
@@ -16,6 +17,7 @@ export const gitlabSource: EventSource = {
     // Labels may hold spaces and slashes (`needs review`, `scope::value`): everything after `l/`.
     { prefix: 'l', type: 'label', segments: 'label', usage: 'use l/LABEL, as in l/bug (quote one with spaces: "l/needs review")', forms: ['l/LABEL'] },
   ],
+  setup: gitlabSetup,
   registerHook(app, config, deps) {
     const g = config.gitlab;
     if (!g) return;

@@ -4,13 +4,15 @@ import type { Logger } from '../log.js';
 
 export type ReadinessCheck = () => Promise<{ ok: boolean; detail?: string }>;
 
-export function createHttpServer(opts: { log: Logger; checks: Record<string, ReadinessCheck> }): FastifyInstance {
+export function createHttpServer(opts: { log: Logger; checks: Record<string, ReadinessCheck>; trustProxy?: boolean | number | string[] }): FastifyInstance {
   // Per-request log lines would drown the log under a busy forum: routes log what matters themselves.
   const loggerInstance: FastifyBaseLogger = opts.log;
   const app = Fastify({
     loggerInstance,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
+    // A hop count as proxy-addr takes it: trust the nearest n proxies.
+    trustProxy: typeof opts.trustProxy === 'number' ? (_address: string, hop: number) => hop < (opts.trustProxy as number) : (opts.trustProxy ?? false),
   });
 
   app.get('/healthz', async () => ({ ok: true }));

@@ -209,6 +209,43 @@ export interface PlatformCommand {
   run(input: { vars: Readonly<Record<string, unknown>>; shared: SharedSettings; flags: Readonly<Record<string, unknown>> }): string;
 }
 
+/** What a setup guide is written for: Parley's public base URL (PARLEY_PUBLIC_URL), null when it is not set. */
+export interface SetupContext {
+  publicUrl: string | null;
+}
+
+/** One step of setting a platform or source up, as the admin page shows it. */
+export interface SetupStep {
+  /** What to do, in a sentence or two; names of settings and variables in backquotes. */
+  text: string;
+  /** A page to open for this step: where the bot or app is created. */
+  url?: string;
+  /** A value to paste into the platform: one of Parley's own URLs (parleyUrl), ready to copy. */
+  copy?: { label: string; value: string };
+}
+
+/**
+ * How to set a platform or source up, written in its own folder (bots/<platform>/setup.ts, lib/<source>/setup.ts):
+ * the admin page shows it as is, so a new platform brings its own section.
+ */
+export interface SetupGuide {
+  steps: SetupStep[];
+  /** Files to download: a PlatformCommand's output by its name (Slack's `manifest`), run with these flags. */
+  downloads?: {
+    label: string;
+    command: string;
+    /** The command's flags by commander's name for them (`--socket-mode` → socketMode). */
+    flags?: Readonly<Record<string, string | boolean>>;
+    /** The file name it is saved as (`parley-slack-manifest.yaml`); `.yaml` makes it YAML, else plain text. */
+    file?: string;
+  }[];
+}
+
+/** Parley's own URL at `path`, for a step's `copy`; without PARLEY_PUBLIC_URL, what to set instead of a broken URL. */
+export function parleyUrl(ctx: SetupContext, path: string): string {
+  return ctx.publicUrl ? ctx.publicUrl.replace(/\/+$/u, '') + path : `Set PARLEY_PUBLIC_URL first: this is then PARLEY_PUBLIC_URL${path}`;
+}
+
 /** A platform whose variables are set: what the composition root creates the adapter from. */
 export interface ConfiguredPlatform {
   readonly profile: PlatformProfile;
@@ -229,6 +266,8 @@ export interface AdapterFactory {
   readonly channelOptions: readonly ChannelOption[];
   /** The platform's own CLI commands (`parley slack manifest`). */
   readonly commands: readonly PlatformCommand[];
+  /** How to set the platform up, step by step, for the admin page (bots/<platform>/setup.ts). */
+  readonly setup?: (ctx: SetupContext) => SetupGuide;
   /**
    * Checks the channel settings this platform keeps; returns them cleaned, or the problems, each naming the
    * setting. Settings of the core (defaultCategory, timezone) are not its concern and pass through untouched.
@@ -254,6 +293,8 @@ export interface PlatformDefinition<Shape extends z.ZodRawShape, S, C extends z.
   channelSettings?: { schema: C; options: readonly ChannelOption[] };
   /** CLI commands of the platform's own. */
   commands?: readonly PlatformCommand[];
+  /** How to set the platform up, for the admin page: where to create the bot, what to paste where. */
+  setup?: (ctx: SetupContext) => SetupGuide;
   /** May load the adapter's module lazily (`await import('./adapter.js')`), so its SDK costs nothing elsewhere. */
   create(deps: AdapterDeps, settings: S): PlatformAdapter | Promise<PlatformAdapter>;
 }
@@ -275,6 +316,7 @@ export function definePlatform<Shape extends z.ZodRawShape, S, C extends z.ZodRa
     howToConfigure: def.howToConfigure,
     channelOptions: def.channelSettings?.options ?? [],
     commands: def.commands ?? [],
+    ...(def.setup ? { setup: def.setup } : {}),
     checkChannelSettings(settings) {
       if (!channelSchema) return { ok: true, settings };
       const own = Object.fromEntries(Object.keys(channelSchema.shape).filter((k) => k in settings).map((k) => [k, settings[k]]));

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { Logger } from '../log.js';
 import type { ScopeType, SourceName } from '../rules.js';
 import type { IngestJob } from './jobs.js';
+import type { SetupContext, SetupGuide } from './platform.js';
 
 /** How one kind of scope of a source is typed: its prefix, and what its value may be. */
 export interface ScopeSyntax {
@@ -44,4 +45,6 @@ export interface SourceProfile {
 /** A source: its profile, and its webhook route (`POST /hooks/<name>`), registered when the source is configured. */
 export interface EventSource extends SourceProfile {
   registerHook(app: FastifyInstance, config: Config, deps: SourceHookDeps): void;
+  /** How to connect the source to Parley, for the admin page (lib/<source>/setup.ts): its webhook, its secret. */
+  setup?: (ctx: SetupContext) => SetupGuide;
 }

@@ -4,33 +4,19 @@
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { Worker } from 'bullmq';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { after, describe, test } from 'node:test';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { registerAdminApi } from '../../cli/admin/api.js';
-import { DELIVER_JOB, deliverJobOptions, deliverQueueName, deliveryJobId, Queues } from '../../jobs/queues.js';
-import { registerAdminAuth } from '../../lib/http/admin-auth.js';
-import { redisConnection } from '../../lib/redis.js';
+import { describe, test } from 'node:test';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { DELIVER_JOB, deliverJobOptions, deliverQueueName, deliveryJobId } from '../../jobs/queues.js';
 import { parseScope, type Filter } from '../../lib/rules.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { ChannelRecord, DeliveryStatus, PlatformName } from '../../lib/seams/store.js';
-import { openStore, type Store } from '../../lib/store/index.js';
+import type { Store } from '../../lib/store/index.js';
+import { adminApiRedis, buildAdminApi, type AdminApiApp } from '../helpers/admin-api.js';
 import { notification } from '../helpers/notification.js';
 
 const TOKEN = 'tok-admin-api-7d1e9b3c5a';
 const PASSWORD = 'admin api password';
 const PLATFORMS_SERVED: PlatformName[] = ['telegram', 'mattermost'];
-
-const redis = redisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
-const runPrefix = `test-admin-api-${randomUUID()}`;
-const cleanups: (() => Promise<void>)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-  // BullMQ keys are `<prefix>:<queue>:…`, the admin's `<prefix>:admin:…`: every prefix of this run starts with runPrefix.
-  const keys = await redis.keys(`${runPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  redis.disconnect();
-});
 
 type ApiDocument = NonNullable<Parameters<SwaggerParser.ApiCallback>[1]>;
 interface OpenApiDoc {
@@ -38,31 +24,8 @@ interface OpenApiDoc {
   paths: Record<string, Record<string, unknown>>;
 }
 
-interface Built {
-  app: FastifyInstance;
-  store: Store;
-  queues: Queues;
-  prefix: string;
-  /** `METHOD /path` of every route fastify registered, as onRoute saw them (HEAD included). */
-  routes: string[];
-}
-
-/** One app per test: its own store, its own Redis prefix, so that counts and totals are the test's alone. */
-async function build(): Promise<Built> {
-  const prefix = `${runPrefix}:${randomUUID()}`;
-  const store = await openStore({ kind: 'sqlite', path: ':memory:' });
-  const queues = new Queues(redis, prefix);
-  const app = Fastify();
-  cleanups.push(async () => {
-    await app.close();
-    await queues.close();
-    await store.close();
-  });
-  const routes: string[] = [];
-  // Before the API registers: fastify calls a root onRoute hook for the routes of child plugins too.
-  app.addHook('onRoute', (route) => {
-    for (const method of [route.method].flat()) routes.push(`${method} ${route.url}`);
-  });
+/** One app per test, serving two platforms' queues, with a check that fails and one that throws. */
+function build(): Promise<AdminApiApp> {
   // The API only asks the adapters map for its keys (the deliver queues it reports).
   const adapters = new Map(PLATFORMS_SERVED.map((platform) => [platform, { platform } as Partial<PlatformAdapter> as PlatformAdapter]));
   const checks = {
@@ -72,10 +35,7 @@ async function build(): Promise<Built> {
       throw new Error('connect ECONNREFUSED');
     },
   };
-  const auth = registerAdminAuth(app, { token: TOKEN, password: PASSWORD, redis, keyPrefix: `${prefix}:admin` });
-  await registerAdminApi(app, { store, queues, adapters, checks, ...auth });
-  await app.ready();
-  return { app, store, queues, prefix, routes };
+  return buildAdminApi({ token: TOKEN, password: PASSWORD, adapters, checks });
 }
 
 const bearer = { authorization: `Bearer ${TOKEN}` };
@@ -361,7 +321,7 @@ describe('admin API', () => {
       async () => {
         throw new Error('HTTP 500 from the platform');
       },
-      { connection: redis, prefix },
+      { connection: adminApiRedis, prefix },
     );
     try {
       await until('the job failed', async () => (await queue.getJobState(jobId)) === 'failed');

@@ -61,6 +61,19 @@ describe('configuration', () => {
     assert.equal(c.discourse?.allowUnsigned, true);
   });
 
+  test('PARLEY_TRUST_PROXY: off by default; true, a hop count or the proxies\' addresses', () => {
+    assert.equal(loadConfig({}, PLATFORMS).trustProxy, false);
+    assert.equal(loadConfig({ PARLEY_TRUST_PROXY: 'true' }, PLATFORMS).trustProxy, true);
+    assert.equal(loadConfig({ PARLEY_TRUST_PROXY: '2' }, PLATFORMS).trustProxy, 2);
+    assert.deepEqual(loadConfig({ PARLEY_TRUST_PROXY: '10.0.0.1, 10.0.0.2' }, PLATFORMS).trustProxy, ['10.0.0.1', '10.0.0.2']);
+  });
+
+  test('the admin\'s secrets are long enough, or refused naming the variable', () => {
+    assert.match(problems({ PARLEY_ADMIN_TOKEN: 'short' })[0]!, /^PARLEY_ADMIN_TOKEN: is too short/);
+    assert.match(problems({ PARLEY_ADMIN_PASSWORD: 'hunter2' })[0]!, /^PARLEY_ADMIN_PASSWORD: is too short/);
+    assert.deepEqual(loadConfig({ PARLEY_ADMIN_TOKEN: 'a'.repeat(32) }, PLATFORMS).admin, { token: 'a'.repeat(32), password: null });
+  });
+
   test('Telegram webhook mode needs the public URL', () => {
     const [p] = problems({ PARLEY_TELEGRAM_TOKEN: '1:abc', PARLEY_TELEGRAM_MODE: 'webhook' });
     assert.match(p!, /^PARLEY_PUBLIC_URL/);
