@@ -14,6 +14,7 @@ import { channelRoutes } from './routes-channels.js';
 import { deliveryRoutes } from './routes-deliveries.js';
 import { identityRoutes } from './routes-identities.js';
 import { overviewRoutes } from './routes-overview.js';
+import { transcriptRoutes } from './routes-transcripts.js';
 import { platformRoutes } from './routes-platforms.js';
 import { ruleRoutes } from './routes-rules.js';
 import * as s from './schemas.js';
@@ -73,6 +74,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
     ruleRoutes(r, deps);
     identityRoutes(r, deps);
     deliveryRoutes(r, deps);
+    transcriptRoutes(r, deps);
     platformRoutes(r, deps);
   }, { prefix: '/api' });
 }

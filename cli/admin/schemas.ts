@@ -116,3 +116,23 @@ export const IdentityLinked = z.object({ change: z.enum(['created', 'replaced', 
 export const IdentityParams = z.object({ platform, userId });
 export const IdentitySourceQuery = z.object({ source });
 export const IdentityRemoved = z.object({ removed: identity });
+
+export const PageQuery = z.object({ limit: z.coerce.number().int().min(1).max(200).default(50), offset: z.coerce.number().int().min(0).default(0) });
+export const TranscriptPage = z.object({
+  total: z.number().int(),
+  limit: z.number().int(),
+  offset: z.number().int(),
+  transcripts: z.array(
+    z.object({
+      id: z.string(),
+      channelId: z.number().int(),
+      requestedBy: z.string().describe('platform:user of the chat user who typed /topic'),
+      forumUsername: z.string(),
+      status: z.enum(['queued', 'posted', 'previewed', 'failed']),
+      title: z.string().nullable(),
+      topicUrl: z.string().nullable().describe('the forum topic or GitLab issue made'),
+      error: z.string().nullable(),
+      createdAt: isoTime,
+    }),
+  ),
+});

@@ -366,3 +366,22 @@ describe('admin API', () => {
     assert.equal(await store.channels.get(c.id), undefined);
   });
 });
+
+describe('transcripts', () => {
+  test('listed a page at a time with their links (the order is the store suite\'s to check); the rendered text and the preview secret never leave', async () => {
+    const { app, store } = await build();
+    const { channel } = await store.channels.ensure({ platform: 'telegram', externalId: '-100777', name: 'Ops', status: 'active', addedBy: 'cli' });
+    await store.transcripts.create({ id: 'tr-old', channelId: channel.id, requestedBy: 'telegram:11', forumUsername: 'carol' });
+    await store.transcripts.update('tr-old', { status: 'posted', title: 'Deploy stuck', topicUrl: 'https://forum.example.org/t/deploy-stuck/91' });
+    await store.transcripts.create({ id: 'tr-new', channelId: channel.id, requestedBy: 'telegram:12', forumUsername: 'dave' });
+    await store.transcripts.update('tr-new', { status: 'previewed', title: 'Draft', secret: 'preview-secret-value', markdown: 'the rendered **text**', expiresAt: new Date(Date.now() + 3_600_000) });
+    const page = await ok<{ total: number; transcripts: { id: string; status: string; topicUrl: string | null; title: string | null }[] }>(call(app, 'GET', '/api/transcripts?limit=1'));
+    assert.equal(page.total, 2);
+    assert.equal(page.transcripts.length, 1, 'one page of one');
+    const all = await call(app, 'GET', '/api/transcripts');
+    const body = json<{ transcripts: { id: string; status: string; topicUrl: string | null }[] }>(all);
+    assert.deepEqual(new Set(body.transcripts.map((t) => t.id)), new Set(['tr-old', 'tr-new']));
+    assert.equal(body.transcripts.find((t) => t.id === 'tr-old')?.topicUrl, 'https://forum.example.org/t/deploy-stuck/91', 'the link to the topic');
+    assert.ok(!all.body.includes('preview-secret-value') && !all.body.includes('rendered'), 'no preview secret, no rendered text');
+  });
+});
