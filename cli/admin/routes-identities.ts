@@ -1,14 +1,11 @@
 // /api/identities: chat users linked to forum and GitLab users, as `parley identities` lists, adds and removes them
 // (../identity-ops.ts does what both do).
-import type { IdentityRecord } from '../../lib/seams/store.js';
-import { chatUser, checkUsername, linkIdentity, unlinkIdentity, userNoun, usernameRule } from '../identity-ops.js';
+import { chatUser, checkUsername, identityJson, linkIdentity, unlinkIdentity, userNoun, usernameRule } from '../identity-ops.js';
 import { notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says set a link the API set. */
 const ADMIN = 'admin';
-
-const identityJson = (i: IdentityRecord) => ({ ...i, createdAt: i.createdAt.toISOString() });
 
 export function identityRoutes(r: Routes, deps: AdminApiDeps): void {
   r.get('/identities', { schema: { summary: 'Chat users linked to forum or GitLab users', querystring: s.IdentityQuery, response: { 200: s.IdentityList } } }, async (req) => {

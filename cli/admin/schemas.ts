@@ -46,7 +46,7 @@ export const RuleList = z.array(
 );
 
 export const IdentityQuery = z.object({ platform: platform.optional(), source: z.enum(SOURCE_NAMES).optional() });
-export const IdentityList = z.array(z.object({ platform: z.string(), userId: z.string(), source: z.enum(SOURCE_NAMES), username: z.string(), createdBy: z.string().nullable(), createdAt: isoTime }));
+export const IdentityList = z.array(z.object({ user: z.string().describe('platform:user id, as the CLI names it'), platform: z.string(), userId: z.string(), source: z.enum(SOURCE_NAMES), username: z.string(), createdBy: z.string().nullable(), createdAt: isoTime }));
 
 export const DeliveryQuery = z.object({
   channelId: z.coerce.number().int().positive().optional(),

@@ -222,7 +222,7 @@ describe('admin API changes: rules and identities', () => {
     const created = await ok<Linked>(call(app, 'POST', '/api/identities', { platform: 'telegram', userId: '42', username: '@sara' }), 201);
     assert.deepEqual({ ...created, identity: { ...created.identity, createdAt: typeof created.identity.createdAt } }, {
       change: 'created',
-      identity: { platform: 'telegram', userId: '42', source: 'discourse', username: 'sara', createdBy: 'admin', createdAt: 'string' },
+      identity: { user: 'telegram:42', platform: 'telegram', userId: '42', source: 'discourse', username: 'sara', createdBy: 'admin', createdAt: 'string' },
       was: null,
     });
     assert.equal((await ok<Linked>(call(app, 'POST', '/api/identities', { platform: 'telegram', userId: '42', source: 'discourse', username: 'sara' }))).change, 'unchanged');

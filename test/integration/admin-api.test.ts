@@ -203,7 +203,7 @@ describe('admin API', () => {
     assert.equal(all.length, 2);
     const tg = await ok<typeof all>(call(app, 'GET', '/api/identities?platform=telegram'));
     assert.deepEqual(tg.map(({ createdAt, ...rest }) => ({ ...rest, createdAt: Number.isNaN(Date.parse(createdAt)) ? 'not a time' : 'time' })), [
-      { platform: 'telegram', userId: '42', source: 'discourse', username: 'sara', createdBy: 'cli', createdAt: 'time' },
+      { user: 'telegram:42', platform: 'telegram', userId: '42', source: 'discourse', username: 'sara', createdBy: 'cli', createdAt: 'time' },
     ]);
     assert.deepEqual((await ok<typeof all>(call(app, 'GET', '/api/identities?source=gitlab'))).map((i) => i.username), ['bob']);
     assert.equal((await ok(call(app, 'GET', '/api/identities?platform=myspace'), 400)).error, 'validation');
