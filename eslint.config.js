@@ -1,5 +1,6 @@
 // Lint with type information: `npm run lint` also runs `tsc --noEmit`.
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import { layers } from './eslint.layers.js';
 
@@ -22,4 +23,6 @@ export default tseslint.config(
   },
   ...layers,
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
+  // The admin page's modules run in the browser (cli/admin/page/), not in Node.
+  { files: ['cli/admin/page/**/*.js'], languageOptions: { globals: globals.browser } },
 );

@@ -1,10 +1,7 @@
 // `parley channels list|add|accept|decline|remove`: the rooms Parley talks to, as an admin manages them.
 import type { Command } from 'commander';
-import { IANAZone } from 'luxon';
-import { parseTargetSetting } from '../commands/topic/grammar.js';
-import { parseScope } from '../lib/rules.js';
 import type { ChannelRecord, ChannelSettings, PlatformName } from '../lib/seams/store.js';
-import { acceptChannel, channelJson, declineChannel, PLATFORM_OPTIONS, removeChannel, visibleSettings } from './channel-ops.js';
+import { acceptChannel, applyPatch, channelJson, declineChannel, PLATFORM_OPTIONS, removeChannel, settingsPatch, visibleSettings, type SettingProblem } from './channel-ops.js';
 import { withStore } from './context.js';
 import { CliError, PLATFORM_NAMES, formatChannelName, formatTime, parseChannelName, parsePlatform, printJson, printLines, printTable } from './output.js';
 import { warnUnknownCategories } from './rules.js';
@@ -38,66 +35,30 @@ interface AddOptions {
 /** `--webhook-url <url>` → `webhook-url`. */
 const flagName = (flag: string): string => flag.replace(/^--| <.*$/g, '');
 
-/** The settings the options ask for; an empty value ('') means "remove this setting". */
-function settingsPatch(platform: PlatformName, opts: AddOptions): Record<string, string> {
-  const patch: Record<string, string> = {};
-  for (const { factory, option } of PLATFORM_OPTIONS) {
-    const given = opts[option.key];
-    if (given === undefined) continue;
-    const value = given.trim();
-    const owner = factory.profile;
-    if (value !== '') {
-      if (owner.name !== platform) {
-        throw new CliError(
-          `--${flagName(option.flag)} is a ${owner.label} setting (${option.description}); ${platform} channels have no such setting. Use it as: parley channels add ${owner.name}:ID --${flagName(option.flag)} VALUE`,
-        );
-      }
-      const checked = factory.checkChannelSettings({ [option.key]: value });
+/** The CLI's words for a setting refused (./channel-ops.ts checks them for the CLI and the admin API alike). */
+function settingProblemText(platform: PlatformName, problem: SettingProblem): string {
+  switch (problem.kind) {
+    case 'other_platform': {
+      const flag = flagName(problem.option.flag);
+      return `--${flag} is a ${problem.owner.label} setting (${problem.option.description}); ${platform} channels have no such setting. Use it as: parley channels add ${problem.owner.name}:ID --${flag} VALUE`;
+    }
+    case 'invalid':
       // The value itself is not echoed: it may be a secret.
-      if (!checked.ok) throw new CliError(checked.problems.map((p) => `--${flagName(option.flag)} ${p.message}.`).join(' '));
-    }
-    patch[option.key] = value;
+      return problem.messages.map((m) => `--${flagName(problem.option.flag)} ${m}.`).join(' ');
+    case 'bad_category':
+      return `--default-category: ${problem.error ?? `"${problem.typed}" is not a category`}. Give a slug or parent/child slug path, as in --default-category meta.`;
+    case 'bad_target':
+      return `--transcript-target: "${problem.typed}" is not a transcript target. Give gitlab:GROUP/PROJECT (subgroups as in GitLab: gitlab:group/sub/project), or forum (the default).`;
+    case 'bad_zone':
+      return `--timezone: "${problem.typed}" is not an IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC.`;
   }
-  if (opts.defaultCategory !== undefined) {
-    const typed = opts.defaultCategory.trim().replace(/^c\//i, '');
-    if (typed === '') {
-      patch.defaultCategory = '';
-    } else {
-      const parsed = parseScope(`c/${typed}`);
-      if (!parsed.ok || parsed.scope.type !== 'category') {
-        throw new CliError(`--default-category: ${parsed.ok ? `"${typed}" is not a category` : parsed.error}. Give a slug or parent/child slug path, as in --default-category meta.`);
-      }
-      patch.defaultCategory = parsed.scope.path;
-    }
-  }
-  if (opts.transcriptTarget !== undefined) {
-    const typed = opts.transcriptTarget.trim();
-    const target = typed === '' ? null : parseTargetSetting(typed);
-    if (typed !== '' && target === null) {
-      throw new CliError(
-        `--transcript-target: "${typed}" is not a transcript target. Give gitlab:GROUP/PROJECT (subgroups as in GitLab: gitlab:group/sub/project), or forum (the default).`,
-      );
-    }
-    // The forum is the default: naming it removes the setting.
-    patch.transcriptTarget = target?.kind === 'gitlab' ? `gitlab:${target.project}` : '';
-  }
-  if (opts.timezone !== undefined) {
-    const zone = opts.timezone.trim();
-    if (zone !== '' && !IANAZone.isValidZone(zone)) {
-      throw new CliError(`--timezone: "${zone}" is not an IANA time zone; use a name such as Europe/Berlin, America/New_York or UTC.`);
-    }
-    patch.timezone = zone;
-  }
-  return patch;
 }
 
-function applyPatch(settings: ChannelSettings, patch: Record<string, string>): ChannelSettings {
-  const next: ChannelSettings = { ...settings };
-  for (const [key, value] of Object.entries(patch)) {
-    if (value === '') delete next[key];
-    else next[key] = value;
-  }
-  return next;
+/** The settings the options ask for; an empty value ('') means "remove this setting". The first problem stops. */
+function checkedPatch(platform: PlatformName, opts: AddOptions): Record<string, string> {
+  const checked = settingsPatch(platform, opts);
+  if (!checked.ok) throw new CliError(settingProblemText(platform, checked.problems[0]!));
+  return checked.patch;
 }
 
 async function list(opts: { platform?: string; json?: boolean }): Promise<void> {
@@ -117,7 +78,7 @@ async function list(opts: { platform?: string; json?: boolean }): Promise<void> 
 
 async function addChannel(target: string, opts: AddOptions): Promise<void> {
   const { platform, externalId } = parseChannelName(target);
-  const patch = settingsPatch(platform, opts);
+  const patch = checkedPatch(platform, opts);
   const name = formatChannelName({ platform, externalId });
   await withStore(async ({ store, config }) => {
     if (patch.defaultCategory) await warnUnknownCategories(store, [patch.defaultCategory]);

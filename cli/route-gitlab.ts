@@ -1,17 +1,16 @@
-// `parley route FILE --source gitlab`: which channels a GitLab webhook would reach, and through which rule, or why
-// none. The decision is the ingest job's own (planGitLabEvent in lib/gitlab/routing.ts, which jobs/ingest-gitlab.ts
-// carries out); it reads only rules and channels, so nothing is asked of GitLab, recorded, sent or queued.
+// The route report of a GitLab webhook (`parley route FILE --source gitlab`, POST /api/route with source gitlab):
+// which channels it would reach, and through which rule, or why none. The decision is the ingest job's own
+// (planGitLabEvent in lib/gitlab/routing.ts, which jobs/ingest-gitlab.ts carries out); it reads only rules and
+// channels, so nothing is asked of GitLab, recorded, sent or queued.
 import type { Config } from '../lib/config.js';
 import { LiveRules } from '../lib/live-rules.js';
 import type { GitLabDeliverable } from '../lib/gitlab/normalize.js';
 import { HOOK_OBJECT_KINDS, isPlainObject } from '../lib/gitlab/payloads.js';
 import { hiddenReason, planGitLabEvent, type GitLabPlan } from '../lib/gitlab/routing.js';
 import type { Store } from '../lib/seams/store.js';
-import { withStore } from './context.js';
-import { CliError, printJson, printLines } from './output.js';
-import { channelLines, explainChannels, readJsonFile, type MutedChannel, type RoutedChannel } from './route-shared.js';
+import { explainChannels, RouteRefusal, type MutedChannel, type RouteAsker, type RoutedChannel } from './route-shared.js';
 
-/** `--event` values: the X-Gitlab-Event headers Parley knows (the body's object_kind decides when left out). */
+/** `event` values: the X-Gitlab-Event headers Parley knows (the body's object_kind decides when left out). */
 const EVENTS = Object.keys(HOOK_OBJECT_KINDS);
 export const GITLAB_EVENTS_HELP = 'Issue Hook, Confidential Issue Hook, Note Hook, …';
 
@@ -19,11 +18,11 @@ export const GITLAB_EVENTS_HELP = 'Issue Hook, Confidential Issue Hook, Note Hoo
  * `delivered`/`no_match`: announced, to these channels or none; `confidential`: never announced anywhere;
  * `not_announced`: an edit or a withdrawal of an earlier announcement; `ignored`: a kind or action Parley leaves out.
  */
-type Outcome = 'delivered' | 'no_match' | 'confidential' | 'not_announced' | 'ignored';
+export type GitLabOutcome = 'delivered' | 'no_match' | 'confidential' | 'not_announced' | 'ignored';
 
-interface GitLabRouteReport {
+export interface GitLabRouteReport {
   source: 'gitlab';
-  /** X-Gitlab-Event as given with --event; null when left out. */
+  /** X-Gitlab-Event as given; null when left out. */
   event: string | null;
   /** The body's object_kind. */
   objectKind: string | null;
@@ -40,17 +39,18 @@ interface GitLabRouteReport {
     url: string;
     labels: string[];
   } | null;
-  outcome: Outcome;
+  outcome: GitLabOutcome;
   reason: string | null;
   channels: RoutedChannel[];
   muted: MutedChannel[];
 }
 
-function parseGitLabEvent(value: string | undefined): string | null {
+/** The X-Gitlab-Event as GitLab spells it, whatever the case it was given in. */
+export function parseGitLabEvent(value: string | undefined, asker: RouteAsker): string | null {
   if (value === undefined) return null;
   const wanted = value.trim().toLowerCase();
   const found = EVENTS.find((e) => e.toLowerCase() === wanted);
-  if (!found) throw new CliError(`--event "${value}" is not an X-Gitlab-Event Parley knows: use one of ${EVENTS.join(', ')}.`);
+  if (!found) throw new RouteRefusal('event', `${asker.option('event')} "${value}" is not an X-Gitlab-Event Parley knows: use one of ${EVENTS.join(', ')}.`);
   return found;
 }
 
@@ -94,7 +94,7 @@ function noMatchReason(event: GitLabDeliverable, opens: boolean, ruleCount: numb
   return `no rule covers ${scopes}${opens ? '' : ', and follow rules take only what opens something (new issues and merge requests, releases, failed pipelines)'}.`;
 }
 
-async function buildReport(store: Store, config: Config, body: unknown, event: string | null, file: string): Promise<GitLabRouteReport> {
+export async function gitlabReport(store: Store, config: Config, body: unknown, event: string | null, asker: RouteAsker): Promise<GitLabRouteReport> {
   const plan = await planGitLabEvent(
     { event, eventId: 'parley-route', body },
     {
@@ -105,9 +105,9 @@ async function buildReport(store: Store, config: Config, body: unknown, event: s
       delivery: config.delivery,
     },
   );
-  if (plan.action === 'invalid') throw new CliError(`${file} is not a GitLab webhook body Parley can read: ${plan.reason}.`);
+  if (plan.action === 'invalid') throw new RouteRefusal('body', `${asker.body} is not a GitLab webhook body Parley can read: ${plan.reason}.`);
   const subject = plan.event;
-  const report = (outcome: Outcome, reason: string | null): GitLabRouteReport => ({
+  const report = (outcome: GitLabOutcome, reason: string | null): GitLabRouteReport => ({
     source: 'gitlab',
     event,
     objectKind: isPlainObject(body) && typeof body.object_kind === 'string' ? body.object_kind : null,
@@ -134,25 +134,4 @@ async function buildReport(store: Store, config: Config, body: unknown, event: s
       return { ...report('delivered', null), ...(await explainChannels(store, plan.channels, plan.input, (rules, muted) => noMatchReason(event, opens, rules, muted))) };
     }
   }
-}
-
-function printReport(r: GitLabRouteReport): void {
-  const o = r.object;
-  const lines = o
-    ? [
-        `${o.kind.replace('_', ' ')} ${o.action} in p/${o.project} (${o.visibility ?? 'visibility unknown'}${o.restricted ? ', restricted' : ''})${o.author ? ` by ${o.author}` : ''}, labels: ${o.labels.length > 0 ? o.labels.join(', ') : 'none'}`,
-        `"${o.title}"${o.url ? `  ${o.url}` : ''}`,
-      ]
-    : [`a GitLab ${r.objectKind ?? ''} webhook${r.event ? ` (${r.event})` : ''}`.replace('  ', ' ')];
-  printLines(...lines, ...channelLines(r));
-}
-
-export async function gitlabRoute(file: string, opts: { event?: string; json?: boolean }): Promise<void> {
-  const event = parseGitLabEvent(opts.event);
-  const body = await readJsonFile(file, 'give the body of a GitLab webhook, as in {"object_kind": "issue", …}.');
-  await withStore(async ({ store, config }) => {
-    const report = await buildReport(store, config, body, event, file);
-    if (opts.json) printJson(report);
-    else printReport(report);
-  });
 }

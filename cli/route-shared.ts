@@ -1,12 +1,33 @@
-// What `parley route` says about the channels of a plan, whichever source the webhook is from (cli/route.ts for
-// Discourse, cli/route-gitlab.ts for GitLab): rule numbers, mutes that won, notes on channels.
-import { readFile } from 'node:fs/promises';
+// What a route report (./route-report.ts) says about the channels of a plan, whichever source the webhook is from
+// (Discourse there, GitLab in ./route-gitlab.ts): rule numbers, mutes that won, notes on channels; and how its
+// refusals name what was given, for `parley route` (./route.ts) and POST /api/route (./admin/routes-tools.ts) alike.
 import type { MatchInput } from '../lib/events.js';
 import { RuleIndex } from '../lib/matching.js';
 import type { PlannedChannel } from '../lib/routing.js';
 import type { ChannelRecord, Store } from '../lib/seams/store.js';
-import { CliError, formatChannelName } from './output.js';
-import { numberedRules, ruleText } from './rules.js';
+import { formatChannelName } from './output.js';
+import { numberedRules, ruleText } from './rule-ops.js';
+
+/** A body or an option the report cannot take: the message says what is wrong and what would be right. */
+export class RouteRefusal extends Error {
+  constructor(
+    /** What was wrong: the webhook body, or one of the options. */
+    readonly field: 'body' | 'source' | 'event' | 'instance',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** How refusals name what was given: the CLI names the file and its flags, the API the body and its fields. */
+export interface RouteAsker {
+  /** What the body is called at the start of a sentence: the file's path, or "The body". */
+  body: string;
+  /** An option as the asker writes it: `--event` or `event`; with a value, `--source gitlab` or `"source": "gitlab"`. */
+  option(name: string, value?: string): string;
+  /** Who explains, as in "parley route follows post events only". */
+  tool: string;
+}
 
 export interface RuleRef {
   number: number;
@@ -17,7 +38,7 @@ export interface RuleRef {
 export interface RoutedChannel {
   channel: string;
   channelId: number;
-  filter: string;
+  filter: PlannedChannel['filter'];
   rule: RuleRef;
   status: ChannelRecord['status'];
   /** The ingest job would queue a delivery for it (false: its platform is not configured here). */
@@ -30,21 +51,6 @@ export interface MutedChannel {
   channel: string;
   channelId: number;
   rule: RuleRef;
-}
-
-/** A webhook body saved as JSON; `hint` says what was expected. */
-export async function readJsonFile(file: string, hint: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (err) {
-    throw new CliError(`Cannot read ${file}: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw new CliError(`${file} is not JSON (${(err as Error).message}); ${hint}`);
-  }
 }
 
 /** Why a channel the plan sends to would still not get the event, if it would not. */
@@ -94,24 +100,4 @@ export async function explainChannels(
   }
   if (channels.length > 0) return { outcome: 'delivered', reason: null, channels, muted };
   return { outcome: 'no_match', reason: noMatch(rules.length, muted.length), channels, muted };
-}
-
-/** `Would go to …` with one line per channel, or `Nothing would be sent: reason`; then the mutes. */
-export function channelLines(r: { channels: readonly RoutedChannel[]; muted: readonly MutedChannel[]; reason: string | null }, nothingNow = false): string[] {
-  const lines: string[] = [];
-  if (r.channels.length > 0) {
-    lines.push(`Would go to ${r.channels.length === 1 ? '1 channel' : `${r.channels.length} channels`}:`);
-    const width = Math.max(...r.channels.map((c) => c.channel.length));
-    for (const c of r.channels) {
-      lines.push(`  ${c.channel.padEnd(width)}  ${c.filter.padEnd(6)}  via rule #${c.rule.number} "${c.rule.text}"${c.note ? `  (${c.note})` : ''}`);
-    }
-  } else {
-    lines.push(`Nothing would be sent${nothingNow ? ' now' : ''}: ${r.reason ?? 'no rule matches'}`);
-  }
-  if (r.muted.length > 0) {
-    lines.push('Muted:');
-    const width = Math.max(...r.muted.map((c) => c.channel.length));
-    for (const m of r.muted) lines.push(`  ${m.channel.padEnd(width)}  mute    via rule #${m.rule.number} "${m.rule.text}"`);
-  }
-  return lines;
 }

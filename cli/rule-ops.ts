@@ -135,6 +135,44 @@ export async function removeRules(store: Store, channel: ChannelRecord, source: 
   return { ok: true, removed, rules: await numberedRules(store, channel.id, source) };
 }
 
+export type RuleEdited =
+  /**
+   * `removed`: the rule as it was, with its number (empty when nothing changed); `added`: the rule made instead
+   * (empty when nothing changed, or when the channel had that rule already: the edit then merges the two);
+   * `rules`: the source's rules now, numbered again.
+   */
+  | { ok: true; removed: NumberedRule[]; added: NumberedRule[]; rules: NumberedRule[]; warnings: string[] }
+  | { ok: false; reason: 'no_rules' }
+  | { ok: false; reason: 'no_such_rule'; wrong: number[]; count: number };
+
+/**
+ * A rule changed in place: its filter, its scope (already read with parseRule), or both; the other part stays. The
+ * new rule is added before the old one goes, so that a failure between the two never leaves the channel without
+ * it. The other rules keep their order; numbers follow the status order, so the edited rule may move.
+ */
+export async function editRule(
+  store: Store,
+  channel: ChannelRecord,
+  source: SourceName,
+  number: number,
+  change: { filter?: Filter; scope?: Scope },
+  createdBy: string,
+): Promise<RuleEdited> {
+  const before = await numberedRules(store, channel.id, source);
+  if (before.length === 0) return { ok: false, reason: 'no_rules' };
+  const old = before[number - 1];
+  if (!old) return { ok: false, reason: 'no_such_rule', wrong: [number], count: before.length };
+  const filter = change.filter ?? old.rule.filter;
+  const scope = change.scope ?? old.rule.scope;
+  if (filter === old.rule.filter && formatScope(scope) === formatScope(old.rule.scope)) return { ok: true, removed: [], added: [], rules: before, warnings: [] };
+  const warnings = scope.type === 'category' ? await unknownCategoryWarnings(store, [scope.path]) : [];
+  const made = await store.rules.add({ channelId: channel.id, source, filter, scope, createdBy });
+  await store.rules.remove(old.rule.id);
+  const rules = await numberedRules(store, channel.id, source);
+  const added = made.created ? rules.filter(({ rule }) => rule.id === made.rule.id) : [];
+  return { ok: true, removed: [old], added, rules, warnings };
+}
+
 /** The numbers there are, for the message about a number that is not one: `its rules are numbered 1 to 3`. */
 export function ruleRange(count: number): string {
   return count === 1 ? 'its only rule is number 1' : `its rules are numbered 1 to ${count}`;

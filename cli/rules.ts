@@ -9,9 +9,6 @@ import { withStore } from './context.js';
 import { CliError, formatChannelName, formatTime, parseChannelName, printJson, printLines, printTable } from './output.js';
 import { addRules, numberedRules, parseRule, removeRules, ruleRange, ruleText, unknownCategoryWarnings } from './rule-ops.js';
 
-// Where other commands (./route-shared.ts) have always found them.
-export { numberedRules, ruleText };
-
 /** `[SOURCE] REST...` → the source (discourse when left out) and the rest. */
 function leadingSource(words: readonly string[]): { source: SourceName; rest: string[] } {
   const first = words[0]?.toLowerCase();

@@ -73,7 +73,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof PlatformPermanentError) {
         log.warn({ channel: channel.id, reason: err.reason }, `delivery failed for good: ${message}`);
-        await store.channels.setError(channel.id, { code: err.reason, message });
+        await store.channels.setError(channel.id, { code: err.reason, message, raw: err.raw ?? null });
         await store.deliveries.update(deliveryId, { status: 'failed', attempts, lastError: message });
         throw new UnrecoverableError(message);
       }

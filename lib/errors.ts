@@ -42,12 +42,30 @@ export class PlatformTransientError extends ParleyError {
 /** `encrypted_room`: the room is end-to-end encrypted (Matrix), which Parley cannot read or write. */
 export type PermanentReason = 'channel_not_found' | 'message_not_found' | 'bot_removed' | 'token_revoked' | 'forbidden' | 'bad_request' | 'not_configured' | 'encrypted_room';
 
-/** The channel is gone, the bot was removed, the token revoked: retrying will not help. */
+/** How much of a platform's answer a PlatformPermanentError keeps: enough to read, not a whole HTML page. */
+export const RAW_ANSWER_MAX = 2048;
+
+/**
+ * The channel is gone, the bot was removed, the token revoked: retrying will not help. `raw` is what the platform
+ * answered (its error body, code or numeric line), shown to admins beside the message; whoever builds the error
+ * removes any token from it first. It is cut to RAW_ANSWER_MAX characters.
+ */
 export class PlatformPermanentError extends ParleyError {
   readonly code = ErrorCode.PlatformPermanent;
-  constructor(readonly reason: PermanentReason, message: string) {
+  readonly raw: string | undefined;
+  constructor(readonly reason: PermanentReason, message: string, raw?: string) {
     super(message);
+    this.raw = raw === undefined || raw === '' ? undefined : capRaw(raw);
   }
+}
+
+/** Cut to RAW_ANSWER_MAX characters, never inside a surrogate pair, the cut marked with an ellipsis. */
+function capRaw(raw: string): string {
+  if (raw.length <= RAW_ANSWER_MAX) return raw;
+  let end = RAW_ANSWER_MAX - 1;
+  const last = raw.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return `${raw.slice(0, end)}…`;
 }
 
 export class ForumRateLimitedError extends ParleyError {

@@ -68,8 +68,9 @@ export function redactDiscordToken(text: string): string {
     .replace(/(\/(?:webhooks|interactions)\/\d+\/)[A-Za-z0-9._-]{20,}/giu, '$1[redacted token]');
 }
 
-function permanent(reason: PermanentReason, message: string): PlatformPermanentError {
-  return new PlatformPermanentError(reason, redactDiscordToken(message));
+/** `answer`: what Discord said (its JSON error body, or the HTTP status), kept as the error's raw answer for admins. */
+function permanent(reason: PermanentReason, message: string, answer?: string): PlatformPermanentError {
+  return new PlatformPermanentError(reason, redactDiscordToken(message), answer === undefined ? undefined : redactDiscordToken(answer));
 }
 
 const TOKEN_HELP = 'reset the token in the Discord Developer Portal (your application → Bot → Reset Token) and set PARLEY_DISCORD_TOKEN';
@@ -170,6 +171,8 @@ function fromApiError(e: ApiErrorShape): ParleyError {
   const message = typeof e.message === 'string' && e.message ? one(e.message) : 'no message';
   const what = `Discord ${Number.isNaN(code) ? String(e.code) : code}: ${message}; HTTP ${status} on ${requestOf(e.method, e.url)}`;
   const raw = (e.rawError && typeof e.rawError === 'object' ? e.rawError : {}) as { retry_after?: unknown };
+  // The JSON error body as Discord sent it ({ code, message, errors }), else what the client made of it.
+  const answer = JSON.stringify(e.rawError && typeof e.rawError === 'object' ? e.rawError : { code: e.code, message: e.message, status });
 
   if (status === 429 || RATE_LIMIT_CODES.has(code)) {
     const wait = retryAfterFromSeconds(raw.retry_after, DEFAULT_RETRY_AFTER_MS);
@@ -180,13 +183,13 @@ function fromApiError(e: ApiErrorShape): ParleyError {
     return new PlatformRateLimitedError(retryAfterFromSeconds(raw.retry_after, EDIT_LIMIT_RETRY_AFTER_MS), redactDiscordToken(`Discord limits edits of messages older than an hour (${what})`));
   }
   if (TRANSIENT_CODES.has(code) || status >= 500 || status === 408) return new PlatformTransientError(redactDiscordToken(`Discord server trouble (${what})`));
-  if (code === DiscordCode.InvalidFormBody) return permanent('bad_request', `Discord rejected the request's fields (${what})`);
+  if (code === DiscordCode.InvalidFormBody) return permanent('bad_request', `Discord rejected the request's fields (${what})`, answer);
 
   const known = PERMANENT_BY_CODE[code];
-  if (known) return permanent(known[0], `${known[1]} (${what})`);
-  if (status === 401) return permanent('token_revoked', `Discord refused the bot token: ${TOKEN_HELP} (${what})`);
-  if (status === 403) return permanent('forbidden', `Discord refused the request: check the bot's permissions in the channel: ${PERMISSIONS} (${what})`);
-  return permanent('bad_request', `Discord rejected the request (${what})`);
+  if (known) return permanent(known[0], `${known[1]} (${what})`, answer);
+  if (status === 401) return permanent('token_revoked', `Discord refused the bot token: ${TOKEN_HELP} (${what})`, answer);
+  if (status === 403) return permanent('forbidden', `Discord refused the request: check the bot's permissions in the channel: ${PERMISSIONS} (${what})`, answer);
+  return permanent('bad_request', `Discord rejected the request (${what})`, answer);
 }
 
 function fromHttpError(e: { status?: unknown; message?: unknown; method?: unknown; url?: unknown }): ParleyError {
@@ -195,9 +198,9 @@ function fromHttpError(e: { status?: unknown; message?: unknown; method?: unknow
   const what = `HTTP ${status}${text} on ${requestOf(e.method, e.url)}`;
   if (status === 429) return new PlatformRateLimitedError(DEFAULT_RETRY_AFTER_MS, redactDiscordToken(`Discord rate limit (${what})`));
   if (status >= 500 || status === 408 || status === 0) return new PlatformTransientError(redactDiscordToken(`Discord server error (${what})`));
-  if (status === 401) return permanent('token_revoked', `Discord refused the bot token: ${TOKEN_HELP} (${what})`);
-  if (status === 403) return permanent('forbidden', `Discord refused the request (${what})`);
-  return permanent('bad_request', `Discord answered ${what}`);
+  if (status === 401) return permanent('token_revoked', `Discord refused the bot token: ${TOKEN_HELP} (${what})`, what);
+  if (status === 403) return permanent('forbidden', `Discord refused the request (${what})`, what);
+  return permanent('bad_request', `Discord answered ${what}`, what);
 }
 
 /** Discord's JSON error code of a DiscordAPIError (e.g. 160004, to take "thread already created" as done), else undefined. */

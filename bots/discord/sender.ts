@@ -95,7 +95,8 @@ export class DiscordSender implements DiscordSenderMethods {
       await call();
     } catch (err) {
       if (at.channelId !== channelId && discordErrorCode(err) === DiscordCode.UnknownChannel) {
-        throw new PlatformPermanentError('message_not_found', `The message is gone with its thread (deleted in Discord): ${mapDiscordError(err).message}`);
+        const mapped = mapDiscordError(err);
+        throw new PlatformPermanentError('message_not_found', `The message is gone with its thread (deleted in Discord): ${mapped.message}`, mapped instanceof PlatformPermanentError ? mapped.raw : undefined);
       }
       throw mapDiscordError(err);
     }

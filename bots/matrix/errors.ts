@@ -2,7 +2,7 @@
 // Matrix errors are `{ errcode, error }` with an HTTP status; a rate limit is 429 M_LIMIT_EXCEEDED with
 // `retry_after_ms` (or a Retry-After header), which matrix-js-sdk's MatrixError reads for us.
 import { ConnectionError, MatrixError } from 'matrix-js-sdk';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** When a rate limit names no wait. */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
@@ -14,24 +14,27 @@ function fromMatrixError(err: MatrixError, target: MatrixTarget): ParleyError {
   const status = err.httpStatus;
   const code = err.errcode ?? 'no errcode';
   const what = `Matrix ${status ?? '?'} ${code}: ${err.data.error ?? 'no description'}`;
+  // The homeserver's answer ({ errcode, error, … }), for admins: it never holds the access token.
+  const raw = JSON.stringify(err.data);
+  const permanent = (reason: PermanentReason, message: string) => new PlatformPermanentError(reason, message, raw);
   if (err.isRateLimitError()) return new PlatformRateLimitedError(err.getRetryAfterMs() ?? DEFAULT_RETRY_AFTER_MS, `homeserver rate limit (${what})`);
   if (status === undefined || status >= 500) return new PlatformTransientError(`homeserver error (${what})`);
   if (code === 'M_UNKNOWN_TOKEN' || code === 'M_MISSING_TOKEN' || status === 401) {
-    return new PlatformPermanentError('token_revoked', `The homeserver refused the access token (${what}): set PARLEY_MATRIX_ACCESS_TOKEN to a valid token of the bot's account`);
+    return permanent('token_revoked', `The homeserver refused the access token (${what}): set PARLEY_MATRIX_ACCESS_TOKEN to a valid token of the bot's account`);
   }
   if (code === 'M_NOT_FOUND' || status === 404) {
     return target === 'message'
-      ? new PlatformPermanentError('message_not_found', `The message is gone (${what})`)
-      : new PlatformPermanentError('channel_not_found', `The homeserver does not know this room (${what}): invite the bot again, or remove the channel with parley channels remove matrix:ROOM_ID`);
+      ? permanent('message_not_found', `The message is gone (${what})`)
+      : permanent('channel_not_found', `The homeserver does not know this room (${what}): invite the bot again, or remove the channel with parley channels remove matrix:ROOM_ID`);
   }
   if (code === 'M_FORBIDDEN' || status === 403) {
     // Synapse: "User @bot:x not in room !r:x" (kicked, or never joined); otherwise a power level too low.
     if (/not in (the )?room|not a member|banned/iu.test(err.data.error ?? '')) {
-      return new PlatformPermanentError('bot_removed', `The bot is not in this room (${what}): invite it again`);
+      return permanent('bot_removed', `The bot is not in this room (${what}): invite it again`);
     }
-    return new PlatformPermanentError('forbidden', `The bot may not do this in the room (${what}): give it a power level that may send messages`);
+    return permanent('forbidden', `The bot may not do this in the room (${what}): give it a power level that may send messages`);
   }
-  return new PlatformPermanentError('bad_request', `The homeserver rejected the request (${what})`);
+  return permanent('bad_request', `The homeserver rejected the request (${what})`);
 }
 
 /** Maps anything a homeserver call threw to the error the delivery job acts on. Messages never hold the token. */

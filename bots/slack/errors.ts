@@ -26,8 +26,9 @@ export function redactToken(text: string): string {
   return text.replace(/\bx(?:ox[a-z](?:\.xox[a-z])?|app)-[A-Za-z0-9-]+/gu, '[redacted token]');
 }
 
-function permanent(reason: PermanentReason, message: string): PlatformPermanentError {
-  return new PlatformPermanentError(reason, redactToken(message));
+/** `answer`: what Slack said (its error body), kept as the error's raw answer for admins. */
+function permanent(reason: PermanentReason, message: string, answer?: unknown): PlatformPermanentError {
+  return new PlatformPermanentError(reason, redactToken(message), answer === undefined ? undefined : redactToken(typeof answer === 'string' ? answer : JSON.stringify(answer)));
 }
 
 const TOKEN_HELP = 'reinstall the Slack app to the workspace (or create a new bot token) and set PARLEY_SLACK_BOT_TOKEN';
@@ -80,15 +81,15 @@ function fromPlatformError(data: PlatformData): ParleyError {
   if (code === 'missing_scope') {
     const needed = typeof data.needed === 'string' && data.needed ? data.needed : 'a scope it did not name';
     const provided = typeof data.provided === 'string' && data.provided ? ` (the token has ${data.provided})` : '';
-    return permanent('forbidden', `The Slack app lacks the scope ${needed}${provided}: add it under OAuth & Permissions and reinstall the app (${what})`);
+    return permanent('forbidden', `The Slack app lacks the scope ${needed}${provided}: add it under OAuth & Permissions and reinstall the app (${what})`, data);
   }
   // restricted_action, restricted_action_read_only_channel, restricted_action_thread_only_channel …
   if (code.startsWith('restricted_action')) {
-    return permanent('forbidden', `A workspace setting forbids the bot to post here (read-only or restricted channel): let the bot post, or remove the channel from Parley (${what})`);
+    return permanent('forbidden', `A workspace setting forbids the bot to post here (read-only or restricted channel): let the bot post, or remove the channel from Parley (${what})`, data);
   }
   const known = PERMANENT_BY_CODE[code];
-  if (known) return permanent(known[0], `${known[1]} (${what})`);
-  return permanent('bad_request', `Slack rejected the request (${what})`);
+  if (known) return permanent(known[0], `${known[1]} (${what})`, data);
+  return permanent('bad_request', `Slack rejected the request (${what})`, data);
 }
 
 function headersOf(raw: unknown): Headers {
@@ -102,11 +103,11 @@ function headersOf(raw: unknown): Headers {
   return headers;
 }
 
-function fromHttpError(status: number, headers: unknown): ParleyError {
+function fromHttpError(status: number, headers: unknown, body: unknown): ParleyError {
   const what = `HTTP ${status}`;
   if (status === 429) return new PlatformRateLimitedError(retryAfterFromHeaders(headersOf(headers), DEFAULT_RETRY_AFTER_MS), `Slack rate limit (${what})`);
   if (status >= 500 || status === 408) return new PlatformTransientError(`Slack server error (${what})`);
-  return permanent('bad_request', `Slack answered ${what}: check the API address and the request`);
+  return permanent('bad_request', `Slack answered ${what}: check the API address and the request`, body === undefined || body === null || body === '' ? what : body);
 }
 
 /** Maps anything a @slack/web-api call threw to the error the delivery job acts on. Messages never hold a token. */
@@ -119,6 +120,7 @@ export function mapSlackError(err: unknown): ParleyError {
     data?: unknown;
     statusCode?: unknown;
     headers?: unknown;
+    body?: unknown;
     original?: unknown;
   };
   const message = typeof e.message === 'string' ? e.message : String(err);
@@ -129,7 +131,7 @@ export function mapSlackError(err: unknown): ParleyError {
     case PLATFORM:
       return fromPlatformError(e.data && typeof e.data === 'object' ? e.data : {});
     case HTTP:
-      return typeof e.statusCode === 'number' ? fromHttpError(e.statusCode, e.headers) : new PlatformTransientError(redactToken(message));
+      return typeof e.statusCode === 'number' ? fromHttpError(e.statusCode, e.headers, e.body) : new PlatformTransientError(redactToken(message));
     case REQUEST: {
       const net = errorFromNetwork(e.original ?? err, 'Slack request');
       return new PlatformTransientError(redactToken(net.message));

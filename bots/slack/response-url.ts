@@ -5,7 +5,7 @@ import { fetchText } from '../../lib/adapters/fetch-text.js';
 import { retryAfterFromHeaders } from '../../lib/adapters/retry-after.js';
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
 import type { CommandReply } from '../../lib/seams/invocation.js';
-import { DEFAULT_RETRY_AFTER_MS } from './errors.js';
+import { DEFAULT_RETRY_AFTER_MS, redactToken } from './errors.js';
 import { escapeSlack } from './format.js';
 
 /** Answers a response_url takes. */
@@ -68,7 +68,7 @@ function refused(status: number, headers: Headers, body: string) {
   if (status === 429) return new PlatformRateLimitedError(retryAfterFromHeaders(headers, DEFAULT_RETRY_AFTER_MS), 'Slack command response: rate limited');
   if (status >= 500) return new PlatformTransientError(`Slack command response: HTTP ${status}`);
   const why = body.trim().slice(0, 60).replace(/[^\w ]/gu, '') || `HTTP ${status}`;
-  return new PlatformPermanentError('message_not_found', `Slack no longer takes answers to this command (${why})`);
+  return new PlatformPermanentError('message_not_found', `Slack no longer takes answers to this command (${why})`, redactToken(body.trim() || `HTTP ${status}`));
 }
 
 export async function postResponse(url: string, response: CommandResponse): Promise<void> {

@@ -33,6 +33,8 @@ function fromApiError(err: GrammyError): ParleyError {
   const code = err.error_code as number | undefined;
   const description = err.description ?? '';
   const what = `Telegram ${code ?? '?'}: ${description || 'no description'}`;
+  // The Bot API's answer as it sent it, for admins; a description quoting a request URL loses the token.
+  const raw = redactToken(JSON.stringify({ ok: false, error_code: code, description, ...(Object.keys(err.parameters ?? {}).length > 0 ? { parameters: err.parameters } : {}) }));
 
   if (code === 429) return new PlatformRateLimitedError(retryAfterMs(err), `Telegram rate limit (${what})`);
   // No number at all is not a Bot API answer (telegram-test-api's plain HTTP 500 `{message}`, a proxy's
@@ -40,19 +42,19 @@ function fromApiError(err: GrammyError): ParleyError {
   if (typeof code !== 'number' || code >= 500) return new PlatformTransientError(`Telegram server error (${what})`);
   // 409 is another getUpdates or webhook in the way: it passes when the other one stops.
   if (code === 409) return new PlatformTransientError(`Telegram conflict (${what})`);
-  if (code === 401) return new PlatformPermanentError('token_revoked', `Telegram refused the bot token (${what}): get a new one from @BotFather and set PARLEY_TELEGRAM_TOKEN`);
+  if (code === 401) return new PlatformPermanentError('token_revoked', `Telegram refused the bot token (${what}): get a new one from @BotFather and set PARLEY_TELEGRAM_TOKEN`, raw);
   // The Bot API answers 404 when the token is malformed or the API root is not a Bot API server.
-  if (code === 404) return new PlatformPermanentError('token_revoked', `Telegram answered 404 (${what}): check PARLEY_TELEGRAM_TOKEN and PARLEY_TELEGRAM_API_ROOT`);
+  if (code === 404) return new PlatformPermanentError('token_revoked', `Telegram answered 404 (${what}): check PARLEY_TELEGRAM_TOKEN and PARLEY_TELEGRAM_API_ROOT`, raw);
 
   for (const [pattern, reason, meaning] of PERMANENT_BY_DESCRIPTION) {
     if (pattern.test(description)) {
       const moved = err.parameters.migrate_to_chat_id;
       const extra = moved === undefined ? '' : `; its new chat id is ${moved}`;
-      return new PlatformPermanentError(reason, `${meaning}${extra} (${what})`);
+      return new PlatformPermanentError(reason, `${meaning}${extra} (${what})`, raw);
     }
   }
-  if (code === 403) return new PlatformPermanentError('forbidden', `Telegram forbids this (${what})`);
-  return new PlatformPermanentError('bad_request', `Telegram rejected the request (${what})`);
+  if (code === 403) return new PlatformPermanentError('forbidden', `Telegram forbids this (${what})`, raw);
+  return new PlatformPermanentError('bad_request', `Telegram rejected the request (${what})`, raw);
 }
 
 /** Maps anything a grammY call threw to the error the delivery job acts on. Messages never hold the token. */

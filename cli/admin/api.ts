@@ -7,6 +7,10 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, preHa
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Queues } from '../../jobs/queues.js';
 import type { Config } from '../../lib/config.js';
+import type { CategoryCache } from '../../lib/discourse/categories.js';
+import type { DiscourseClient } from '../../lib/discourse/client.js';
+import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../../lib/errors.js';
+import type { GitLabClient } from '../../lib/gitlab/client.js';
 import type { AdminIdentity } from '../../lib/http/admin-auth.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
@@ -17,6 +21,10 @@ import { overviewRoutes } from './routes-overview.js';
 import { transcriptRoutes } from './routes-transcripts.js';
 import { platformRoutes } from './routes-platforms.js';
 import { ruleRoutes } from './routes-rules.js';
+import { sourceRoutes } from './routes-sources.js';
+import { testMessageRoutes } from './routes-test-message.js';
+import { transcriptPolicyRoutes } from './routes-transcript-policy.js';
+import { toolRoutes } from './routes-tools.js';
 import * as s from './schemas.js';
 
 export interface AdminApiDeps {
@@ -29,6 +37,12 @@ export interface AdminApiDeps {
   adapters: ReadonlyMap<PlatformName, PlatformAdapter>;
   /** The same checks as /readyz: the database, Redis, each platform. */
   checks: Record<string, () => Promise<{ ok: boolean; detail?: string }>>;
+  /** The forum's REST client; null without PARLEY_DISCOURSE_API_KEY (latest topics, tags and test messages need it). */
+  forum: DiscourseClient | null;
+  /** The forum's categories as Parley knows them (the store, webhooks, and the forum when it has the key). */
+  categories: CategoryCache;
+  /** GitLab's REST client; null when GitLab is not configured. */
+  gitlab: GitLabClient | null;
   requireAdmin: preHandlerHookHandler;
   /** How the request got in (lib/http/admin-auth.ts). */
   adminOf(req: FastifyRequest): AdminIdentity | undefined;
@@ -38,6 +52,16 @@ export interface AdminApiDeps {
 export type Routes = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
 export const notFound = (reply: FastifyReply, what: string) => reply.code(404).send({ error: 'not_found', message: `There is no ${what}.` });
+
+/** 409: what the request needs is not configured; `message` names the variables to set. */
+export const notConfigured = (reply: FastifyReply, message: string) => reply.code(409).send({ error: 'not_configured', message });
+
+/** 502: a source (the forum, GitLab) failed to answer, or refused; its error says how. */
+export const sourceUnavailable = (reply: FastifyReply, source: string, err: unknown) =>
+  reply.code(502).send({ error: 'source_unavailable', message: `${source} did not answer as it should: ${err instanceof Error ? err.message : String(err)}` });
+
+/** Whether an error is a source's (unreachable, rate limited, refused: the forum's and GitLab's alike) rather than Parley's. */
+export const isSourceError = (err: unknown): boolean => err instanceof ForumUnavailableError || err instanceof ForumRateLimitedError || err instanceof ForumRequestError;
 
 /** Registers the API as its own encapsulated plugin: its validators and its OpenAPI document cover /api alone. */
 export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): Promise<void> {
@@ -76,5 +100,9 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
     deliveryRoutes(r, deps);
     transcriptRoutes(r, deps);
     platformRoutes(r, deps);
+    sourceRoutes(r, deps);
+    testMessageRoutes(r, deps);
+    transcriptPolicyRoutes(r, deps);
+    toolRoutes(r, deps);
   }, { prefix: '/api' });
 }

@@ -1,8 +1,41 @@
 // /api/channels: the channels, as `parley channels` manages them (../channel-ops.ts does what both do).
-import { acceptChannel, channelJson, declineChannel, removeChannel, ruleJson } from '../channel-ops.js';
+import type { FastifyReply } from 'fastify';
+import type { PlatformName } from '../../lib/seams/store.js';
+import { acceptChannel, applyPatch, channelJson, declineChannel, removeChannel, ruleJson, settingsPatch, type SettingProblem, type SettingsInput } from '../channel-ops.js';
+import { formatChannelName } from '../output.js';
 import { numberedRules } from '../rule-ops.js';
 import { notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
+
+/** Who the store says added a channel the API added. */
+const ADMIN = 'admin';
+
+/** The API's words for a setting refused (the CLI has its own, ../channels.ts), named as the validation errors are. */
+function settingIssue(platform: PlatformName, problem: SettingProblem): { field: string; message: string } {
+  const field = `body.settings.${problem.key}`;
+  switch (problem.kind) {
+    case 'other_platform':
+      return { field, message: `a ${problem.owner.label} setting (${problem.option.description}): ${platform} channels have no such setting` };
+    case 'invalid':
+      // The value itself is not echoed: it may be a secret.
+      return { field, message: problem.messages.join('; ') };
+    case 'bad_category':
+      return { field, message: problem.error ?? `"${problem.typed}" is not a category: give a slug or a parent/child slug path, such as meta or support/billing` };
+    case 'bad_target':
+      return { field, message: `"${problem.typed}" is not a transcript target: give gitlab:GROUP/PROJECT (subgroups as in GitLab: gitlab:group/sub/project), or forum (the default)` };
+    case 'bad_zone':
+      return { field, message: `"${problem.typed}" is not an IANA time zone: use a name such as Europe/Berlin, America/New_York or UTC` };
+  }
+}
+
+/** The settings checked as `parley channels add` checks them; null when refused (the 400 is sent). */
+function checkedSettings(reply: FastifyReply, platform: PlatformName, given: SettingsInput | undefined): Record<string, string> | null {
+  const checked = settingsPatch(platform, given ?? {});
+  if (checked.ok) return checked.patch;
+  const issues = checked.problems.map((p) => settingIssue(platform, p));
+  void reply.code(400).send({ error: 'validation', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
+  return null;
+}
 
 export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
   r.get('/channels', { schema: { summary: 'Every channel', querystring: s.ChannelQuery, response: { 200: s.ChannelList } } }, async (req) => {
@@ -15,12 +48,49 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
     return channel ? channelJson(channel) : notFound(reply, `channel ${req.params.id}`);
   });
 
-  r.patch('/channels/:id', { schema: { summary: 'Rename a channel', params: s.IdParams, body: s.ChannelPatch, response: { 200: s.Channel, 404: s.ErrorBody } } }, async (req, reply) => {
-    const channel = await deps.store.channels.get(req.params.id);
-    if (!channel) return notFound(reply, `channel ${req.params.id}`);
-    await deps.store.channels.update(channel.id, { name: req.body.name });
-    return channelJson((await deps.store.channels.get(channel.id))!);
-  });
+  r.post(
+    '/channels',
+    {
+      schema: {
+        summary: 'Add a channel, active, with its settings, as parley channels add does (an existing one is not changed: PATCH it)',
+        body: s.ChannelAdd,
+        response: { 201: s.Channel, 400: s.ValidationErrorBody, 409: s.ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const { platform, externalId, name, settings } = req.body;
+      const patch = checkedSettings(reply, platform, settings);
+      if (!patch) return reply;
+      const { channel, created } = await deps.store.channels.ensure({ platform, externalId, name: name ?? '', status: 'active', addedBy: ADMIN, settings: applyPatch({}, patch) });
+      if (!created) {
+        return reply.code(409).send({ error: 'exists', message: `Channel ${formatChannelName(channel)} exists already (id ${channel.id}, ${channel.status}): change it with PATCH /api/channels/${channel.id}${channel.status === 'pending' ? `, or accept it with POST /api/channels/${channel.id}/accept` : ''}.` });
+      }
+      return reply.code(201).send(channelJson(channel));
+    },
+  );
+
+  r.patch(
+    '/channels/:id',
+    {
+      schema: {
+        summary: "Rename a channel, change its settings ('' removes one), or both",
+        params: s.IdParams,
+        body: s.ChannelPatch,
+        response: { 200: s.Channel, 400: s.ValidationErrorBody, 404: s.ErrorBody },
+      },
+    },
+    async (req, reply) => {
+      const channel = await deps.store.channels.get(req.params.id);
+      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const patch = req.body.settings === undefined ? {} : checkedSettings(reply, channel.platform, req.body.settings);
+      if (!patch) return reply;
+      await deps.store.channels.update(channel.id, {
+        ...(req.body.name !== undefined ? { name: req.body.name } : {}),
+        ...(Object.keys(patch).length > 0 ? { settings: applyPatch(channel.settings, patch) } : {}),
+      });
+      return channelJson((await deps.store.channels.get(channel.id))!);
+    },
+  );
 
   for (const [path, act, summary] of [
     ['accept', acceptChannel, 'Accept a pending channel: it becomes active'],

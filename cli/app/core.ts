@@ -31,6 +31,8 @@ export interface Core {
   queues: Queues;
   /** The forum's REST client; null without an API key (categories and tags then come from webhooks alone). */
   forum: DiscourseClient | null;
+  /** The forum's categories, from the store, webhooks and (with the API key) the forum. */
+  categories: CategoryCache;
   /** GitLab's REST client; null when GitLab is not configured. */
   gitlab: GitLabClient | null;
   adapters: ReadonlyMap<PlatformName, PlatformAdapter>;
@@ -153,5 +155,5 @@ export async function openCore(config: Config, log: Logger, cleanups: Cleanups):
     gitlab,
   });
 
-  return { config, log, redis, store, queues, forum, gitlab, adapters, profiles, ingest };
+  return { config, log, redis, store, queues, forum, categories, gitlab, adapters, profiles, ingest };
 }

@@ -5,9 +5,21 @@ import { withConfigFile } from '../../lib/config.js';
 import { registerAdminAuth } from '../../lib/http/admin-auth.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { registerAdminApi } from '../admin/api.js';
+import { registerAdminPage } from '../admin/page.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';
 import { SOURCES } from '../../lib/sources.js';
 import type { Cleanups, Core } from './core.js';
+
+type Check = () => Promise<{ ok: boolean; detail?: string }>;
+
+/** A check asked at most once a minute: the admin page refreshes often, and each ask spends the source's API budget. */
+function remembered(check: Check, ttlMs = 60_000): Check {
+  let last: { at: number; answer: Promise<{ ok: boolean; detail?: string }> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > ttlMs) last = { at: Date.now(), answer: check().catch((err: unknown) => ({ ok: false, detail: err instanceof Error ? err.message : String(err) })) };
+    return last.answer;
+  };
+}
 
 export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: FastifyInstance; url: string }> {
   const { config, log, store, redis, ingest, adapters } = core;
@@ -20,7 +32,17 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
   const http = createHttpServer({ log, checks, trustProxy: config.trustProxy });
   // Off (404 with instructions) unless PARLEY_ADMIN_TOKEN or PARLEY_ADMIN_PASSWORD is set.
   const admin = registerAdminAuth(http, { ...config.admin, redis, keyPrefix: `${config.queuePrefix}:admin` });
-  if (config.admin.token || config.admin.password) await registerAdminApi(http, { config, env: withConfigFile(process.env), store, queues: core.queues, adapters, checks, ...admin });
+  if (config.admin.token || config.admin.password) {
+    // The sources' connections are the admin's to see, not /readyz's: a forum that is down must not take Parley out
+    // of a load balancer, since its webhooks still arrive and wait.
+    const { forum, gitlab } = core;
+    const sourceChecks: Record<string, Check> = {
+      ...(forum ? { discourse: remembered(async () => ({ ok: true, detail: `${(await forum.site()).length} categories visible` })) } : {}),
+      ...(gitlab ? { gitlab: remembered(async () => ({ ok: true, detail: `as @${(await gitlab.me()).username}` })) } : {}),
+    };
+    await registerAdminApi(http, { config, env: withConfigFile(process.env), store, queues: core.queues, adapters, checks: { ...checks, ...sourceChecks }, forum: core.forum, categories: core.categories, gitlab: core.gitlab, ...admin });
+    await registerAdminPage(http);
+  }
   // Each source's webhook route (POST /hooks/<source>), where the source is configured.
   for (const source of SOURCES) source.registerHook(http, config, { log: log.child({ source: source.name }), accept: (job) => ingest.accept(job) });
   if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });

@@ -8,7 +8,7 @@ import type { CommandContext, CommandDeps, TopicCommandDeps, TopicGitLabDeps } f
 import { forumAdminOnce } from '../permissions.js';
 import { ephemeral } from '../reply.js';
 import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
-import type { ChannelRecord } from '../../lib/seams/store.js';
+import type { ChannelRecord, Store } from '../../lib/seams/store.js';
 import { discourseSource } from '../../lib/discourse/source.js';
 import { DEFAULT_RANGE, isTopicFailure, parseTargetSetting, parseTopicCommand, type TopicCommand } from './grammar.js';
 import type { TranscriptJob, TranscriptTarget } from '../../lib/seams/jobs.js';
@@ -20,9 +20,21 @@ import { commandPrefix } from '../messages.js';
 
 type Allowed = { ok: true; forumUsername: string } | { ok: false; message: string };
 
+/** Which forum groups may post transcripts, and where that comes from: the admin API, else PARLEY_TRANSCRIPT_GROUPS. */
+export interface TranscriptPolicy {
+  groups: string[];
+  from: 'admin' | 'environment';
+}
+
+/** The transcript policy now: what an admin set (store.settings), read at each /topic, else the environment's groups. */
+export async function transcriptPolicy(store: Pick<Store, 'settings'>, environmentGroups: readonly string[]): Promise<TranscriptPolicy> {
+  const set = await store.settings.get('transcriptGroups');
+  return set ? { groups: set.value, from: 'admin' } : { groups: [...environmentGroups], from: 'environment' };
+}
+
 /**
  * docs/commands.md#who-may-post-transcripts: the chat user must map to a forum user who is a forum admin or a member of one of
- * PARLEY_TRANSCRIPT_GROUPS. The mapping is an identity set by admins, or the same username when allowed.
+ * the transcript groups (transcriptPolicy). The mapping is an identity set by admins, or the same username when allowed.
  */
 export async function mayPostTranscripts(
   invocation: CommandInvocation,
@@ -36,9 +48,10 @@ export async function mayPostTranscripts(
   const user = await t.forumUser(username);
   if (user === undefined) return { ok: false, message: transcriptText.forumUnknown(username) };
   if (user === null) return { ok: false, message: transcriptText.noForumUser(username, chatUser, identity !== undefined) };
-  const groups = new Set(t.settings.groups.map((g) => g.toLowerCase()));
+  const policy = await transcriptPolicy(deps.store, t.settings.groups);
+  const groups = new Set(policy.groups.map((g) => g.toLowerCase()));
   if (user.admin || user.groups.some((g) => groups.has(g.toLowerCase()))) return { ok: true, forumUsername: user.username };
-  return { ok: false, message: transcriptText.notAllowed(user.username, t.settings.groups) };
+  return { ok: false, message: transcriptText.notAllowed(user.username, policy.groups) };
 }
 
 /** The job for a checked /topic request (the chat handler and `parley transcript` make it alike). */

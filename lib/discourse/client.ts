@@ -28,6 +28,23 @@ export interface ForumTopic {
   categoryId: number | null;
 }
 
+/** A topic of the forum's latest list (/latest.json), as a picker shows it. */
+export interface LatestTopic {
+  id: number;
+  title: string;
+  /** The topic's absolute URL. */
+  url: string;
+  categoryId: number | null;
+  /** ISO 8601, as the forum gave it; null when it gave none. */
+  createdAt: string | null;
+}
+
+/** A tag of the forum (/tags.json) with how many topics carry it. */
+export interface ForumTag {
+  name: string;
+  count: number;
+}
+
 /** A ForumRequestError that keeps Discourse's own messages (`errors: [...]`) for callers that tell them apart. */
 export class ForumRefusalError extends ForumRequestError {
   constructor(
@@ -119,6 +136,30 @@ const EXTERNAL_ID = /^[A-Za-z0-9_-]{1,50}$/;
 
 const siteResponse = z.looseObject({ categories: z.array(categorySchema) });
 const createdPostResponse = z.looseObject({ id: z.number().int(), topic_id: z.number().int(), topic_slug: z.string().nullish().catch(undefined) });
+const latestResponse = z.looseObject({
+  topic_list: z.looseObject({
+    topics: z.array(
+      z.looseObject({
+        id: z.number().int(),
+        title: z.string().nullish().catch(undefined),
+        slug: z.string().nullish().catch(undefined),
+        category_id: z.number().int().nullish().catch(undefined),
+        created_at: z.string().nullish().catch(undefined),
+      }),
+    ),
+  }),
+});
+// Discourse 3.x names a tag by `id` (its name) and `text`; newer versions give a number `id` and a `name`.
+const tagsResponse = z.looseObject({
+  tags: z.array(
+    z.looseObject({
+      id: z.union([z.string(), z.number()]).nullish().catch(undefined),
+      name: z.string().nullish().catch(undefined),
+      text: z.string().nullish().catch(undefined),
+      count: z.number().int().nullish().catch(undefined),
+    }),
+  ),
+});
 /** What Discourse answers (200) when the post waits in the review queue instead of being created. */
 const enqueuedResponse = z.looseObject({ action: z.literal('enqueued') });
 const topicWithPostsResponse = z.looseObject({
@@ -169,6 +210,21 @@ export class DiscourseClient {
     const path = `/t/${encodeURIComponent(String(id))}.json`;
     const t = this.check(`GET ${path}`, topicSchema, await this.request('GET', path, opts));
     return { id: t.id, title: t.title ?? '', tags: t.tags, categoryId: t.category_id ?? null };
+  }
+
+  /** The forum's latest topics (`GET /latest.json`, in the forum's own order: most recently active first). */
+  async latestTopics(opts: RequestOptions = {}): Promise<LatestTopic[]> {
+    const { topic_list } = this.check('GET /latest.json', latestResponse, await this.request('GET', '/latest.json', opts));
+    return topic_list.topics.map((t) => ({ id: t.id, title: t.title ?? '', url: this.topicUrl(t.id, t.slug), categoryId: t.category_id ?? null, createdAt: t.created_at ?? null }));
+  }
+
+  /** Every tag the API user can see (`GET /tags.json`), with its topic count. */
+  async tags(opts: RequestOptions = {}): Promise<ForumTag[]> {
+    const { tags } = this.check('GET /tags.json', tagsResponse, await this.request('GET', '/tags.json', opts));
+    return tags.flatMap((t) => {
+      const name = t.name ?? t.text ?? (typeof t.id === 'string' ? t.id : null);
+      return name ? [{ name, count: t.count ?? 0 }] : [];
+    });
   }
 
   async user(username: string, opts: RequestOptions = {}): Promise<ForumUser> {

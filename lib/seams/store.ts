@@ -27,7 +27,8 @@ export interface ChannelRecord {
   externalId: string;
   name: string;
   status: ChannelStatus;
-  lastError: { code: string; message: string; at: Date } | null;
+  /** `raw`: what the platform answered (an error body, a numeric line), tokens removed; null when nothing was kept. */
+  lastError: { code: string; message: string; at: Date; raw: string | null } | null;
   /** Who added it: `platform:user-id` of a chat user, `cli`, or `admin`. */
   addedBy: string | null;
   settings: ChannelSettings;
@@ -50,8 +51,8 @@ export interface ChannelStore {
   find(platform: PlatformName, externalId: string): Promise<ChannelRecord | undefined>;
   list(filter?: { platform?: PlatformName }): Promise<ChannelRecord[]>;
   update(id: number, patch: { name?: string; status?: ChannelStatus; settings?: ChannelSettings }): Promise<void>;
-  /** status → error, with the reason shown to admins. */
-  setError(id: number, error: { code: string; message: string }): Promise<void>;
+  /** status → error, with the reason shown to admins and what the platform answered (absent: nothing kept). */
+  setError(id: number, error: { code: string; message: string; raw?: string | null }): Promise<void>;
   /** status error → active, last error kept for the record. No-op for other statuses. */
   clearError(id: number): Promise<void>;
   /** Removes the channel and its rules. Returns false when there was none. */
@@ -269,6 +270,30 @@ export interface TranscriptStore {
   list(page: PageRequest): Promise<{ transcripts: TranscriptRecord[]; total: number }>;
 }
 
+/**
+ * What admins change while Parley runs (the admin API), by key; each overrides a variable of the environment,
+ * which stays the default when the setting is deleted.
+ */
+export interface AdminSettings {
+  /** Forum groups whose members may post transcripts (instead of PARLEY_TRANSCRIPT_GROUPS). */
+  transcriptGroups: string[];
+}
+
+export interface SettingRecord<T> {
+  value: T;
+  /** Who set it: `admin`, or `cli`. */
+  updatedBy: string | null;
+  updatedAt: Date;
+}
+
+export interface SettingsStore {
+  get<K extends keyof AdminSettings>(key: K): Promise<SettingRecord<AdminSettings[K]> | undefined>;
+  /** Sets or replaces the value. */
+  set<K extends keyof AdminSettings>(key: K, value: AdminSettings[K], updatedBy: string | null): Promise<void>;
+  /** False when it was not set. */
+  delete(key: keyof AdminSettings): Promise<boolean>;
+}
+
 export interface Store {
   readonly dialect: 'sqlite' | 'postgres';
   readonly channels: ChannelStore;
@@ -281,6 +306,7 @@ export interface Store {
   readonly messageLog: MessageLogStore;
   readonly transcripts: TranscriptStore;
   readonly platformState: PlatformStateStore;
+  readonly settings: SettingsStore;
   /** Answers a trivial query; for /readyz. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -18,7 +18,7 @@ function toChannel(row: ChannelRow): ChannelRecord {
     status: row.status as ChannelStatus,
     lastError:
       row.last_error_code !== null && row.last_error_at !== null
-        ? { code: row.last_error_code, message: row.last_error_message ?? '', at: toDate(row.last_error_at) }
+        ? { code: row.last_error_code, message: row.last_error_message ?? '', at: toDate(row.last_error_at), raw: row.last_error_raw }
         : null,
     addedBy: row.added_by,
     settings: parseSettings(row.settings),
@@ -88,7 +88,8 @@ export function createChannelStore(db: Db): ChannelStore {
     async setError(id, error) {
       await db
         .updateTable('channels')
-        .set({ status: 'error', last_error_code: error.code, last_error_message: error.message, last_error_at: now() })
+        // The raw answer belongs to this error: one without any clears the last one's.
+        .set({ status: 'error', last_error_code: error.code, last_error_message: error.message, last_error_raw: error.raw ?? null, last_error_at: now() })
         .where('id', '=', id)
         .execute();
     },

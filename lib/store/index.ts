@@ -22,6 +22,7 @@ import { createMessageLogStore } from './message-log.js';
 import { migrateToLatest, type Dialect } from './migrations.js';
 import { GroupCommitSqliteDialect, type SqliteDatabase } from './sqlite-driver.js';
 import { createRuleStore } from './rules.js';
+import { createSettingsStore } from './settings.js';
 import { createTopicStore } from './topics.js';
 import { createTranscriptStore } from './transcripts.js';
 import type { Database, Db } from './schema.js';
@@ -142,6 +143,7 @@ function createStore(db: Db, dialect: Dialect): Store {
     messageLog: createMessageLogStore(db),
     transcripts: createTranscriptStore(db),
     platformState: createPlatformStateStore(db),
+    settings: createSettingsStore(db),
     async ping() {
       await sql`select 1`.execute(db);
     },

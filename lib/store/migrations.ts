@@ -256,6 +256,25 @@ function adminLists(): Migration {
   };
 }
 
+/**
+ * The admin page shows a channel's last error with what the platform answered (its error body or numeric line), and
+ * lets admins change a few settings while Parley runs (the transcript policy), kept as JSON by key.
+ */
+function adminSettings(): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable('channels').addColumn('last_error_raw', 'text').execute();
+      await db.schema
+        .createTable('settings')
+        .addColumn('key', 'text', (c) => c.primaryKey())
+        .addColumn('value', 'text', (c) => c.notNull())
+        .addColumn('updated_by', 'text')
+        .addColumn('updated_at', 'text', (c) => c.notNull())
+        .execute();
+    },
+  };
+}
+
 /** Names sort in the order they apply; add new ones after the last, never edit an applied one. */
 function migrations(dialect: Dialect): Record<string, Migration> {
   return {
@@ -264,6 +283,7 @@ function migrations(dialect: Dialect): Record<string, Migration> {
     '0003_platform_state': platformState(dialect),
     '0004_sources': sources(dialect),
     '0005_admin_lists': adminLists(),
+    '0006_admin_settings': adminSettings(),
   };
 }
 

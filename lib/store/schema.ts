@@ -14,6 +14,8 @@ export interface ChannelsTable {
   last_error_code: string | null;
   last_error_message: string | null;
   last_error_at: string | null;
+  /** What the platform answered with the last error, tokens removed; null when it said nothing Parley kept. */
+  last_error_raw: string | null;
   created_at: string;
 }
 
@@ -119,6 +121,14 @@ export interface PlatformStateTable {
   updated_at: string;
 }
 
+export interface SettingsTable {
+  key: string;
+  /** JSON text of the setting's value (lib/seams/store.ts, AdminSettings). */
+  value: string;
+  updated_by: string | null;
+  updated_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -135,6 +145,7 @@ export interface Database {
   message_log: MessageLogTable;
   transcripts: TranscriptsTable;
   platform_state: PlatformStateTable;
+  settings: SettingsTable;
   meta: MetaTable;
 }
 

@@ -35,7 +35,7 @@ export const transcriptText = {
   noForumUser: (username: string, chatUser: string, linked: boolean) =>
     `There is no forum user "${username}"${linked ? ` (the account ${chatUser} is linked to)` : ' (the same name as your chat account)'}: a Parley admin can fix the link with \`parley identities add ${chatUser} FORUM_USERNAME\`. Nothing was posted.`,
   notAllowed: (username: string, groups: readonly string[]) =>
-    `Your forum account ${username} may not post transcripts: that takes a forum admin${groups.length > 0 ? ` or a member of ${groups.join(', ')}` : ' (PARLEY_TRANSCRIPT_GROUPS can allow forum groups too)'}. Nothing was posted.`,
+    `Your forum account ${username} may not post transcripts: that takes a forum admin${groups.length > 0 ? ` or a member of ${groups.join(', ')}` : ' (an admin can allow forum groups too, on the admin page or with PARLEY_TRANSCRIPT_GROUPS)'}. Nothing was posted.`,
   unknownCategory: (path: string, suggestions: readonly string[]) =>
     `The forum has no category "${path}".${suggestions.length > 0 ? ` Did you mean ${suggestions.map((s) => `category:${s}`).join(', ')}?` : ''} Nothing was posted.`,
   collecting: (range: ResolvedRange, zone: string, preview: boolean, defaults: { pauseMinutes: number; maxMessages: number }, gitlabProject: string | null = null) => {

@@ -6,6 +6,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import { registerAdminApi, type AdminApiDeps } from '../../cli/admin/api.js';
 import { Queues } from '../../jobs/queues.js';
 import { loadConfig } from '../../lib/config.js';
+import { CategoryCache } from '../../lib/discourse/categories.js';
 import { registerAdminAuth } from '../../lib/http/admin-auth.js';
 import { redisConnection } from '../../lib/redis.js';
 import { openStore, type Store } from '../../lib/store/index.js';
@@ -27,6 +28,10 @@ export interface AdminApiOptions {
   env?: NodeJS.ProcessEnv;
   adapters?: AdminApiDeps['adapters'];
   checks?: AdminApiDeps['checks'];
+  /** The sources' clients (default: none configured) and the category cache (default: the store's, without a forum). */
+  forum?: AdminApiDeps['forum'];
+  gitlab?: AdminApiDeps['gitlab'];
+  categories?: (store: Store) => AdminApiDeps['categories'];
 }
 
 const redis = redisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
@@ -63,6 +68,9 @@ export async function buildAdminApi(opts: AdminApiOptions): Promise<AdminApiApp>
     queues,
     adapters: opts.adapters ?? new Map(),
     checks: opts.checks ?? {},
+    forum: opts.forum ?? null,
+    gitlab: opts.gitlab ?? null,
+    categories: opts.categories?.(store) ?? new CategoryCache({ store: store.categories, client: opts.forum ?? null }),
     ...auth,
   });
   await app.ready();

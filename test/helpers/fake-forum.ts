@@ -30,7 +30,8 @@ export interface FakeForum {
   url: string;
   apiKey: string;
   categories: FakeCategory[];
-  topics: Map<number, { id: number; title: string; tags: string[]; category_id: number | null; external_id?: string }>;
+  /** `created_at` (ISO 8601) is what /latest.json shows; a topic without one shows the fake's start time. */
+  topics: Map<number, { id: number; title: string; tags: string[]; category_id: number | null; external_id?: string; created_at?: string }>;
   users: Map<string, FakeUser>;
   requests: RecordedRequest[];
   /** Requests the spec check refused, with Prism's reason. */
@@ -106,6 +107,28 @@ export async function startFakeForum(opts: { apiKey?: string; validatorUrl?: str
     const t = forum.topics.get(id);
     if (!t) return reply.code(404).send({ errors: ['The requested URL or resource could not be found.'], error_type: 'not_found' });
     return { id: t.id, title: t.title, fancy_title: t.title, tags: t.tags, category_id: t.category_id };
+  });
+
+  // The latest topics, newest first, in the shape of Discourse's GET /latest.json (topic_list.topics).
+  const startedAt = new Date().toISOString();
+  app.get('/latest.json', async () => ({
+    users: [],
+    primary_groups: [],
+    topic_list: {
+      can_create_topic: true,
+      per_page: 30,
+      topics: [...forum.topics.values()]
+        .sort((a, b) => b.id - a.id)
+        .slice(0, 30)
+        .map((t) => ({ id: t.id, title: t.title, fancy_title: t.title, slug: 'topic', posts_count: 1, created_at: t.created_at ?? startedAt, category_id: t.category_id ?? undefined, tags: t.tags })),
+    },
+  }));
+
+  // Every tag the topics carry, with its count, in the shape of Discourse's GET /tags.json.
+  app.get('/tags.json', async () => {
+    const counts = new Map<string, number>();
+    for (const t of forum.topics.values()) for (const tag of t.tags) counts.set(tag, (counts.get(tag) ?? 0) + 1);
+    return { tags: [...counts].map(([name, count], i) => ({ id: i + 1, text: name, name, count, pm_count: 0, target_tag: null })), extras: { categories: [] } };
   });
 
   app.get<{ Params: { eid: string } }>('/t/external_id/:eid', async (req, reply) => {

@@ -276,6 +276,38 @@ function storeSuite(backend: Backend): void {
         assert.equal((await store.channels.get(pending.id))?.status, 'pending');
       }));
 
+    void test("channels: setError keeps the platform's raw answer with that error only; unicode and a long body round-trip", () =>
+      withStore(backend, async (store) => {
+        const ch = (await store.channels.ensure(telegram('1'))).channel;
+        const raw = `{"ok":false,"error_code":403,"description":"Forbidden: bot was kicked from the group chat ✗ 日本"}${' '.repeat(1500)}.`;
+        await store.channels.setError(ch.id, { code: 'bot_removed', message: 'The bot was removed', raw });
+        assert.equal((await store.channels.get(ch.id))?.lastError?.raw, raw);
+        assert.equal((await store.channels.list())[0]?.lastError?.raw, raw, 'list reads it too');
+
+        await store.channels.setError(ch.id, { code: 'token_revoked', message: 'Telegram refused the bot token' });
+        const next = await store.channels.get(ch.id);
+        assert.deepEqual([next?.lastError?.code, next?.lastError?.raw], ['token_revoked', null], "an error without an answer does not keep the last one's");
+        await store.channels.setError(ch.id, { code: 'forbidden', message: 'no', raw: null });
+        assert.equal((await store.channels.get(ch.id))?.lastError?.raw, null);
+      }));
+
+    void test('settings: unset until set; set replaces, with who and when; delete says whether there was one', () =>
+      withStore(backend, async (store) => {
+        assert.equal(await store.settings.get('transcriptGroups'), undefined);
+        const before = new Date();
+        await store.settings.set('transcriptGroups', ['staff', 'Support-Team'], 'admin');
+        const after = new Date();
+        const first = await store.settings.get('transcriptGroups');
+        assert.deepEqual([first?.value, first?.updatedBy], [['staff', 'Support-Team'], 'admin']);
+        assertRecent(first!.updatedAt, before, after);
+        await store.settings.set('transcriptGroups', [], null);
+        const emptied = await store.settings.get('transcriptGroups');
+        assert.deepEqual([emptied?.value, emptied?.updatedBy], [[], null], 'an empty list is a setting too (forum admins only)');
+        assert.equal(await store.settings.delete('transcriptGroups'), true);
+        assert.equal(await store.settings.get('transcriptGroups'), undefined);
+        assert.equal(await store.settings.delete('transcriptGroups'), false);
+      }));
+
     void test('channels: remove cascades to rules and deliveries, and says whether there was one', () =>
       withStore(backend, async (store) => {
         const keep = (await store.channels.ensure(telegram('keep'))).channel;
@@ -989,6 +1021,38 @@ function storeSuite(backend: Backend): void {
           assert.equal(await store.deliveries.threadRoot(rules[0]!.channelId, 'discourse:topic:3'), 'ref-30');
           assert.equal((await store.identities.get('telegram', '5', 'discourse'))?.username, 'ada');
           assert.equal(await store.identities.get('telegram', '5', 'gitlab'), undefined);
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await fresh.drop();
+      }
+    });
+
+    void test('migration 0006 (admin settings): a channel in error of an older Parley keeps its error, with no raw answer; no settings', async (t) => {
+      const fresh = await backend.fresh();
+      try {
+        if (!fresh.persistent) {
+          t.diagnostic('needs a database that outlives one connection');
+          return;
+        }
+        if (fresh.target.kind === 'sqlite') mkdirSync(path.dirname(fresh.target.path), { recursive: true });
+        const db = fresh.kysely() as Kysely<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+        const at = new Date().toISOString();
+        try {
+          await migrateToLatest(db, fresh.target.kind, { upTo: '0005_admin_lists' });
+          await db
+            .insertInto('channels')
+            .values({ platform: 'telegram', external_id: '-1', name: 'old', status: 'error', last_error_code: 'bot_removed', last_error_message: 'kicked', last_error_at: at, created_at: at })
+            .execute();
+        } finally {
+          await db.destroy();
+        }
+        const store = await openStore(fresh.target);
+        try {
+          const [channel] = await store.channels.list();
+          assert.deepEqual(channel?.lastError, { code: 'bot_removed', message: 'kicked', at: new Date(at), raw: null });
+          assert.equal(await store.settings.get('transcriptGroups'), undefined);
         } finally {
           await store.close();
         }

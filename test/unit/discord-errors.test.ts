@@ -272,9 +272,25 @@ describe('mapDiscordError keeps secrets and Parley errors', () => {
       rateLimit({ url: `https://discord.com/api/v10/webhooks/1100000000000000001/${WEBHOOK_TOKEN}`, retryAfter: 10 }),
     ];
     for (const input of inputs) {
-      const { message } = mapDiscordError(input);
-      assert.ok(!message.includes(TOKEN) && !message.includes(WEBHOOK_TOKEN), message);
-      assert.ok(!message.includes('GaBcDe'), message);
+      const mapped = mapDiscordError(input);
+      const raw = mapped instanceof PlatformPermanentError ? (mapped.raw ?? '') : '';
+      for (const text of [mapped.message, raw]) {
+        assert.ok(!text.includes(TOKEN) && !text.includes(WEBHOOK_TOKEN), text);
+        assert.ok(!text.includes('GaBcDe'), text);
+      }
     }
+  });
+});
+
+describe("the raw answer admins see (PlatformPermanentError.raw)", () => {
+  test("is Discord's JSON error body, field errors included", () => {
+    const errors = { embeds: { 0: { description: { _errors: [{ code: 'BASE_TYPE_MAX_LENGTH', message: 'Must be 4096 or fewer in length.' }] } } } };
+    const err = permanent(apiError(50035, 'Invalid Form Body\nembeds[0].description[BASE_TYPE_MAX_LENGTH]: Must be 4096 or fewer in length.', 400, { errors }));
+    assert.deepEqual(JSON.parse(err.raw ?? ''), { code: 50035, message: 'Invalid Form Body\nembeds[0].description[BASE_TYPE_MAX_LENGTH]: Must be 4096 or fewer in length.', errors });
+    assert.deepEqual(JSON.parse(permanent(apiError(50001, 'Missing Access', 403)).raw ?? ''), { code: 50001, message: 'Missing Access' });
+  });
+
+  test('an HTTP refusal without a JSON body keeps its status and text', () => {
+    assert.equal(permanent(new HTTPError(404, 'Not Found', 'POST', URL_MESSAGES, BODY)).raw, 'HTTP 404 Not Found on POST /channels/1100000000000000001/messages');
   });
 });

@@ -166,5 +166,24 @@ describe('mapSlackError keeps secrets and Parley errors', () => {
       const { message } = mapSlackError(input);
       assert.ok(!/xox[a-z]-|xapp-/u.test(message), message);
     }
+    const raw = permanent(platform('invalid_blocks', { response_metadata: { messages: [`bad ${app}`] } })).raw ?? '';
+    assert.ok(raw.includes('invalid_blocks') && !/xox[a-z]-|xapp-/u.test(raw), raw);
+  });
+});
+
+describe("the raw answer admins see (PlatformPermanentError.raw)", () => {
+  test("is Slack's own body: its error code and response_metadata", () => {
+    const err = permanent(platform('invalid_blocks', { response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text]'] } }));
+    assert.deepEqual(JSON.parse(err.raw ?? ''), { ok: false, error: 'invalid_blocks', response_metadata: { messages: ['[ERROR] must be less than 3001 characters [json-pointer:/blocks/0/text]'] } });
+    const scope = JSON.parse(permanent(platform('missing_scope', { needed: 'chat:write', provided: 'channels:read' })).raw ?? '') as { needed?: string };
+    assert.equal(scope.needed, 'chat:write');
+  });
+
+  test('an HTTP refusal keeps its body, or its status when it has none; a huge body is cut to 2 KB', () => {
+    assert.equal(permanent(new WebAPIHTTPError(404, 'Not Found', {}, 'no such method')).raw, 'no such method');
+    assert.equal(permanent(new WebAPIHTTPError(400, 'Bad Request', {}, '')).raw, 'HTTP 400');
+    const huge = permanent(new WebAPIHTTPError(400, 'Bad Request', {}, `<html>${'x'.repeat(10_000)}</html>`)).raw ?? '';
+    assert.equal(huge.length, 2048);
+    assert.ok(huge.startsWith('<html>') && huge.endsWith('…'));
   });
 });

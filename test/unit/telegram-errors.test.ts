@@ -109,6 +109,20 @@ describe('mapTelegramError on recorded Bot API errors', () => {
   });
 });
 
+describe("the raw answer admins see (PlatformPermanentError.raw)", () => {
+  test("is the Bot API's answer: error_code, description and parameters, as Telegram sent them", () => {
+    for (const body of [RECORDED.chatNotFound, RECORDED.kickedGroup, RECORDED.migrated, RECORDED.unauthorized, RECORDED.cantParse]) {
+      assert.deepEqual(JSON.parse(permanent(body).raw ?? ''), JSON.parse(body), body);
+    }
+  });
+
+  test('a description quoting the request URL does not carry the token', () => {
+    const raw = permanent('{"ok":false,"error_code":400,"description":"Bad Request: wrong file identifier/HTTP URL specified https://api.telegram.org/bot123456:SECRET-token/getFile"}').raw ?? '';
+    assert.match(raw, /wrong file identifier/);
+    assert.ok(!raw.includes('SECRET'), raw);
+  });
+});
+
 describe('redactToken', () => {
   test('replaces the token in a Bot API URL', () => {
     assert.equal(redactToken('GET http://127.0.0.1:9/botanything-goes:here/getMe'), 'GET http://127.0.0.1:9/bot[redacted]/getMe');
