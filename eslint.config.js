@@ -22,6 +22,23 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-floating-promises': 'off', '@typescript-eslint/unbound-method': 'off' },
   },
   ...layers,
+  {
+    // Every Redis connection Parley opens comes from lib/redis.ts, so that Sentinel, Cluster and BullMQ's options
+    // reach all of them (docs/architecture.md#redis). Tests may open their own.
+    files: ['**/*.ts'],
+    ignores: ['lib/redis.ts', 'test/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...[
+          'NewExpression[callee.name=/^(Redis|Cluster|IORedis)$/]',
+          'NewExpression[callee.property.name=/^(Redis|Cluster)$/]',
+          "ImportDeclaration[source.value='ioredis'][importKind='value'] > ImportSpecifier[importKind='value'][imported.name=/^(Redis|Cluster|default)$/]",
+          "ImportDeclaration[source.value='ioredis'][importKind='value'] > ImportDefaultSpecifier",
+        ].map((selector) => ({ selector, message: 'Open Redis through redisConnection() in lib/redis.ts (import only types from ioredis elsewhere).' })),
+      ],
+    },
+  },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   // The admin page's modules run in the browser (cli/admin/page/), not in Node.
   { files: ['cli/admin/page/**/*.js'], languageOptions: { globals: globals.browser } },

@@ -9,6 +9,7 @@ import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { accessLevelOf } from './gitlab/access.js';
+import type { HostPort, RedisTarget } from './redis.js';
 import type { AdapterFactory, ConfiguredPlatform } from './seams/platform.js';
 
 export type DatabaseTarget = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
@@ -22,6 +23,9 @@ export interface Config {
   redisUrl: string;
   /** REDIS_URL was set: never start a private Redis in its place. */
   redisUrlExplicit: boolean;
+  /** The plain server of REDIS_URL, a Sentinel group or a Cluster (docs/architecture.md#redis). */
+  redis: RedisTarget;
+  /** PARLEY_QUEUE_PREFIX; on Cluster as a hash tag, `{parley}`, so that every key Parley makes shares one slot. */
   queuePrefix: string;
   logLevel: string;
   /** PARLEY_PUBLIC_URL: where users reach Parley (platform webhooks, transcript preview pages). */
@@ -81,8 +85,12 @@ export const VARIABLES = {
   PARLEY_HOST: 'HTTP bind address (default 0.0.0.0)',
   PARLEY_DATA_DIR: 'folder for the SQLite file and the private Redis (default ./data)',
   DATABASE_URL: 'SQLite file path (optionally `sqlite:` or `file:` prefixed; default ./data/parley.db) or a `postgres://…` URL',
-  REDIS_URL: 'Redis for BullMQ (default redis://127.0.0.1:6379). When set, Parley never starts a Redis of its own',
-  PARLEY_QUEUE_PREFIX: 'BullMQ key prefix (default parley)',
+  REDIS_URL: 'Redis for BullMQ (default redis://127.0.0.1:6379). When set, Parley never starts a Redis of its own. With REDIS_SENTINELS or REDIS_CLUSTER_NODES only its user, password, database (Sentinel) and `rediss://` (TLS) count, not its address',
+  REDIS_SENTINELS: 'Redis Sentinel: the sentinels as comma-separated HOST:PORT (e.g. sentinel-1:26379,sentinel-2:26379), with REDIS_SENTINEL_NAME; Parley asks them for the master, and again after a failover',
+  REDIS_SENTINEL_NAME: 'the master group name the sentinels watch (NAME in `sentinel monitor NAME host port quorum`)',
+  REDIS_SENTINEL_PASSWORD: "the sentinels' own password, when they have one (`requirepass` in sentinel.conf); the servers' is REDIS_URL's",
+  REDIS_CLUSTER_NODES: "Redis Cluster: some of its nodes as comma-separated HOST:PORT (the others are found from them); Parley's keys then share the hash tag `{PARLEY_QUEUE_PREFIX}`",
+  PARLEY_QUEUE_PREFIX: 'BullMQ key prefix, and that of every key Parley makes (default parley; on Redis Cluster written `{parley}`)',
   LOG_LEVEL: 'trace, debug, info, warn, error (default info)',
   PARLEY_CONFIG_FILE: 'optional KEY=value file; environment variables win over it',
   PARLEY_DISCOURSE_URL: 'forum base URL, e.g. https://forum.example.org',
@@ -109,7 +117,7 @@ export const VARIABLES = {
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',
   PARLEY_RULES_PERMISSION: 'who may change rules: `moderators` (default), `anyone`, `forum-admins`',
   PARLEY_TIMEZONE: 'IANA zone for times when the platform tells none (default UTC)',
-  PARLEY_TRANSCRIPT_GROUPS: 'forum groups whose members may post transcripts, comma-separated (empty: forum admins only)',
+  PARLEY_TRANSCRIPT_GROUPS: "forum groups whose members may post transcripts, comma-separated (empty: forum admins only); the admin page's transcript policy replaces it once set",
   PARLEY_IDENTITY_SAME_USERNAME: 'true: a chat user maps to the forum user of the same username unless an identity says otherwise (default false)',
   PARLEY_MESSAGE_LOG_DAYS: 'days Parley keeps the messages it sees where the platform has no history API (Telegram) (default 7)',
   PARLEY_TRANSCRIPT_MERGE_SECONDS: "consecutive messages of one author closer than this become one block (default 120)",
@@ -130,6 +138,10 @@ const coreSchema = {
   PARLEY_DATA_DIR: optional(z.string()).default('./data'),
   DATABASE_URL: optional(z.string()),
   REDIS_URL: optional(z.string().regex(/^(rediss?:\/\/|[\w.-]+:\d+$)/, 'must be redis://HOST:PORT, rediss://… or HOST:PORT')).default('redis://127.0.0.1:6379'),
+  REDIS_SENTINELS: optional(z.string()),
+  REDIS_SENTINEL_NAME: optional(z.string()),
+  REDIS_SENTINEL_PASSWORD: optional(z.string()),
+  REDIS_CLUSTER_NODES: optional(z.string()),
   PARLEY_QUEUE_PREFIX: optional(z.string().regex(/^[\w-]+$/, 'letters, digits, - and _ only')).default('parley'),
   LOG_LEVEL: optional(z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'])).default('info'),
   PARLEY_DISCOURSE_URL: optional(url),
@@ -192,6 +204,68 @@ export function parseDatabaseUrl(value: string | undefined, dataDir: string): Da
   return { kind: 'sqlite', path: file };
 }
 
+/** `HOST:PORT,HOST:PORT` (an IPv6 host in brackets); each entry that is not one is a problem naming the variable. */
+function parseHostPorts(name: string, value: string, example: string, problems: string[]): HostPort[] {
+  const found: HostPort[] = [];
+  const entries = value.split(',').map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) problems.push(`${name}: give at least one HOST:PORT, e.g. ${example}`);
+  for (const entry of entries) {
+    const m = /^(?:\[([\da-f:.]+)\]|([\w.-]+)):(\d{1,5})$/iu.exec(entry);
+    const port = Number(m?.[3]);
+    if (!m || port < 1 || port > 65535) problems.push(`${name}: "${entry}" is not HOST:PORT (e.g. ${example})`);
+    else found.push({ host: m[1] ?? m[2]!, port });
+  }
+  return found;
+}
+
+type RedisVariables = { REDIS_SENTINELS?: string | undefined; REDIS_SENTINEL_NAME?: string | undefined; REDIS_SENTINEL_PASSWORD?: string | undefined; REDIS_CLUSTER_NODES?: string | undefined };
+
+/**
+ * One of three: REDIS_URL's plain server, a Sentinel group, or a Cluster. With the last two, REDIS_URL (when set)
+ * gives only what ioredis applies to the servers behind them: user, password, database (not on Cluster) and TLS.
+ */
+function redisTargetOf(url: string, urlSet: boolean, e: RedisVariables, problems: string[]): RedisTarget {
+  const sentinels = e.REDIS_SENTINELS;
+  const cluster = e.REDIS_CLUSTER_NODES;
+  if (!sentinels) {
+    for (const name of ['REDIS_SENTINEL_NAME', 'REDIS_SENTINEL_PASSWORD'] as const) {
+      if (e[name]) problems.push(`${name}: only used with REDIS_SENTINELS (the sentinels' HOST:PORT list), which is not set`);
+    }
+  }
+  if (sentinels && cluster) {
+    problems.push('REDIS_CLUSTER_NODES: set either REDIS_SENTINELS (a Sentinel group) or REDIS_CLUSTER_NODES (a Cluster), not both');
+    return { kind: 'standalone', url };
+  }
+  if (!sentinels && !cluster) return { kind: 'standalone', url };
+
+  const which = sentinels ? 'REDIS_SENTINELS' : 'REDIS_CLUSTER_NODES';
+  let credentials: string | null = null;
+  if (urlSet) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      problems.push('REDIS_URL: is not a URL (e.g. rediss://:PASSWORD@redis/0)');
+      return { kind: 'standalone', url };
+    }
+    const db = u.pathname.replace(/^\//, '');
+    if (!u.username && !u.password && u.protocol !== 'rediss:' && db === '') {
+      problems.push(`REDIS_URL: with ${which} its address is not used, only its user, password, database and rediss:// (TLS), and this one gives none of them: remove it, or write e.g. rediss://:PASSWORD@redis/0`);
+    } else if (db !== '' && !/^\d+$/.test(db)) {
+      problems.push(`REDIS_URL: the database "${db}" is not a number`);
+    } else if (cluster && db !== '' && db !== '0') {
+      problems.push(`REDIS_URL: Redis Cluster has only database 0; remove "/${db}"`);
+    }
+    credentials = url;
+  }
+  if (sentinels) {
+    const addresses = parseHostPorts('REDIS_SENTINELS', sentinels, 'sentinel-1:26379,sentinel-2:26379', problems);
+    if (!e.REDIS_SENTINEL_NAME) problems.push('REDIS_SENTINEL_NAME: required with REDIS_SENTINELS: the master group name the sentinels watch (NAME in their `sentinel monitor NAME host port quorum` line)');
+    return { kind: 'sentinel', sentinels: addresses, name: e.REDIS_SENTINEL_NAME ?? '', sentinelPassword: e.REDIS_SENTINEL_PASSWORD ?? null, url: credentials };
+  }
+  return { kind: 'cluster', nodes: parseHostPorts('REDIS_CLUSTER_NODES', cluster!, 'redis-1:6379,redis-2:6379', problems), url: credentials };
+}
+
 /**
  * Reads the configuration for the platforms given (bots/registry.ts in the service; tests may give others):
  * the core's variables and each platform's, all checked at once so that one start lists every problem.
@@ -223,9 +297,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
     if (platform) configured.push(platform);
     else notConfigured.push({ name: factory.profile.name, howToConfigure: factory.howToConfigure });
   }
+  const redisUrl = /^rediss?:\/\//.test(e.REDIS_URL) ? e.REDIS_URL : `redis://${e.REDIS_URL}`;
+  const redis = redisTargetOf(redisUrl, Boolean(env.REDIS_URL), e, problems);
   if (problems.length > 0) throw new ConfigError(problems);
 
-  const redisUrl = /^rediss?:\/\//.test(e.REDIS_URL) ? e.REDIS_URL : `redis://${e.REDIS_URL}`;
   return {
     port: e.PORT,
     host: e.PARLEY_HOST,
@@ -233,7 +308,10 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
     database: parseDatabaseUrl(e.DATABASE_URL, e.PARLEY_DATA_DIR),
     redisUrl,
     redisUrlExplicit: Boolean(env.REDIS_URL),
-    queuePrefix: e.PARLEY_QUEUE_PREFIX,
+    redis,
+    // BullMQ's scripts, and Parley's own (channel limits, leases), touch several keys at once: on Cluster they must
+    // hash to one slot, which a `{…}` hash tag at the front of every key gives.
+    queuePrefix: redis.kind === 'cluster' ? `{${e.PARLEY_QUEUE_PREFIX}}` : e.PARLEY_QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     publicUrl,
     platforms: configured,

@@ -64,13 +64,13 @@ export class Cleanups {
 
 export async function openCore(config: Config, log: Logger, cleanups: Cleanups): Promise<Core> {
   mkdirSync(path.resolve(config.dataDir), { recursive: true });
-  const redisHandle = await ensureRedis({ url: config.redisUrl, explicit: config.redisUrlExplicit, dataDir: config.dataDir, log });
+  const redisHandle = await ensureRedis({ target: config.redis, explicit: config.redisUrlExplicit, dataDir: config.dataDir, log });
   cleanups.push(() => redisHandle.stop());
 
   const store = await openStore(config.database, { log });
   cleanups.push(() => store.close());
 
-  const redis = redisConnection(config.redisUrl);
+  const redis = redisConnection(config.redis);
   redis.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   cleanups.push(async () => void (await redis.quit().catch(() => redis.disconnect())));
 
