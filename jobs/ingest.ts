@@ -2,6 +2,7 @@
 // out what lib/routing.ts decides for a post (the decision `parley route` explains): one delivery job per
 // channel after the configured delay, or edits and withdrawals of announcements already made. GitLab's
 // webhooks are decided in jobs/ingest-gitlab.ts and carried out by the same functions here.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
 import { ForumUnavailableError } from '../lib/errors.js';
@@ -81,8 +82,23 @@ export interface Carrier {
   withdraw(subject: string, eventId: string, deleted: boolean): Promise<IngestOutcome>;
 }
 
+/** The event being handled: its id and arrival go into its delivery jobs, its id into every log line of its path. */
+interface EventScope {
+  eventId: string;
+  acceptedAt: number | undefined;
+  log?: Logger;
+}
+
 export function createIngest(deps: IngestDeps) {
-  const { store, log } = deps;
+  const { store } = deps;
+  const scope = new AsyncLocalStorage<EventScope>();
+  /** The logger of the event being handled, whose lines carry its id (docs/architecture.md#metrics); made on first use. */
+  const eventLog = (): Logger => {
+    const current = scope.getStore();
+    if (!current) return deps.log;
+    return (current.log ??= deps.log.child({ eventId: current.eventId }));
+  };
+  const inEvent = <T>(data: IngestJob, fn: () => Promise<T>): Promise<T> => scope.run({ eventId: data.eventId, acceptedAt: data.acceptedAt }, fn);
 
   /** A delivery's channel and, while the delivery is queued, its job and whether it is being sent right now. */
   async function deliveryState(d: DeliveryRecord) {
@@ -131,7 +147,7 @@ export function createIngest(deps: IngestDeps) {
     let queued = 0;
     for (const { channel, thread, skip } of channels) {
       if (skip) {
-        log.warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
+        eventLog().warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
         continue;
       }
       const jobId = deliveryJobId(jobKey(eventKey), channel.id);
@@ -147,9 +163,10 @@ export function createIngest(deps: IngestDeps) {
       // job id makes adding it again a no-op while the job lives, and the row guards it after.
       const existing = created ? null : await store.deliveries.getByJobId(jobId);
       if (!created && existing?.status !== 'queued') continue;
+      const event = scope.getStore();
       await deps.queues.addDelivery(
         channel.platform,
-        { deliveryId: jobId, channelId: channel.id, notification, thread },
+        { deliveryId: jobId, channelId: channel.id, notification, thread, ...(event ? { eventId: event.eventId, acceptedAt: event.acceptedAt } : {}) },
         { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
       );
       if (created) queued++;
@@ -206,7 +223,8 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'cache-updated' };
   }
 
-  const onGitLab = createGitLabIngest(deps, { queueDeliveries, update, withdraw });
+  // Its log lines are the event's too: `log` is read when it logs, inside the event's scope.
+  const onGitLab = createGitLabIngest({ ...deps, get log() { return eventLog(); } }, { queueDeliveries, update, withdraw });
 
   async function handle(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
     const outcome =
@@ -219,12 +237,12 @@ export function createIngest(deps: IngestDeps) {
           : data.eventType === 'category'
             ? await onCategory(data)
             : ({ result: 'ignored', reason: `${data.eventType}/${data.event} events are not used` } as const);
-    log.debug({ source: data.source, eventId: data.eventId, event: data.event, outcome }, 'event processed');
+    eventLog().debug({ source: data.source, event: data.event, outcome }, 'event processed');
     return outcome;
   }
 
   const replay = (data: IngestJob): IngestOutcome => {
-    log.info({ source: data.source, eventId: data.eventId, event: data.event }, 'repeated event dropped');
+    eventLog().info({ source: data.source, event: data.event }, 'repeated event dropped');
     return { result: 'replay' };
   };
 
@@ -232,14 +250,18 @@ export function createIngest(deps: IngestDeps) {
    * Called by the webhook before queueing: handles the event at once when everything it needs is known
    * locally (the common case), so most events take one queue hop instead of two. Never throws.
    */
-  async function tryInline(data: IngestJob): Promise<InlineResult> {
+  function tryInline(data: IngestJob): Promise<InlineResult> {
+    return inEvent(data, () => handleInline(data));
+  }
+
+  async function handleInline(data: IngestJob): Promise<InlineResult> {
     let recorded = false;
     try {
       if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data) };
       recorded = true;
       return { done: true, outcome: await handle(data, 'local') };
     } catch (err) {
-      if (!(err instanceof NeedsForum)) log.warn({ eventId: data.eventId, err: (err as Error).message }, 'forum event handed to the queue after an error');
+      if (!(err instanceof NeedsForum)) eventLog().warn({ err: (err as Error).message }, 'forum event handed to the queue after an error');
       return { done: false, recorded };
     }
   }
@@ -251,18 +273,22 @@ export function createIngest(deps: IngestDeps) {
      * What a source's webhook route hands on (SourceHookDeps.accept): a forum event is tried inline first; GitLab's
      * go straight to the queue, so that GitLab has its answer at once. Throws when the queue cannot take it (503).
      */
-    async accept(data: IngestJob): Promise<void> {
+    async accept(received: IngestJob): Promise<void> {
+      // Its arrival, carried to the deliveries for parley_event_to_delivered_seconds.
+      const data = { ...received, acceptedAt: received.acceptedAt ?? Date.now() };
       const inline = data.source === 'discourse' ? await tryInline(data) : null;
       if (inline?.done) return;
       await deps.queues.ingest.add(data.event ?? data.source, { ...data, recorded: inline?.recorded ?? false }, { ...ingestJobOptions(), jobId: ingestJobId(data.source, data.eventId) });
     },
 
     /** The BullMQ processor: may ask the forum, and is retried with backoff when the forum is down. */
-    async processor(job: Job<IngestJob>): Promise<IngestOutcome> {
+    processor(job: Job<IngestJob>): Promise<IngestOutcome> {
       const data = job.data;
-      // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
-      if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data);
-      return handle(data, 'forum');
+      return inEvent(data, async () => {
+        // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
+        if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data);
+        return handle(data, 'forum');
+      });
     },
   };
 }

@@ -13,6 +13,7 @@ import type { ForumTopics } from '../lib/seams/forum.js';
 import { issueMarker, type GitLabClient } from '../lib/gitlab/client.js';
 import { ForumRequestError, PlatformPermanentError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
+import { metrics as processMetrics, type Metrics } from '../lib/metrics.js';
 import type { ChannelRecord, Store } from '../lib/seams/store.js';
 import { TranscriptRenderer } from '../lib/transcript/render.js';
 import { GITLAB_DESCRIPTION_MAX, GITLAB_DESCRIPTION_RESERVE, issueDescription, issueTitle } from '../lib/transcript/gitlab.js';
@@ -39,6 +40,8 @@ export interface TranscriptJobDeps {
   publicUrl: string | null;
   settings: { mergeSeconds: number; maxPostLength: number; previewHours: number };
   log: Logger;
+  /** Where outcomes are counted; the process's registry unless a test gives its own. */
+  metrics?: Metrics;
 }
 
 /** What the job asks GitLab (lib/gitlab/client.ts). */
@@ -232,7 +235,20 @@ async function fileIssue(
 }
 
 export function createTranscriptProcessor(deps: TranscriptJobDeps) {
+  const metrics = deps.metrics ?? processMetrics();
   return async function transcript(job: Job<TranscriptJob>): Promise<TranscriptOutcome> {
+    try {
+      const outcome = await attempt(job);
+      metrics.transcript(outcome);
+      return outcome;
+    } catch (err) {
+      const last = err instanceof UnrecoverableError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      metrics.transcript(last ? 'failed' : 'retried');
+      throw err;
+    }
+  };
+
+  async function attempt(job: Job<TranscriptJob>): Promise<TranscriptOutcome> {
     const data = job.data;
     const adapter = deps.adapters.get(data.invocation.platform);
     if (!adapter) throw new UnrecoverableError(`${data.invocation.platform} is not configured in this process`);
@@ -275,7 +291,7 @@ export function createTranscriptProcessor(deps: TranscriptJobDeps) {
       if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) await giveUp(transcriptText.failed(`${(err as Error).message} (tried ${job.attemptsMade + 1} times)`));
       throw err;
     }
-  };
+  }
 }
 
 function defaultTitle(channel: ChannelRecord, from: Date, to: Date, zone: string): string {

@@ -61,6 +61,8 @@ export interface Config {
   trustProxy: boolean | number | string[];
   /** The admin API's credentials (docs/architecture.md#admin); both null: /api and /admin answer 404. */
   admin: { token: string | null; password: string | null };
+  /** GET /metrics (docs/architecture.md#metrics): its bearer token, and its own port (null: PORT, with the web role). */
+  metrics: { token: string | null; port: number | null };
   delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
   /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
   botLeaseSeconds: number;
@@ -107,6 +109,8 @@ export const VARIABLES = {
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: 'lowest access to the target project for `/topic … to:gitlab`: guest, planner, reporter, developer (default), maintainer, owner',
   PARLEY_PUBLIC_URL: "Parley's public base URL (platform webhooks such as Telegram's webhook mode, transcript preview pages)",
   PARLEY_ADMIN_TOKEN: 'bearer token of the admin API under /api/ (at least 32 characters: openssl rand -hex 32); with neither this nor PARLEY_ADMIN_PASSWORD, /api and /admin answer 404',
+  PARLEY_METRICS_TOKEN: 'when set, GET /metrics asks for `Authorization: Bearer <this token>` (default: open, for a network-restricted Prometheus scrape)',
+  PARLEY_METRICS_PORT: 'serve GET /metrics on this port instead of PORT (the only way a process without the web role shows its metrics); unset: /metrics is on PORT where the web role runs',
   PARLEY_TRUST_PROXY: 'behind a reverse proxy: true, the number of proxy hops, or their comma-separated addresses, so that the client address and HTTPS come from X-Forwarded-* (default false)',
   PARLEY_ADMIN_PASSWORD: 'password of the admin login (POST /admin/login, at least 12 characters), whose session the admin API accepts',
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
@@ -158,6 +162,8 @@ const coreSchema = {
   PARLEY_GITLAB_TRANSCRIPT_MIN_ACCESS: optional(z.enum(['guest', 'planner', 'reporter', 'developer', 'maintainer', 'owner'])).default('developer'),
   PARLEY_PUBLIC_URL: optional(url),
   PARLEY_ADMIN_TOKEN: optional(z.string().min(32, 'is too short: use at least 32 characters, e.g. from openssl rand -hex 32').regex(/^[\x21-\x7e]+$/u, 'must be printable ASCII without spaces')),
+  PARLEY_METRICS_TOKEN: optional(z.string().min(16, 'is too short: use at least 16 characters, e.g. from openssl rand -hex 32').regex(/^[\x21-\x7e]+$/u, 'must be printable ASCII without spaces')),
+  PARLEY_METRICS_PORT: optional(int(0, 65535)),
   PARLEY_TRUST_PROXY: optional(
     z.string().transform((v): boolean | number | string[] => (/^(true|yes|1)$/iu.test(v) ? true : /^(false|no|0)$/iu.test(v) ? false : /^\d+$/u.test(v) ? Number(v) : v.split(',').map((a) => a.trim()).filter(Boolean))),
   ).default(false),
@@ -339,6 +345,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
         : null,
     trustProxy: e.PARLEY_TRUST_PROXY,
     admin: { token: e.PARLEY_ADMIN_TOKEN ?? null, password: e.PARLEY_ADMIN_PASSWORD ?? null },
+    metrics: { token: e.PARLEY_METRICS_TOKEN ?? null, port: e.PARLEY_METRICS_PORT ?? null },
     delivery: {
       delaySeconds: e.PARLEY_DELIVERY_DELAY_SECONDS,
       attempts: e.PARLEY_DELIVERY_ATTEMPTS,

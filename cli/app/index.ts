@@ -8,6 +8,7 @@ import type { Logger } from '../../lib/log.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { startBots } from './bots.js';
+import { exposeMetrics } from './metrics.js';
 import { Cleanups, openCore } from './core.js';
 import { startWeb } from './web.js';
 import { startWorkerRole } from './workers.js';
@@ -43,6 +44,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     const web = roles.has('web') ? await startWeb(core, cleanups) : null;
     if (roles.has('workers')) startWorkerRole(core, cleanups);
     if (roles.has('bots')) await startBots(core, cleanups);
+    await exposeMetrics(core, cleanups);
     const { store, queues, redis, adapters } = core;
     return { config, store, queues, redis, adapters, http: web?.http ?? null, url: web?.url ?? null, stop: () => cleanups.run() };
   } catch (err) {

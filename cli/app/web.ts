@@ -29,7 +29,8 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
     redis: async () => ({ ok: (await redis.ping()) === 'PONG' }),
     ...Object.fromEntries([...adapters].map(([name, a]) => [name, () => a.health()])),
   };
-  const http = createHttpServer({ log, checks, trustProxy: config.trustProxy });
+  // /metrics here unless PARLEY_METRICS_PORT gives it a port of its own (exposeMetrics).
+  const http = createHttpServer({ log, checks, trustProxy: config.trustProxy, metrics: config.metrics.port === null ? { token: config.metrics.token } : null });
   // Off (404 with instructions) unless PARLEY_ADMIN_TOKEN or PARLEY_ADMIN_PASSWORD is set.
   const admin = registerAdminAuth(http, { ...config.admin, redis, keyPrefix: `${config.queuePrefix}:admin` });
   if (config.admin.token || config.admin.password) {

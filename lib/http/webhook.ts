@@ -3,6 +3,7 @@
 // check, and the 202 or 503 answer after handing the event on.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../log.js';
+import { metrics as processMetrics, type Metrics } from '../metrics.js';
 
 type ErrorBody = { error: { code: string; message: string } };
 
@@ -24,8 +25,10 @@ export interface WebhookRoute {
   unsupportedMediaType?: string;
   maxBodyBytes: number;
   log: Logger;
-  /** `discourse`, `gitlab`: for logs. */
+  /** `discourse`, `gitlab`: for logs and metrics. */
   source: string;
+  /** Where answer times are counted; the process's registry unless a test gives its own. */
+  metrics?: Metrics;
 }
 
 /** A POST route in its own encapsulated scope, so that the raw-Buffer parser and the error format apply to it only. */
@@ -34,7 +37,10 @@ export function registerWebhookRoute(
   route: WebhookRoute,
   handler: (req: FastifyRequest, reply: FastifyReply, raw: Buffer) => Promise<FastifyReply>,
 ): void {
+  const metrics = route.metrics ?? processMetrics();
   void app.register(async (scope) => {
+    // Every answer of the route, refusals and errors before the handler included.
+    scope.addHook('onResponse', async (_req, reply) => metrics.webhookAnswered(route.source, reply.statusCode, reply.elapsedTime / 1000));
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser(route.contentTypes, { parseAs: 'buffer', bodyLimit: route.maxBodyBytes }, (_req, body, done) => {
       done(null, body);

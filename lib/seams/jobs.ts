@@ -18,6 +18,8 @@ export interface DiscourseIngestJob {
   body: unknown;
   /** The webhook already recorded this event id (it began handling it, then handed it to the queue). */
   recorded?: boolean;
+  /** Epoch ms the webhook accepted it, for parley_event_to_delivered_seconds; absent on jobs of older versions. */
+  acceptedAt?: number;
 }
 
 /** A GitLab webhook as accepted by POST /hooks/gitlab. */
@@ -29,6 +31,7 @@ export interface GitLabIngestJob {
   event: string | null;
   body: unknown;
   recorded?: boolean;
+  acceptedAt?: number;
 }
 
 export interface DeliverJob {
@@ -38,6 +41,10 @@ export interface DeliverJob {
   notification: Notification;
   /** Set for `thread` rules on replies: the thread (Notification.thread) whose opening announcement the reply goes under. */
   thread: string | null;
+  /** The source event's id (IngestJob.eventId), the correlation id of its log lines; absent on jobs of older versions. */
+  eventId?: string;
+  /** Epoch ms the source event reached the webhook (IngestJob.acceptedAt); absent on jobs of older versions. */
+  acceptedAt?: number;
 }
 
 /**
