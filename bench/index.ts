@@ -1,11 +1,12 @@
 // `npm run bench`: every benchmark, one JSON line each: { name, ours, baseline, ratio, unit, details? }.
 // Each measures Parley and its baseline in the same run, on this machine, now.
+import { fanout } from './fanout.js';
 import { match } from './match.js';
 import { pipeline } from './pipeline.js';
 import { transcript } from './transcript.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, transcript };
+const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, transcript, fanout };
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHMARKS)) {

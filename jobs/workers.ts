@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { PlatformAdapter } from '../lib/seams/platform.js';
 import type { Logger } from '../lib/log.js';
 import type { Store } from '../lib/seams/store.js';
-import { ChannelLimiter } from './channel-limiter.js';
+import { ChannelLimiter, reportingSends } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
 import { createFollowUpProcessor } from './follow-up.js';
 import type { Ingest } from './ingest.js';
@@ -39,8 +39,18 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
   const workers: Worker[] = [new Worker<IngestJob>(INGEST_QUEUE, (job) => opts.ingest.processor(job), { ...common, concurrency: opts.concurrency })];
   if (opts.transcripts) workers.push(new Worker<TranscriptJob>(TRANSCRIPT_QUEUE, opts.transcripts, { ...common, concurrency: 2 }));
   for (const adapter of opts.adapters) {
-    const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel);
-    const shared = { store: opts.store, adapter, limiter, log: log.child({ platform: adapter.platform }), changesOf: (subject: string) => opts.queues.changesOf(subject) };
+    // The platform's pace is kept by the limiter, per message sent, rather than by a BullMQ limiter on jobs started:
+    // BullMQ's is a fixed window (up to twice its max in a second that straddles two windows), and it counts jobs
+    // that send nothing (a full channel, a delivery already done). The limiter learns when each message really
+    // left from the adapter the jobs call.
+    const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel, { perPlatform: adapter.rateLimits.perPlatform });
+    const shared = {
+      store: opts.store,
+      adapter: reportingSends(adapter, limiter),
+      limiter,
+      log: log.child({ platform: adapter.platform }),
+      changesOf: (subject: string) => opts.queues.changesOf(subject),
+    };
     const deliver = createDeliverProcessor(shared);
     const followUp = createFollowUpProcessor({
       ...shared,
@@ -50,10 +60,11 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
     const processor = (job: Job<DeliverJob | FollowUpJob>, token?: string): Promise<unknown> =>
       job.name === FOLLOW_UP_JOB ? followUp(job as Job<FollowUpJob>, token) : deliver(job as Job<DeliverJob>, token);
     workers.push(
+      // No more jobs at once than the platform's turns in reach allow (IRC: 1): the rest wait in the queue, in the
+      // forum's order, rather than wait in place and race each other for the next turn.
       new Worker<DeliverJob | FollowUpJob>(deliverQueueName(adapter.platform), processor, {
         ...common,
-        concurrency: opts.concurrency,
-        limiter: { max: adapter.rateLimits.perPlatform.max, duration: adapter.rateLimits.perPlatform.durationMs },
+        concurrency: Math.min(opts.concurrency, limiter.jobsInReach),
       }),
     );
   }

@@ -115,7 +115,7 @@ export const VARIABLES = {
   PARLEY_ADMIN_PASSWORD: 'password of the admin login (POST /admin/login, at least 12 characters), whose session the admin API accepts',
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
-  PARLEY_WORKER_CONCURRENCY: 'jobs in flight per queue and process (default 10)',
+  PARLEY_WORKER_CONCURRENCY: "jobs in flight per queue and process (default 10; a platform's deliveries take no more than its pace can serve at once: IRC 1, Mattermost and Matrix 4)",
   PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
   PARLEY_BOT_LEASE_SECONDS: "with several `bots` processes, the one holding a unique connection (Telegram's long poll, the Discord gateway, Matrix's sync, the IRC nick) renews its Redis lease within this; another takes over this long after it dies (default 15)",
   PARLEY_EXCERPT_LENGTH: 'characters of post text in a notification (default 300)',

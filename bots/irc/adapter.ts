@@ -37,10 +37,10 @@ export class IrcAdapter implements PlatformAdapter<IrcContext> {
   ) {
     this.log = deps.log.child({ platform: 'irc' });
     // The connection is what the server's flood limit counts, so the platform's limit is the one that binds: the
-    // queue lets out a burst of notifications, then one every two intervals (a notification is one or two lines),
-    // so that the pacer (./pacer.ts) rarely holds a line back. The worker's limiter keeps jobs waiting in the
-    // queue's order; the channel's window, which puts a job that finds it full back to wait (and so behind later
-    // ones), is twice as wide and never full: any stretch of that length spans at most two of the platform's windows.
+    // worker's pace (jobs/channel-limiter.ts) spaces notifications one every two intervals (a notification is one
+    // or two lines), so that the pacer (./pacer.ts) rarely holds a line back, and jobs go in the order they asked.
+    // The channel's window, which puts a job that finds it full back to wait (and so behind later ones), is twice
+    // as wide as the platform's and never full.
     const durationMs = settings.burst * settings.lineIntervalMs * 2;
     this.rateLimits = { perChannel: [{ max: settings.burst * 2, durationMs }], perPlatform: { max: settings.burst, durationMs } };
     const keys = new Map(settings.channels.map((c) => [c.name.toLowerCase(), c.key]));
