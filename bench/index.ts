@@ -7,6 +7,7 @@ import { transcript } from './transcript.js';
 import type { Benchmark } from './types.js';
 
 const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, transcript, fanout };
+BENCHMARKS.startup = async () => (await import('./startup.js')).startup();
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHMARKS)) {

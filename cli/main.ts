@@ -1,5 +1,5 @@
-// `parley …`: the admin CLI (bin/parley.js runs this through tsx). Errors end here: one message on
-// stderr, no stack (LOG_LEVEL=debug adds it for errors that are not the user's), and an exit code:
+// `parley …`: the admin CLI (bin/parley.js runs this compiled, from dist/, or through tsx). Errors end here: one
+// message on stderr, no stack (LOG_LEVEL=debug adds it for errors that are not the user's), and an exit code:
 // 2 for a configuration that does not validate, 1 for anything else.
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
@@ -14,8 +14,12 @@ import { rulesCommand } from './rules.js';
 import { startCommand } from './start.js';
 import { transcriptCommand } from './transcript.js';
 
+/** The repo's package.json: beside cli/ when run from the sources (cli/main.ts), one level further up when compiled
+ *  (dist/cli/main.js; the build does not copy it, so the version is never a stale copy's). */
+const PACKAGE_JSON = new URL(import.meta.url.endsWith('.js') ? '../../package.json' : '../package.json', import.meta.url);
+
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  const pkg = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version?: string };
   return pkg.version ?? '0.0.0';
 }
 

@@ -7,8 +7,9 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The page's folder, beside this file: the same whether run from source (tsx) or from a copy of the tree. */
-export const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+/** The page's folder in the sources, cli/admin/page/, also when this file runs compiled (dist/cli/admin/page.js): the
+ *  page has no build step, so the build does not copy it, and an edit to it is served without one. */
+export const PAGE_DIR = fileURLToPath(new URL(import.meta.url.endsWith('.js') ? '../../../cli/admin/page/' : './page/', import.meta.url));
 
 /** Everything from Parley itself: no inline script or style, no other host, never framed. */
 export const PAGE_CSP = [

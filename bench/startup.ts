@@ -1,0 +1,217 @@
+// Startup: `node bin/parley.js start` as an operator runs it, with every platform and both sources configured
+// (bench/idle-platforms.ts answers for them on 127.0.0.1), measured from spawn until GET /healthz answers 200, and
+// its resident memory once idle (VmRSS of the process, 10 s after it logged "parley started", as the OS counts it).
+// Ours: the compiled build (dist/, PARLEY_RUN_FROM=dist); baseline: the same sources through tsx
+// (PARLEY_RUN_FROM=source), in the same run. ratio = ours ÷ baseline of the idle RSS (lower is better). Issue 14's
+// bar: idle RSS below 120 MB and /healthz within 1 s of start. Linux only (/proc); needs Redis on REDIS_URL.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { whyStale } from '../bin/build-info.js';
+import { redisConnection } from '../lib/redis.js';
+import { startIdlePlatforms, type IdlePlatforms } from './idle-platforms.js';
+import type { Benchmark } from './types.js';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const BIN = path.join(ROOT, 'bin', 'parley.js');
+const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const SETTLE_MS = 10_000;
+const START_TIMEOUT_MS = 60_000;
+const HEALTHZ_POLL_MS = 5;
+/** The issue's bar. */
+const RSS_BAR_MB = 120;
+const HEALTHZ_BAR_MS = 1000;
+
+interface StartFigures {
+  healthzMs: number;
+  /** CPU time of the process (all its threads) until /healthz answered: unlike the wall time, hardly changed by what
+   *  else the machine runs. */
+  healthzCpuMs: number;
+  /** Until every role ran ("parley started"): the bots connected to the stubs. */
+  startedMs: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  /** Log lines at warn or above while starting and idling. */
+  warnings: number;
+  errors: number;
+}
+
+/** User and system CPU time of a process so far, in ms, from /proc (clock ticks of 10 ms, as on every Linux/x86-64). */
+function cpuMsOf(pid: number): number {
+  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th of them.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** VmRSS and VmHWM of a process, in MB (1 MB = 2^20 bytes), from /proc. */
+function memoryOf(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'mu').exec(status)?.[1] ?? NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+const round1 = (n: number) => Math.round(n * 10) / 10;
+
+/** This process's environment without Parley's own settings (the run's are all given), nor NODE_OPTIONS (an
+ *  `--import tsx` there would load tsx into the compiled run). */
+function cleanEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_') && !['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) env[k] = v;
+  return env;
+}
+
+async function healthzAnswers(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    await res.arrayBuffer();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
+}
+
+async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, port: number): Promise<StartFigures> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `parley-startup-${runFrom}-`));
+  const prefix = `bench-startup-${process.pid}-${runFrom}`;
+  const env = {
+    ...cleanEnv(),
+    ...platforms.env,
+    PARLEY_RUN_FROM: runFrom,
+    PORT: String(port),
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_DATA_DIR: dataDir,
+    DATABASE_URL: path.join(dataDir, 'parley.db'),
+    REDIS_URL,
+    PARLEY_QUEUE_PREFIX: prefix,
+  };
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  /** When the log said "parley started" (every role running), read by the loop below. */
+  const started: { at: number | null } = { at: null };
+  let warnings = 0;
+  let errors = 0;
+  let pending = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let end: number;
+    while ((end = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, end);
+      pending = pending.slice(end + 1);
+      log += `${line}\n`;
+      const entry = (() => {
+        try {
+          return JSON.parse(line) as { level?: number; msg?: string };
+        } catch {
+          return {};
+        }
+      })();
+      if ((entry.level ?? 0) >= 50) errors++;
+      else if ((entry.level ?? 0) >= 40) warnings++;
+      if (entry.msg === 'parley started') started.at ??= performance.now();
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
+  const exited = stopped(child);
+  const failed = (why: string) => new Error(`startup (${runFrom}): ${why}\n${log.slice(-4000)}`);
+  try {
+    let healthzMs: number | null = null;
+    let healthzCpuMs = 0;
+    while (healthzMs === null) {
+      if (child.exitCode !== null) throw failed(`parley exited ${child.exitCode} before /healthz answered`);
+      if (performance.now() - t0 > START_TIMEOUT_MS) throw failed(`/healthz did not answer within ${START_TIMEOUT_MS} ms`);
+      if (await healthzAnswers(`http://127.0.0.1:${port}/healthz`)) {
+        healthzMs = performance.now() - t0;
+        healthzCpuMs = cpuMsOf(child.pid!);
+      } else await new Promise((r) => setTimeout(r, HEALTHZ_POLL_MS));
+    }
+    let startedAt = started.at;
+    while (startedAt === null) {
+      if (child.exitCode !== null) throw failed(`parley exited ${child.exitCode} before it started`);
+      if (performance.now() - t0 > START_TIMEOUT_MS) throw failed(`no "parley started" within ${START_TIMEOUT_MS} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+      startedAt = started.at;
+    }
+    await new Promise((r) => setTimeout(r, Math.max(0, startedAt + SETTLE_MS - performance.now())));
+    if (child.exitCode !== null) throw failed(`parley exited ${child.exitCode} while idle`);
+    const memory = memoryOf(child.pid!);
+    return { healthzMs, healthzCpuMs, startedMs: startedAt - t0, idleRssMb: memory.rss, peakRssMb: memory.peak, warnings, errors };
+  } finally {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+    rmSync(dataDir, { recursive: true, force: true });
+    const redis = redisConnection(REDIS_URL);
+    try {
+      const keys = await redis.keys(`${prefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+    } finally {
+      redis.disconnect();
+    }
+  }
+}
+
+/** A free port: bound, read, released. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+export const startup: Benchmark = async () => {
+  // Ours is the build of the sources as they are now: build first when dist/ is missing or stale.
+  const stale = whyStale(ROOT);
+  let buildMs: number | null = null;
+  if (stale !== null) {
+    const t = performance.now();
+    const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+    if (build.status !== 0) throw new Error(`startup: npm run build failed (${stale})`);
+    buildMs = Math.round(performance.now() - t);
+  }
+  const platforms = await startIdlePlatforms();
+  try {
+    const dist = await measure('dist', platforms, await freePort());
+    const source = await measure('source', platforms, await freePort());
+    return {
+      name: 'startup',
+      ours: round1(dist.idleRssMb),
+      baseline: round1(source.idleRssMb),
+      ratio: Math.round((dist.idleRssMb / source.idleRssMb) * 100) / 100,
+      unit: 'MB idle RSS (lower is better)',
+      details: {
+        ours: 'compiled: dist/cli/main.js (PARLEY_RUN_FROM=dist)',
+        baseline: 'the sources through tsx (PARLEY_RUN_FROM=source)',
+        platforms: 'telegram (polling), discord (gateway), slack (HTTP), matrix (sync), mattermost, irc; discourse and gitlab with API keys',
+        healthz_ms: Math.round(dist.healthzMs),
+        healthz_cpu_ms: dist.healthzCpuMs,
+        idle_rss_mb: round1(dist.idleRssMb),
+        started_ms: Math.round(dist.startedMs),
+        peak_rss_mb: round1(dist.peakRssMb),
+        baseline_healthz_ms: Math.round(source.healthzMs),
+        baseline_healthz_cpu_ms: source.healthzCpuMs,
+        baseline_idle_rss_mb: round1(source.idleRssMb),
+        baseline_started_ms: Math.round(source.startedMs),
+        baseline_peak_rss_mb: round1(source.peakRssMb),
+        bar: `idle RSS < ${RSS_BAR_MB} MB: ${dist.idleRssMb < RSS_BAR_MB ? 'met' : 'NOT met'}; /healthz < ${HEALTHZ_BAR_MS} ms: ${dist.healthzMs < HEALTHZ_BAR_MS ? 'met' : 'NOT met'}`,
+        settle_s: SETTLE_MS / 1000,
+        node: process.version,
+        log_warnings: dist.warnings + source.warnings,
+        log_errors: dist.errors + source.errors,
+        stub_unanswered: [...new Set(platforms.unanswered)].join(', ') || 'none',
+        ...(buildMs !== null ? { build_ms: buildMs } : {}),
+      },
+    };
+  } finally {
+    await platforms.close();
+  }
+};
