@@ -3,7 +3,6 @@
 // (bench/limited-platform.ts). ours = Parley's deliveries a second from the webhook to the last delivery;
 // baseline = the platform's limit. Midway, a second post goes to a channel of another (unlimited) platform, whose
 // delivery must not wait behind the fan-out. Run alone: node --import tsx bench/fanout.ts
-import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { signBody } from '../lib/discourse/signature.js';
 import { silentLogger } from '../lib/log.js';
 import { fakePlatform } from './fake-platform.js';
 import { limitedPlatform } from './limited-platform.js';
+import { BENCH_CONCURRENCY, BENCH_WEBHOOK_SECRET, benchEnv } from './app-env.js';
 import type { Benchmark } from './types.js';
 
 const CHANNELS = 2000;
@@ -26,27 +26,14 @@ const SCALE = 3;
 const PER_SECOND = TELEGRAM_PER_SECOND * SCALE;
 /** Telegram's one message a second per chat (not scaled: each chat gets one message here). */
 const PER_CHANNEL = { max: 1, durationMs: 1000 };
-const CONCURRENCY = 10; // the default PARLEY_WORKER_CONCURRENCY
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FIXTURE = new URL('../../shared/fixtures/discourse-webhooks/discourse-2025.12/post_created.body.json', import.meta.url);
 
 export const fanout: Benchmark = async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-fanout-'));
-  const secret = 'bench-webhook-secret';
+  const secret = BENCH_WEBHOOK_SECRET;
   const limited = limitedPlatform('telegram', { perPlatform: { max: PER_SECOND, durationMs: 1000 }, perChannel: PER_CHANNEL });
   const other = fakePlatform('slack');
-  const config = loadConfig({
-    DATABASE_URL: path.join(dir, 'parley.db'),
-    PARLEY_DATA_DIR: dir,
-    REDIS_URL,
-    PARLEY_QUEUE_PREFIX: `bench-${randomUUID()}`,
-    PORT: '0',
-    PARLEY_HOST: '127.0.0.1',
-    PARLEY_DISCOURSE_URL: 'http://forum.example',
-    PARLEY_DISCOURSE_WEBHOOK_SECRET: secret,
-    PARLEY_DELIVERY_DELAY_SECONDS: '0',
-    PARLEY_WORKER_CONCURRENCY: String(CONCURRENCY),
-  }, [limited.factory, other.factory]);
+  const config = loadConfig(benchEnv(dir), [limited.factory, other.factory]);
   const app = await startApp({ config, log: silentLogger });
   try {
     await app.store.categories.replaceAll([
@@ -116,7 +103,7 @@ export const fanout: Benchmark = async () => {
         steady_per_s: Number(((CHANNELS - 1) / ((last - first) / 1000)).toFixed(1)),
         rate_limited_429s: limited.refused,
         other_platform_latency_ms: Math.round(otherLatency),
-        worker_concurrency: CONCURRENCY,
+        worker_concurrency: BENCH_CONCURRENCY,
       },
     };
   } finally {

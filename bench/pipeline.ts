@@ -18,6 +18,7 @@ import { createHttpServer } from '../lib/http/server.js';
 import { registerDiscourseHook } from '../lib/discourse/hook.js';
 import type { Redis } from 'ioredis';
 import { fakePlatform } from './fake-platform.js';
+import { BENCH_CONCURRENCY, BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET, benchEnv } from './app-env.js';
 import type { Benchmark } from './types.js';
 import type { LoadOrder, LoadReport } from './webhook-load.js';
 
@@ -25,8 +26,6 @@ const EVENTS = 5000;
 const CHANNELS = 200;
 const CLIENTS = 16; // webhooks in flight at once, as from a busy forum's Sidekiq (sent from a worker thread)
 const PACED_RATE = 100; // webhooks a second for the latency figure: far above a large forum's peak
-const CONCURRENCY = 10; // the default PARLEY_WORKER_CONCURRENCY, used for both sides
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const FIXTURE = new URL('../../shared/fixtures/discourse-webhooks/discourse-2025.12/post_created.body.json', import.meta.url);
 
 async function inParallel(count: number, clients: number, task: (i: number) => Promise<void>): Promise<void> {
@@ -65,14 +64,14 @@ interface Measured {
 /** Bare BullMQ: no-op jobs, added one at a time by CLIENTS callers, processed at the same concurrency. */
 async function bareBullmq(): Promise<Measured> {
   const prefix = `bench-${randomUUID()}`;
-  const connection = redisConnection(REDIS_URL);
+  const connection = redisConnection(BENCH_REDIS_URL);
   const queue = new Queue('noop', { connection, prefix });
   let done = 0;
   let finish: () => void = () => undefined;
   const finished = new Promise<void>((r) => (finish = r));
   const worker = new Worker('noop', async () => {
     if (++done === EVENTS) finish();
-  }, { connection, prefix, concurrency: CONCURRENCY });
+  }, { connection, prefix, concurrency: BENCH_CONCURRENCY });
   await worker.waitUntilReady();
   const meter = await cpuMeter(connection);
   const start = performance.now();
@@ -89,7 +88,7 @@ async function bareBullmq(): Promise<Measured> {
 
 /** The webhook route alone: signature checked, body parsed, then dropped. The floor under any pipeline. */
 async function webhookOnly(): Promise<{ rate: number; cpuNode: number }> {
-  const secret = 'bench-webhook-secret';
+  const secret = BENCH_WEBHOOK_SECRET;
   const http = createHttpServer({ log: silentLogger, checks: {} });
   registerDiscourseHook(http, { secret, allowUnsigned: false, log: silentLogger, accept: async () => undefined });
   const url = await http.listen({ port: 0, host: '127.0.0.1' });
@@ -116,20 +115,9 @@ async function sendFromThread(order: LoadOrder): Promise<LoadReport> {
 
 async function parley(): Promise<Measured & { p50: number; p99: number; pacedP99: number }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'parley-bench-'));
-  const secret = 'bench-webhook-secret';
+  const secret = BENCH_WEBHOOK_SECRET;
   const fake = fakePlatform('telegram');
-  const config = loadConfig({
-    DATABASE_URL: path.join(dir, 'parley.db'),
-    PARLEY_DATA_DIR: dir,
-    REDIS_URL,
-    PARLEY_QUEUE_PREFIX: `bench-${randomUUID()}`,
-    PORT: '0',
-    PARLEY_HOST: '127.0.0.1',
-    PARLEY_DISCOURSE_URL: 'http://forum.example',
-    PARLEY_DISCOURSE_WEBHOOK_SECRET: secret,
-    PARLEY_DELIVERY_DELAY_SECONDS: '0',
-    PARLEY_WORKER_CONCURRENCY: String(CONCURRENCY),
-  }, [fake.factory]);
+  const config = loadConfig(benchEnv(dir), [fake.factory]);
   const app = await startApp({ config, log: silentLogger });
   try {
     // One category per channel, so every event goes to exactly one channel.
