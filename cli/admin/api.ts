@@ -51,6 +51,10 @@ export interface AdminApiDeps {
 /** The typed route registrar each routes-*.ts file adds its routes to. */
 export type Routes = FastifyInstance<RawServerDefault, RawRequestDefaultExpression, RawReplyDefaultExpression, FastifyBaseLogger, ZodTypeProvider>;
 
+/** A field-by-field validation error, as the page shows beside each field: 400 `{error: 'validation', message, issues}`. */
+export const invalid = (reply: FastifyReply, issues: readonly { field: string; message: string }[]) =>
+  reply.code(400).send({ error: 'validation', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
+
 export const notFound = (reply: FastifyReply, what: string) => reply.code(404).send({ error: 'not_found', message: `There is no ${what}.` });
 
 /** 409: what the request needs is not configured; `message` names the variables to set. */
@@ -72,7 +76,7 @@ export async function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps)
     api.setErrorHandler((err: FastifyError, _req, reply) => {
       if (hasZodFastifySchemaValidationErrors(err)) {
         const issues = err.validation.map((v) => ({ field: `${err.validationContext ?? 'request'}${v.instancePath.replace(/\/$/u, '').replace(/\//gu, '.')}`, message: v.message ?? 'invalid' }));
-        return reply.code(400).send({ error: 'validation', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
+        return invalid(reply, issues);
       }
       const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
       return reply.code(status).send({ error: status === 500 ? 'internal' : 'request', message: status === 500 ? 'Parley could not answer this request; its log says why.' : err.message });

@@ -4,7 +4,7 @@ import type { PlatformName } from '../../lib/seams/store.js';
 import { acceptChannel, applyPatch, channelJson, declineChannel, removeChannel, ruleJson, settingsPatch, type SettingProblem, type SettingsInput } from '../channel-ops.js';
 import { formatChannelName } from '../output.js';
 import { numberedRules } from '../rule-ops.js';
-import { notFound, type AdminApiDeps, type Routes } from './api.js';
+import { invalid, notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says added a channel the API added. */
@@ -33,7 +33,7 @@ function checkedSettings(reply: FastifyReply, platform: PlatformName, given: Set
   const checked = settingsPatch(platform, given ?? {});
   if (checked.ok) return checked.patch;
   const issues = checked.problems.map((p) => settingIssue(platform, p));
-  void reply.code(400).send({ error: 'validation', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
+  void invalid(reply, issues);
   return null;
 }
 

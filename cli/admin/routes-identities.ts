@@ -1,7 +1,7 @@
 // /api/identities: chat users linked to forum and GitLab users, as `parley identities` lists, adds and removes them
 // (../identity-ops.ts does what both do).
 import { chatUser, checkUsername, identityJson, linkIdentity, unlinkIdentity, userNoun, usernameRule } from '../identity-ops.js';
-import { notFound, type AdminApiDeps, type Routes } from './api.js';
+import { invalid, notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says set a link the API set. */
@@ -27,7 +27,7 @@ export function identityRoutes(r: Routes, deps: AdminApiDeps): void {
       const username = checkUsername(source, req.body.username);
       if (username === null) {
         const issue = { field: 'body.username', message: `"${req.body.username}" is not a ${userNoun(source).replace(' user', '')} username: ${usernameRule(source)}` };
-        return reply.code(400).send({ error: 'validation', message: `${issue.field}: ${issue.message}`, issues: [issue] });
+        return invalid(reply, [issue]);
       }
       const linked = await linkIdentity(deps.store, { platform, userId, source, username }, ADMIN);
       return reply.code(linked.change === 'created' ? 201 : 200).send({

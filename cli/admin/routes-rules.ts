@@ -4,16 +4,14 @@
 import type { FastifyReply } from 'fastify';
 import { addRules, editRule, parseRule, removeRules, ruleRange, type RuleProblem } from '../rule-ops.js';
 import { ruleJson } from '../channel-ops.js';
-import { notFound, type AdminApiDeps, type Routes } from './api.js';
+import { invalid, notFound, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says made a rule the API made. */
 const ADMIN = 'admin';
 
 /** 400, worded as the API's validation errors are (./api.ts): the field, and what the grammar says of it. */
-function refuse(reply: FastifyReply, issue: { field: string; message: string }) {
-  return reply.code(400).send({ error: 'validation', message: `${issue.field}: ${issue.message}`, issues: [issue] });
-}
+const refuse = (reply: FastifyReply, issue: { field: string; message: string }) => invalid(reply, [issue]);
 
 /** What the chat grammar refused in a rule typed into `scopesField` (body.scopes for a list, body.scope for one). */
 function ruleIssue(problem: RuleProblem, scopesField: string, oneScope: boolean): { field: string; message: string } {

@@ -9,7 +9,7 @@ import { ForumRequestError, PlatformPermanentError, PlatformRateLimitedError, Pl
 import type { ForumTopic } from '../../lib/discourse/client.js';
 import type { CategoryInfo } from '../../lib/events.js';
 import { neutralizeMassMentions, type Notification } from '../../lib/notification.js';
-import { isSourceError, notConfigured, notFound, sourceUnavailable, type AdminApiDeps, type Routes } from './api.js';
+import { invalid, isSourceError, notConfigured, notFound, sourceUnavailable, type AdminApiDeps, type Routes } from './api.js';
 import { categoryIsPublic, forumOrRefuse } from './routes-sources.js';
 import * as s from './schemas.js';
 
@@ -75,7 +75,7 @@ export function testMessageRoutes(r: Routes, deps: AdminApiDeps): void {
       }
       if (!(await categoryIsPublic(deps, topic.categoryId))) {
         const issue = { field: 'body.topicId', message: `topic ${topicId} is in a restricted category (or one Parley does not know): Parley never announces those, so it sends no test of them` };
-        return reply.code(400).send({ error: 'validation', message: `${issue.field}: ${issue.message}`, issues: [issue] });
+        return invalid(reply, [issue]);
       }
       const category = topic.categoryId === null ? null : await deps.categories.resolve(topic.categoryId);
       const notification = testNotification(topic, category, deps.config.discourse.url);
