@@ -13,7 +13,7 @@ import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from 
 import type { GitLabClient } from '../../lib/gitlab/client.js';
 import type { AdminIdentity } from '../../lib/http/admin-auth.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
-import type { PlatformName, Store } from '../../lib/seams/store.js';
+import type { ChannelRecord, PlatformName, Store } from '../../lib/seams/store.js';
 import { channelRoutes } from './routes-channels.js';
 import { deliveryRoutes } from './routes-deliveries.js';
 import { identityRoutes } from './routes-identities.js';
@@ -56,6 +56,13 @@ export const invalid = (reply: FastifyReply, issues: readonly { field: string; m
   reply.code(400).send({ error: 'validation', message: issues.map((i) => `${i.field}: ${i.message}`).join('; '), issues });
 
 export const notFound = (reply: FastifyReply, what: string) => reply.code(404).send({ error: 'not_found', message: `There is no ${what}.` });
+
+/** The channel of a `/channels/:id/…` route, or undefined once the 404 is sent (the route then returns the reply). */
+export async function channelOr404(store: Store, id: number, reply: FastifyReply): Promise<ChannelRecord | undefined> {
+  const channel = await store.channels.get(id);
+  if (!channel) notFound(reply, `channel ${id}`);
+  return channel;
+}
 
 /** 409: what the request needs is not configured; `message` names the variables to set. */
 export const notConfigured = (reply: FastifyReply, message: string) => reply.code(409).send({ error: 'not_configured', message });

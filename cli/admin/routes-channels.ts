@@ -4,7 +4,7 @@ import type { PlatformName } from '../../lib/seams/store.js';
 import { acceptChannel, applyPatch, channelJson, declineChannel, removeChannel, ruleJson, settingsPatch, type SettingProblem, type SettingsInput } from '../channel-ops.js';
 import { formatChannelName } from '../output.js';
 import { numberedRules } from '../rule-ops.js';
-import { invalid, notFound, type AdminApiDeps, type Routes } from './api.js';
+import { channelOr404, invalid, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says added a channel the API added. */
@@ -44,8 +44,8 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
   });
 
   r.get('/channels/:id', { schema: { summary: 'One channel', params: s.IdParams, response: { 200: s.Channel, 404: s.ErrorBody } } }, async (req, reply) => {
-    const channel = await deps.store.channels.get(req.params.id);
-    return channel ? channelJson(channel) : notFound(reply, `channel ${req.params.id}`);
+    const channel = await channelOr404(deps.store, req.params.id, reply);
+    return channel ? channelJson(channel) : reply;
   });
 
   r.post(
@@ -80,8 +80,8 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const patch = req.body.settings === undefined ? {} : checkedSettings(reply, channel.platform, req.body.settings);
       if (!patch) return reply;
       await deps.store.channels.update(channel.id, {
@@ -97,8 +97,8 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
     ['decline', declineChannel, 'Decline a pending channel: it is removed'],
   ] as const) {
     r.post(`/channels/:id/${path}`, { schema: { summary, params: s.IdParams, response: { 200: s.Channel, 404: s.ErrorBody, 409: s.ErrorBody } } }, async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const answer = await act(deps.store, channel);
       if (!answer.ok) return reply.code(409).send({ error: 'not_pending', message: `Channel ${channel.id} is ${channel.status}, not pending: there is nothing to ${path}.` });
       return channelJson(answer.channel);
@@ -106,14 +106,14 @@ export function channelRoutes(r: Routes, deps: AdminApiDeps): void {
   }
 
   r.delete('/channels/:id', { schema: { summary: 'Remove a channel and its rules', params: s.IdParams, response: { 200: s.Removed, 404: s.ErrorBody } } }, async (req, reply) => {
-    const channel = await deps.store.channels.get(req.params.id);
-    if (!channel) return notFound(reply, `channel ${req.params.id}`);
+    const channel = await channelOr404(deps.store, req.params.id, reply);
+    if (!channel) return reply;
     return { removed: true as const, ...(await removeChannel(deps.store, channel)) };
   });
 
   r.get('/channels/:id/rules', { schema: { summary: "A channel's rules, numbered per source as /discourse status and /gitlab status number them", params: s.IdParams, response: { 200: s.RuleList, 404: s.ErrorBody } } }, async (req, reply) => {
-    const channel = await deps.store.channels.get(req.params.id);
-    if (!channel) return notFound(reply, `channel ${req.params.id}`);
+    const channel = await channelOr404(deps.store, req.params.id, reply);
+    if (!channel) return reply;
     // Numbered per source, as /discourse status, /gitlab status and parley rules list number them.
     return (await numberedRules(deps.store, channel.id)).map(({ number, rule }) => ruleJson(channel, number, rule));
   });

@@ -4,7 +4,7 @@
 import type { FastifyReply } from 'fastify';
 import { addRules, editRule, parseRule, removeRules, ruleRange, type RuleProblem } from '../rule-ops.js';
 import { ruleJson } from '../channel-ops.js';
-import { invalid, notFound, type AdminApiDeps, type Routes } from './api.js';
+import { channelOr404, invalid, type AdminApiDeps, type Routes } from './api.js';
 import * as s from './schemas.js';
 
 /** Who the store says made a rule the API made. */
@@ -42,8 +42,8 @@ export function ruleRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const { source, filter, scopes } = req.body;
       const parsed = parseRule(source, filter, scopes, `/${source}`);
       // Naming the scope the grammar refused by its place in the body.
@@ -73,8 +73,8 @@ export function ruleRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const { source } = req.query;
       const result = await removeRules(deps.store, channel, source, [req.params.number]);
       if (!result.ok) return noSuchRule(reply, channel.id, source, result, 'remove');
@@ -97,8 +97,8 @@ export function ruleRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const { source } = req.query;
       const { filter, scope: typed } = req.body;
       let scope;

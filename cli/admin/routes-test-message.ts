@@ -9,7 +9,7 @@ import { ForumRequestError, PlatformPermanentError, PlatformRateLimitedError, Pl
 import type { ForumTopic } from '../../lib/discourse/client.js';
 import type { CategoryInfo } from '../../lib/events.js';
 import { neutralizeMassMentions, type Notification } from '../../lib/notification.js';
-import { invalid, isSourceError, notConfigured, notFound, sourceUnavailable, type AdminApiDeps, type Routes } from './api.js';
+import { invalid, isSourceError, notConfigured, channelOr404, notFound, sourceUnavailable, type AdminApiDeps, type Routes } from './api.js';
 import { categoryIsPublic, forumOrRefuse } from './routes-sources.js';
 import * as s from './schemas.js';
 
@@ -54,8 +54,8 @@ export function testMessageRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const adapter = deps.adapters.get(channel.platform);
       if (!adapter) {
         const how = deps.config.notConfigured.find((p) => p.name === channel.platform)?.howToConfigure;

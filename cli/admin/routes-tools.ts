@@ -10,7 +10,7 @@ import { FILTERS, SOURCE_NAMES } from '../../lib/rules.js';
 import { checkRouteOptions, POST_EVENTS, routeReport } from '../route-report.js';
 import { RouteRefusal, type RouteAsker } from '../route-shared.js';
 import { makeAdminTranscript, prepareTranscript, TranscriptRefusal, type TranscriptRefusalCode } from '../transcript-request.js';
-import { notFound, type AdminApiDeps, type Routes } from './api.js';
+import { channelOr404, type AdminApiDeps, type Routes } from './api.js';
 import { ErrorBody, IdParams, ValidationErrorBody } from './schemas.js';
 
 const RuleRef = z.object({ number: z.number().int().describe('as /discourse status (or /gitlab status) numbers it'), id: z.number().int(), text: z.string().describe('watch c/meta') });
@@ -134,8 +134,8 @@ export function toolRoutes(r: Routes, deps: AdminApiDeps): void {
       },
     },
     async (req, reply) => {
-      const channel = await deps.store.channels.get(req.params.id);
-      if (!channel) return notFound(reply, `channel ${req.params.id}`);
+      const channel = await channelOr404(deps.store, req.params.id, reply);
+      if (!channel) return reply;
       const log = logOf(req);
       try {
         const prepared = await prepareTranscript(
