@@ -2,7 +2,7 @@
 // webhook body would reach, through which rule; nothing sent or queued), and POST /api/channels/:id/transcript, what
 // `parley transcript` does (a forum topic made from the channel's conversation now, or a preview link). Both run the
 // CLI's own code (../route-report.ts, ../transcript-request.ts); this file only turns its refusals into answers.
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ForumRateLimitedError, ForumUnavailableError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/log.js';
@@ -10,7 +10,7 @@ import { FILTERS, SOURCE_NAMES } from '../../lib/rules.js';
 import { checkRouteOptions, POST_EVENTS, routeReport } from '../route-report.js';
 import { RouteRefusal, type RouteAsker } from '../route-shared.js';
 import { makeAdminTranscript, prepareTranscript, TranscriptRefusal, type TranscriptRefusalCode } from '../transcript-request.js';
-import { channelOr404, type AdminApiDeps, type Routes } from './api.js';
+import { channelOr404, invalid, type AdminApiDeps, type Routes } from './api.js';
 import { ErrorBody, IdParams, ValidationErrorBody } from './schemas.js';
 
 const RuleRef = z.object({ number: z.number().int().describe('as /discourse status (or /gitlab status) numbers it'), id: z.number().int(), text: z.string().describe('watch c/meta') });
@@ -94,10 +94,6 @@ const API_ASKER: RouteAsker = { body: 'The body', option: (name, value) => (valu
 /** The request's own mistakes answer 400, naming the field; the rest is Parley's or the forum's state: 409. */
 const TRANSCRIPT_FIELD: Partial<Record<TranscriptRefusalCode, string>> = { invalid_options: 'body.options', unknown_category: 'body.options', unknown_forum_user: 'body.as' };
 
-function refuse(reply: FastifyReply, status: 400 | 409, error: string, message: string, field?: string) {
-  return reply.code(status).send({ error, message, ...(field ? { issues: [{ field, message }] } : {}) });
-}
-
 /** The request's logger, a pino child in the running service: what the forum's client and caches log to. */
 const logOf = (req: FastifyRequest): Logger => req.log as Logger;
 
@@ -117,7 +113,7 @@ export function toolRoutes(r: Routes, deps: AdminApiDeps): void {
         const options = checkRouteOptions(given, API_ASKER);
         return await routeReport({ store: deps.store, config: deps.config, log: logOf(req) }, options, body, API_ASKER);
       } catch (err) {
-        if (err instanceof RouteRefusal) return refuse(reply, 400, 'validation', err.message, `body.${err.field}`);
+        if (err instanceof RouteRefusal) return invalid(reply, [{ field: `body.${err.field}`, message: err.message }]);
         throw err;
       }
     },
@@ -160,7 +156,7 @@ export function toolRoutes(r: Routes, deps: AdminApiDeps): void {
       } catch (err) {
         if (err instanceof TranscriptRefusal) {
           const field = TRANSCRIPT_FIELD[err.code];
-          return field ? refuse(reply, 400, 'validation', err.message, field) : refuse(reply, 409, err.code, err.message);
+          return field ? invalid(reply, [{ field, message: err.message }]) : reply.code(409).send({ error: err.code, message: err.message });
         }
         // Trouble that passes: the forum or the platform did not answer, or asked to wait.
         if (err instanceof ForumUnavailableError || err instanceof ForumRateLimitedError || err instanceof PlatformTransientError || err instanceof PlatformRateLimitedError) {

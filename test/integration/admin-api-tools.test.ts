@@ -107,7 +107,7 @@ describe('POST /api/route', () => {
     const topic = await ok<Refused>(call(app, '/api/route', { body: fixture(TOPIC_CREATED) }), 400);
     assert.equal(topic.error, 'validation');
     assert.deepEqual(topic.issues?.map((i) => i.field), ['body.body']);
-    assert.match(topic.message, /^The body is a "topic" webhook; the route report follows post events only \(post_created, post_edited, post_destroyed, post_recovered\)/);
+    assert.match(topic.message, /^body\.body: The body is a "topic" webhook; the route report follows post events only \(post_created, post_edited, post_destroyed, post_recovered\)/);
 
     const gitlab = await ok<Refused>(call(app, '/api/route', { body: fixture(GITLAB_ISSUE) }), 400);
     assert.match(gitlab.message, /looks like a GitLab webhook body: add "source": "gitlab"/);
@@ -117,7 +117,7 @@ describe('POST /api/route', () => {
     assert.match(event.message, /event "post_liked" is not a post event: use one of post_created, post_edited/);
 
     const broken = await ok<Refused>(call(app, '/api/route', { body: { post: { id: 'twelve' } } }), 400);
-    assert.match(broken.message, /^Not a Discourse post webhook body: /);
+    assert.match(broken.message, /^body\.body: Not a Discourse post webhook body: /);
 
     // Not an object at all: the schema's own check, by field.
     const list = await ok<Refused>(call(app, '/api/route', { body: [1, 2] }), 400);
