@@ -65,6 +65,49 @@ describe('Redis lease', () => {
     await b.release(hb);
   });
 
+  it('a connection slower to start than the lease keeps it: renewals go on while it starts', async () => {
+    const key = `test-lease-${randomUUID()}`;
+    const [a, b] = [lease(key), lease(key)];
+    const hb = recorder();
+    let aRunning = false;
+    // An IRC registration or a Discord login that takes three lease lengths.
+    const slow: LeaseHolder = {
+      onAcquired: async () => {
+        await new Promise((r) => setTimeout(r, TTL_MS * 3));
+        aRunning = true;
+      },
+      onLost: async () => void (aRunning = false),
+    };
+    const starting = a.hold(slow);
+    await eventually(async () => ((await redis.get(key)) === a.owner ? true : undefined), 'a holding the lease', 5000);
+    await b.hold(hb);
+    await starting;
+    await new Promise((r) => setTimeout(r, TTL_MS));
+    assert.deepEqual([aRunning, hb.starts], [true, 0], 'the standby never took over a lease whose holder was starting');
+    await a.release(slow);
+    await b.release(hb);
+  });
+
+  it('a standby takes over as the lease it saw runs out, not a check interval later', async () => {
+    const key = `test-lease-${randomUUID()}`;
+    const ttlMs = 9000;
+    const every = ttlMs / 3;
+    // A holder that died with 4.5 s of its lease left. A standby checking every third of the lease (3 s) would take
+    // it only at its check at 6 s; one that asks again as the lease runs out takes it at 4.5 s.
+    const left = 4500;
+    const setAt = Date.now();
+    await redis.set(key, 'a-dead-process', 'PX', left);
+    const standby = new Lease({ redis, key, ttlMs, log: silentLogger });
+    const hb = recorder();
+    await standby.hold(hb);
+    await eventually(() => (hb.running ? true : undefined), 'the standby takes over', 15_000);
+    const after = Date.now() - setAt;
+    assert.ok(after >= left - 50, `not before the lease ran out (${after} ms)`);
+    // Well before the next check interval: the margin is room for a late timer on a loaded machine.
+    assert.ok(after < left + every * 0.4, `taken over ${after} ms after, the lease having had ${left} ms left`);
+    await standby.release(hb);
+  });
+
   it('a start that fails gives the lease back, so another process may try', async () => {
     const key = `test-lease-${randomUUID()}`;
     const a = lease(key);
