@@ -41,7 +41,8 @@ function holdThen(req: IncomingMessage, res: ServerResponse, ms: number, answer:
 
 async function http(req: IncomingMessage, res: ServerResponse, unanswered: string[]): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://stub');
-  const p = url.pathname;
+  // Decoded: discord.js asks for /users/%40me.
+  const p = decodeURIComponent(url.pathname);
   const body = await bodyOf(req);
 
   // Telegram Bot API: /bot<token>/<method>, parameters as JSON.

@@ -1,13 +1,15 @@
 // Startup: `node bin/parley.js start` as an operator runs it, with every platform and both sources configured
 // (bench/idle-platforms.ts answers for them on 127.0.0.1), measured from spawn until GET /healthz answers 200, and
-// its resident memory once idle (VmRSS of the process, 10 s after it logged "parley started", as the OS counts it).
+// its resident memory once idle (VmRSS of the process, 10 s after it logged "parley started", as the OS counts it),
+// with /readyz's answer then (200: every platform and store answered). The wall times depend on what else the machine
+// runs: the details give the CPU time until /healthz answered, and the load average.
 // Ours: the compiled build (dist/, PARLEY_RUN_FROM=dist); baseline: the same sources through tsx
 // (PARLEY_RUN_FROM=source), in the same run. ratio = ours ÷ baseline of the idle RSS (lower is better). Issue 14's
 // bar: idle RSS below 120 MB and /healthz within 1 s of start. Linux only (/proc); needs Redis on REDIS_URL.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { whyStale } from '../bin/build-info.js';
@@ -32,8 +34,12 @@ interface StartFigures {
   healthzCpuMs: number;
   /** Until every role ran ("parley started"): the bots connected to the stubs. */
   startedMs: number;
+  /** CPU time of the process until then. */
+  startedCpuMs: number;
   idleRssMb: number;
   peakRssMb: number;
+  /** GET /readyz once idle: 200 when every platform and store answered (the stand-ins do). */
+  readyzStatus: number;
   /** Log lines at warn or above while starting and idling. */
   warnings: number;
   errors: number;
@@ -61,6 +67,12 @@ function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_') && !['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) env[k] = v;
   return env;
+}
+
+async function statusOf(url: string): Promise<number> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 async function healthzAnswers(url: string): Promise<boolean> {
@@ -95,7 +107,7 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
   const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   /** When the log said "parley started" (every role running), read by the loop below. */
-  const started: { at: number | null } = { at: null };
+  const started: { at: number | null; cpuMs: number } = { at: null, cpuMs: 0 };
   let warnings = 0;
   let errors = 0;
   let pending = '';
@@ -115,7 +127,10 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
       })();
       if ((entry.level ?? 0) >= 50) errors++;
       else if ((entry.level ?? 0) >= 40) warnings++;
-      if (entry.msg === 'parley started') started.at ??= performance.now();
+      if (entry.msg === 'parley started' && started.at === null) {
+        started.at = performance.now();
+        started.cpuMs = cpuMsOf(child.pid!);
+      }
     }
   });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
@@ -142,7 +157,8 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
     await new Promise((r) => setTimeout(r, Math.max(0, startedAt + SETTLE_MS - performance.now())));
     if (child.exitCode !== null) throw failed(`parley exited ${child.exitCode} while idle`);
     const memory = memoryOf(child.pid!);
-    return { healthzMs, healthzCpuMs, startedMs: startedAt - t0, idleRssMb: memory.rss, peakRssMb: memory.peak, warnings, errors };
+    const readyzStatus = await statusOf(`http://127.0.0.1:${port}/readyz`);
+    return { healthzMs, healthzCpuMs, startedMs: startedAt - t0, startedCpuMs: started.cpuMs, idleRssMb: memory.rss, peakRssMb: memory.peak, readyzStatus, warnings, errors };
   } finally {
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -179,6 +195,8 @@ export const startup: Benchmark = async () => {
     buildMs = Math.round(performance.now() - t);
   }
   const platforms = await startIdlePlatforms();
+  // Wall times depend on what else the machine runs: the load average says how busy it was.
+  const loadBefore = loadavg()[0]!;
   try {
     const dist = await measure('dist', platforms, await freePort());
     const source = await measure('source', platforms, await freePort());
@@ -193,18 +211,23 @@ export const startup: Benchmark = async () => {
         baseline: 'the sources through tsx (PARLEY_RUN_FROM=source)',
         platforms: 'telegram (polling), discord (gateway), slack (HTTP), matrix (sync), mattermost, irc; discourse and gitlab with API keys',
         healthz_ms: Math.round(dist.healthzMs),
+        readyz_idle: dist.readyzStatus,
         healthz_cpu_ms: dist.healthzCpuMs,
         idle_rss_mb: round1(dist.idleRssMb),
         started_ms: Math.round(dist.startedMs),
+        started_cpu_ms: dist.startedCpuMs,
         peak_rss_mb: round1(dist.peakRssMb),
         baseline_healthz_ms: Math.round(source.healthzMs),
         baseline_healthz_cpu_ms: source.healthzCpuMs,
         baseline_idle_rss_mb: round1(source.idleRssMb),
         baseline_started_ms: Math.round(source.startedMs),
+        baseline_started_cpu_ms: source.startedCpuMs,
         baseline_peak_rss_mb: round1(source.peakRssMb),
+        baseline_readyz_idle: source.readyzStatus,
         bar: `idle RSS < ${RSS_BAR_MB} MB: ${dist.idleRssMb < RSS_BAR_MB ? 'met' : 'NOT met'}; /healthz < ${HEALTHZ_BAR_MS} ms: ${dist.healthzMs < HEALTHZ_BAR_MS ? 'met' : 'NOT met'}`,
         settle_s: SETTLE_MS / 1000,
         node: process.version,
+        load_average_1m: `${loadBefore.toFixed(2)} before, ${loadavg()[0]!.toFixed(2)} after`,
         log_warnings: dist.warnings + source.warnings,
         log_errors: dist.errors + source.errors,
         stub_unanswered: [...new Set(platforms.unanswered)].join(', ') || 'none',

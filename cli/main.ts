@@ -4,15 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, ParleyError } from '../lib/errors.js';
-import { channelsCommand } from './channels.js';
-import { CONFIG_EXIT_CODE } from './context.js';
-import { identitiesCommand } from './identities.js';
-import { platformCommands } from './platform-commands.js';
 import { CliError } from './output.js';
-import { routeCommand } from './route.js';
-import { rulesCommand } from './rules.js';
 import { startCommand } from './start.js';
-import { transcriptCommand } from './transcript.js';
 
 /** The repo's package.json: beside cli/ when run from the sources (cli/main.ts), one level further up when compiled
  *  (dist/cli/main.js; the build does not copy it, so the version is never a stale copy's). */
@@ -24,7 +17,7 @@ function version(): string {
 }
 
 /** Prints what went wrong and returns the exit code. */
-function report(err: unknown, command: string | undefined): number {
+async function report(err: unknown, command: string | undefined): Promise<number> {
   if (err instanceof CliError) {
     process.stderr.write(`${err.message}\n`);
     return err.exitCode;
@@ -32,7 +25,8 @@ function report(err: unknown, command: string | undefined): number {
   const doing = command === 'start' ? 'cannot start' : 'failed';
   if (err instanceof ConfigError) {
     process.stderr.write(`parley: ${doing}: ${err.message}\n`);
-    return CONFIG_EXIT_CODE;
+    // Here, not at the top: cli/context.ts loads the store, which `parley start` loads only once it listens.
+    return (await import('./context.js')).CONFIG_EXIT_CODE;
   }
   // Parley's own errors (Redis missing, forum down, …) carry a message written for the person reading it.
   const message = err instanceof Error ? err.message : String(err);
@@ -54,19 +48,31 @@ const program = new Command('parley')
   .version(version())
   .showHelpAfterError('(run with --help for usage)');
 startCommand(program);
-channelsCommand(program);
-rulesCommand(program);
-identitiesCommand(program);
-routeCommand(program);
-transcriptCommand(program);
-platformCommands(program);
+// `parley start` loads none of the admin commands (their store, forum client and helpers): the service starts
+// sooner and smaller. Any other command line, `--help` included, has them all.
+if (process.argv[2] !== 'start') {
+  const [channels, rules, identities, route, transcript, platform] = await Promise.all([
+    import('./channels.js'),
+    import('./rules.js'),
+    import('./identities.js'),
+    import('./route.js'),
+    import('./transcript.js'),
+    import('./platform-commands.js'),
+  ]);
+  channels.channelsCommand(program);
+  rules.rulesCommand(program);
+  identities.identitiesCommand(program);
+  route.routeCommand(program);
+  transcript.transcriptCommand(program);
+  platform.platformCommands(program);
+}
 
 let code = 0;
 try {
   await program.parseAsync(process.argv);
   code = typeof process.exitCode === 'number' ? process.exitCode : 0;
 } catch (err) {
-  code = report(err, process.argv[2]);
+  code = await report(err, process.argv[2]);
 }
 // Explicitly: a keep-alive socket or timer left by a library must not keep a finished command running.
 await exit(code);

@@ -3,7 +3,10 @@
 // Parley does not run the SDK's MatrixClient (its sync engine keeps every room in memory and its token in its own
 // store; Parley's sync is ./receiver-sync.ts), so every call here is one request. Each carries an AbortSignal of
 // ours for its timeout: the SDK's own `localTimeoutMs` leaves a timer running after the request ends.
-import { MatrixHttpApi, Method, TypedEventEmitter, type HttpApiEvent, type HttpApiEventHandlerMap, type IRequestOpts } from 'matrix-js-sdk';
+// The SDK's HTTP layer and event emitter, not its index: the index loads the whole client (crypto, widgets, OIDC,
+// about 2.4 MB of JavaScript and a few MB of memory in every process that runs Matrix) where these need 0.1 MB.
+import { MatrixHttpApi, Method, type HttpApiEvent, type HttpApiEventHandlerMap, type IRequestOpts } from 'matrix-js-sdk/lib/http-api/index.js';
+import { TypedEventEmitter } from 'matrix-js-sdk/lib/models/typed-event-emitter.js';
 
 /** A room event as the client-server API hands it out (sync timelines, /messages chunks). */
 export interface RoomEvent {

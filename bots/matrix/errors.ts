@@ -1,7 +1,8 @@
 // The homeserver's answers, turned into the three errors the delivery job understands (lib/errors.ts).
 // Matrix errors are `{ errcode, error }` with an HTTP status; a rate limit is 429 M_LIMIT_EXCEEDED with
 // `retry_after_ms` (or a Retry-After header), which matrix-js-sdk's MatrixError reads for us.
-import { ConnectionError, MatrixError } from 'matrix-js-sdk';
+// The SDK's HTTP layer alone, not its index (see ./client.ts).
+import { ConnectionError, MatrixError } from 'matrix-js-sdk/lib/http-api/index.js';
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** When a rate limit names no wait. */

@@ -19,7 +19,8 @@
 //  - an emote (`/me waves`) is the action in italics, as Discord's `/me` sends it;
 //  - files are not in the Markdown: matrixAttachments names them, and the transcript shows `📎 name`, as for
 //    Telegram and Slack files (an `mxc://` URL needs the homeserver's authenticated media API, so no link).
-import TurndownService from 'turndown';
+import { createRequire } from 'node:module';
+import type TurndownService from 'turndown';
 import { codeSpan, escapeMarkdown, escapeName, fence, linkDestination, neutralizeMentions, ZWSP } from '../../lib/transcript/markdown.js';
 
 export const MATRIX_HTML_FORMAT = 'org.matrix.custom.html';
@@ -296,8 +297,15 @@ function listItem(content: string, node: El): string {
   return `${own}${marker}${body}${node.nextSibling && !body.endsWith('\n') ? '\n' : ''}`;
 }
 
+/**
+ * turndown, required at the first conversion rather than imported: with its DOM it is over half a megabyte of
+ * JavaScript that a Matrix process needs only for transcripts. Its Node entry is CommonJS, as `import` loads it.
+ */
+let Turndown: typeof TurndownService | undefined;
+
 function converter(names: MatrixNames): TurndownService {
-  const service = new TurndownService({
+  Turndown ??= createRequire(import.meta.url)('turndown') as typeof TurndownService;
+  const service = new Turndown({
     headingStyle: 'atx',
     hr: '---',
     bulletListMarker: '-',

@@ -1,6 +1,8 @@
 // Bolt and its Socket Mode client log through this: their lines go to Parley's logger (pino) under
 // `platform: slack`, with anything that looks like a token removed first.
-import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger as BoltLogger } from '@slack/bolt';
+// From Bolt's App module, as ./adapter.ts loads it: the index loads receivers Parley does not use.
+import { LogLevel } from '@slack/bolt/dist/App.js';
 import type { Logger } from '../../lib/log.js';
 import { redactToken } from './errors.js';
 

@@ -1,8 +1,8 @@
 // `parley slack manifest`: the Slack app manifest (YAML) to create Parley's Slack app from, at
 // api.slack.com/apps → Create New App → From a manifest. Slack's schema: docs.slack.dev/reference/app-manifest;
 // the object is typed with @slack/web-api's own manifest type, so a misspelt scope or event does not compile.
+import { createRequire } from 'node:module';
 import type { AppsManifestValidateArguments } from '@slack/web-api';
-import { stringify } from 'yaml';
 import { ConfigError } from '../../lib/errors.js';
 import type { PlatformCommand } from '../../lib/seams/platform.js';
 import { COMMANDS_PATH, EVENTS_PATH } from './paths.js';
@@ -152,6 +152,9 @@ export function slackManifestObject(opts: SlackManifestOptions): Manifest {
 
 /** The manifest in YAML, to paste at api.slack.com/apps → Create New App → From a manifest. */
 export function slackManifest(opts: SlackManifestOptions): string {
+  // Required here, not imported at the top: bots/registry.ts loads this file in every process (`parley start`
+  // too), and only a manifest needs YAML. yaml's Node entry is CommonJS, the module `import` would load.
+  const { stringify } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
   return stringify(slackManifestObject(opts), { lineWidth: 0 });
 }
 

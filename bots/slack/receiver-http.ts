@@ -4,7 +4,8 @@
 // answers `url_verification`, refuses a replayed request, and hands the rest to the Bolt app, whose ack()
 // becomes the HTTP answer.
 import type { App, Receiver as BoltReceiver, ReceiverEvent } from '@slack/bolt';
-import { verifySlackRequest } from '@slack/bolt';
+// The module itself, not Bolt's index, which loads receivers Parley does not use (see ./adapter.ts).
+import { verifySlackRequest } from '@slack/bolt/dist/receivers/verify-request.js';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { InFlight } from '../../lib/adapters/in-flight.js';
 import { within } from '../../lib/adapters/within.js';

@@ -1,10 +1,14 @@
 // Slack over Socket Mode: Parley opens a WebSocket to Slack with the app-level token (`xapp-…`) and Slack sends
 // commands and events down it, so no public URL is needed. Bolt's own SocketModeReceiver does the work. Slack
 // spreads events over up to ten connections of one app, so every bots process may hold one.
-import { SocketModeReceiver } from '@slack/bolt';
+// The module itself, not Bolt's index, which loads receivers Parley does not use (see ./adapter.ts).
+import socketMode from '@slack/bolt/dist/receivers/SocketModeReceiver.js';
 import type { Logger } from '../../lib/log.js';
 import type { Receiver } from '../../lib/seams/platform.js';
 import { boltLogger } from './bolt-logger.js';
+
+const { default: SocketModeReceiver } = socketMode;
+type SocketModeReceiver = InstanceType<typeof SocketModeReceiver>;
 
 /**
  * The Socket Mode client's own Web API options (for `apps.connections.open`). A separate object on purpose:

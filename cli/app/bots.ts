@@ -1,7 +1,8 @@
 // The bots role: the platforms' streaming connections. One that only one process may hold (a Telegram long poll)
 // runs where this process holds its Redis lease (lib/lease.ts); the others stand by to take it over.
 import { Lease } from '../../lib/lease.js';
-import type { Cleanups, Core } from './core.js';
+import type { Cleanups } from './cleanups.js';
+import type { Core } from './core.js';
 
 export async function startBots(core: Core, cleanups: Cleanups): Promise<void> {
   const { config, log, redis, adapters } = core;

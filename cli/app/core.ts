@@ -22,6 +22,7 @@ import { platformProfiles, type PlatformAdapter, type PlatformProfiles } from '.
 import type { TranscriptJob } from '../../lib/seams/jobs.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
+import type { Cleanups } from './cleanups.js';
 
 export interface Core {
   config: Config;
@@ -38,28 +39,6 @@ export interface Core {
   adapters: ReadonlyMap<PlatformName, PlatformAdapter>;
   profiles: PlatformProfiles;
   ingest: Ingest;
-}
-
-/** Runs the cleanups pushed so far, newest first; errors are logged, never thrown. */
-export class Cleanups {
-  private readonly steps: (() => Promise<void>)[] = [];
-
-  constructor(private readonly log: Logger) {}
-
-  push(step: () => Promise<void>): void {
-    this.steps.push(step);
-  }
-
-  async run(): Promise<void> {
-    for (const step of this.steps.reverse()) {
-      try {
-        await step();
-      } catch (err) {
-        this.log.error({ err }, 'error while stopping');
-      }
-    }
-    this.steps.length = 0;
-  }
 }
 
 export async function openCore(config: Config, log: Logger, cleanups: Cleanups): Promise<Core> {

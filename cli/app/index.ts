@@ -1,5 +1,7 @@
 // The composition root: builds Parley's parts from the configuration and runs the roles asked for (web: HTTP
 // server; bots: streaming connections; workers: queue processors). `parley start` runs all three by default.
+// With the web role, the port is open first (cli/app/listener.ts): /healthz answers while the rest loads, which is
+// why the parts below are imported when they are started, not at the top (docs/architecture.md#roles-and-processes).
 import type { FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Queues } from '../../jobs/queues.js';
@@ -7,11 +9,8 @@ import type { Config } from '../../lib/config.js';
 import type { Logger } from '../../lib/log.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
-import { startBots } from './bots.js';
-import { exposeMetrics } from './metrics.js';
-import { Cleanups, openCore } from './core.js';
-import { startWeb } from './web.js';
-import { startWorkerRole } from './workers.js';
+import { Cleanups } from './cleanups.js';
+import { openListener } from './listener.js';
 
 export type Role = 'web' | 'bots' | 'workers';
 export const ALL_ROLES: readonly Role[] = ['web', 'bots', 'workers'];
@@ -40,13 +39,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const roles = new Set(opts.roles ?? ALL_ROLES);
   const cleanups = new Cleanups(log);
   try {
-    const core = await openCore(config, log, cleanups);
-    const web = roles.has('web') ? await startWeb(core, cleanups) : null;
-    if (roles.has('workers')) startWorkerRole(core, cleanups);
-    if (roles.has('bots')) await startBots(core, cleanups);
-    await exposeMetrics(core, cleanups);
+    const listener = roles.has('web') ? await openListener({ port: config.port, host: config.host, log }) : null;
+    if (listener) cleanups.push(() => listener.close());
+    const core = await (await import('./core.js')).openCore(config, log, cleanups);
+    const http = listener ? await (await import('./web.js')).startWeb(core, cleanups, listener) : null;
+    if (roles.has('workers')) (await import('./workers.js')).startWorkerRole(core, cleanups);
+    if (roles.has('bots')) await (await import('./bots.js')).startBots(core, cleanups);
+    await (await import('./metrics.js')).exposeMetrics(core, cleanups);
+    listener?.ready();
     const { store, queues, redis, adapters } = core;
-    return { config, store, queues, redis, adapters, http: web?.http ?? null, url: web?.url ?? null, stop: () => cleanups.run() };
+    return { config, store, queues, redis, adapters, http, url: listener?.url ?? null, stop: () => cleanups.run() };
   } catch (err) {
     await cleanups.run();
     throw err;

@@ -1,7 +1,8 @@
 // Every process's metrics, whatever its roles (web, workers, bots): lib/metrics.ts's registry, exposed.
 import { createMetricsServer } from '../../lib/http/server.js';
 import { metrics } from '../../lib/metrics.js';
-import type { Cleanups, Core } from './core.js';
+import type { Cleanups } from './cleanups.js';
+import type { Core } from './core.js';
 
 /**
  * The process's metrics (docs/architecture.md#metrics): the queue gauges read at scrape time, and, with

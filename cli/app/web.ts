@@ -4,11 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { withConfigFile } from '../../lib/config.js';
 import { registerAdminAuth } from '../../lib/http/admin-auth.js';
 import { createHttpServer } from '../../lib/http/server.js';
-import { registerAdminApi } from '../admin/api.js';
-import { registerAdminPage } from '../admin/page.js';
 import { registerTranscriptPage } from '../../lib/http/transcript-page.js';
 import { SOURCES } from '../../lib/sources.js';
-import type { Cleanups, Core } from './core.js';
+import type { Cleanups } from './cleanups.js';
+import type { Core } from './core.js';
+import type { Listener } from './listener.js';
 
 type Check = () => Promise<{ ok: boolean; detail?: string }>;
 
@@ -21,7 +21,8 @@ function remembered(check: Check, ttlMs = 60_000): Check {
   };
 }
 
-export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: FastifyInstance; url: string }> {
+/** Builds the web role's app and hands it the listener's requests (cli/app/listener.ts). */
+export async function startWeb(core: Core, cleanups: Cleanups, listener: Listener): Promise<FastifyInstance> {
   const { config, log, store, redis, ingest, adapters } = core;
   const d = config.discourse;
   const checks = {
@@ -41,6 +42,8 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
       ...(forum ? { discourse: remembered(async () => ({ ok: true, detail: `${(await forum.site()).length} categories visible` })) } : {}),
       ...(gitlab ? { gitlab: remembered(async () => ({ ok: true, detail: `as @${(await gitlab.me()).username}` })) } : {}),
     };
+    // Loaded only when the admin is on: its routes, schemas and OpenAPI document are a fair share of the web role.
+    const [{ registerAdminApi }, { registerAdminPage }] = await Promise.all([import('../admin/api.js'), import('../admin/page.js')]);
     await registerAdminApi(http, { config, env: withConfigFile(process.env), store, queues: core.queues, adapters, checks: { ...checks, ...sourceChecks }, forum: core.forum, categories: core.categories, gitlab: core.gitlab, ...admin });
     await registerAdminPage(http);
   }
@@ -48,8 +51,11 @@ export async function startWeb(core: Core, cleanups: Cleanups): Promise<{ http: 
   for (const source of SOURCES) source.registerHook(http, config, { log: log.child({ source: source.name }), accept: (job) => ingest.accept(job) });
   if (d) registerTranscriptPage(http, { transcripts: store.transcripts, forumUrl: d.url });
   for (const adapter of adapters.values()) adapter.registerRoutes?.(http);
-  cleanups.push(() => http.close());
-  const url = await http.listen({ port: config.port, host: config.host });
-  log.info(`listening on ${url}`);
-  return { http, url };
+  // At a stop, no new connections and the requests in flight finish before the app closes.
+  cleanups.push(async () => {
+    await listener.close();
+    await http.close();
+  });
+  await listener.serve(http);
+  return http;
 }

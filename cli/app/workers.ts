@@ -2,7 +2,8 @@
 import type { Worker } from 'bullmq';
 import { createTranscriptProcessor } from '../../jobs/transcript.js';
 import { startWorkers } from '../../jobs/workers.js';
-import type { Cleanups, Core } from './core.js';
+import type { Cleanups } from './cleanups.js';
+import type { Core } from './core.js';
 
 /** Old message log entries, expired previews and remembered event ids are forgotten this often. */
 const PRUNE_EVERY_MS = 3600_000;
@@ -18,6 +19,7 @@ export function startWorkerRole(core: Core, cleanups: Cleanups): Worker[] {
     adapters: [...adapters.values()],
     concurrency: config.delivery.concurrency,
     lockMs: config.delivery.lockSeconds * 1000,
+    deliveryMaxAgeMs: config.delivery.maxAgeHours * 3_600_000,
     ingest,
     queues,
     // Transcripts go to the forum (with its API key) or to GitLab: either is enough for the worker.
