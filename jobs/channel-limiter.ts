@@ -13,9 +13,16 @@
 // A message leaves when its job gets to it, which may be later than its turn (a busy event loop, a database read
 // between): `sent()` moves its record to that moment, so the turns handed out after it keep their distance from when
 // it really left. That is every turn but those already handed out, which the horizon keeps within half a window.
+//
+// A platform that cannot be reached (docs/architecture.md#faults) is an outage, kept beside the pace: no turns until
+// its `down` time, then one message, the probe, gets a turn while the others wait; the probe's answer ends the outage,
+// or its failure doubles the wait (up to a minute). Jobs waiting for it hold nothing but their own place: a few wait
+// in place, the rest stay queued in order. A 429 for the whole bot pauses every turn until its `paused` time.
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis, Result } from 'ioredis';
+import { PlatformRateLimitedError, PlatformUnreachableError } from '../lib/errors.js';
+import type { Logger } from '../lib/log.js';
 import type { PlatformAdapter } from '../lib/seams/platform.js';
 import type { ChannelRecord, PlatformName } from '../lib/seams/store.js';
 
@@ -32,13 +39,28 @@ const MAX_BURST_MS = 1000;
 /** A job that has waited this long in place for a platform turn (many processes sharing it) goes back to the delayed set. */
 const MAX_WAIT_IN_PLACE_MS = 10_000;
 
+/** How an outage is waited out: the first wait, its cap (each failed probe doubles it), and how long a probe may take. */
+export interface OutageTiming {
+  firstBackoffMs: number;
+  maxBackoffMs: number;
+  /** A probe that has not answered in this long is taken for lost (its process died): the next message probes. */
+  probeLeaseMs: number;
+}
+const OUTAGE_TIMING: OutageTiming = { firstBackoffMs: 1000, maxBackoffMs: 60_000, probeLeaseMs: 15_000 };
+/** Jobs waiting behind a probe in flight look again this often, so that they go soon after it is answered. */
+const PROBE_POLL_MS = 500;
+/** An outage record outlives its last change by this much: a Parley stopped mid-outage leaves nothing behind for good. */
+const OUTAGE_TTL_MS = 24 * 3600_000;
+
 /**
  * KEYS[1]: the platform's record of messages (a sorted set: ticket → when it was due, or when it left); KEYS[2]: when
- * its next turn is due at the even pace (GCRA's theoretical arrival time); KEYS[3..]: the channel's windows' records.
+ * its next turn is due at the even pace (GCRA's theoretical arrival time); KEYS[3]: the platform's outage (a hash:
+ * `paused` and `down` until when, the `probe` in flight, `backoff`, `since`); KEYS[4..]: the channel's windows' records.
  * ARGV: now in ms ('' = the Redis server's clock), ticket, the platform's spacing, window, max, horizon and burst
- * (spacing 0: no pace), then max and duration of each channel window.
- * Returns { wait in ms, outcome }: 1 a turn was taken (wait for it), 0 the platform's turns within the horizon are
- * all taken, 2 the channel's window is full.
+ * (spacing 0: no pace), the probe's lease, then max and duration of each channel window.
+ * Returns { wait in ms, outcome, flag }: 1 a turn was taken (wait for it; flag 1: it is the outage's probe), 0 the
+ * platform's turns within the horizon are all taken, 2 the channel's window is full, 3 the platform is paused or down
+ * (flag 1: a probe is in flight, whose answer may end it sooner).
  *
  * A turn is the latest of: now; the even pace, less the burst allowed after a pause; and the moment the window
  * before it holds fewer than `max` messages, counting every record (a late one included, and turns still ahead),
@@ -49,6 +71,10 @@ const TAKE = `
 local now
 if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
 local ticket, spacing, window, max, horizon, burst = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local outage = redis.call('HMGET', KEYS[3], 'paused', 'down', 'probe')
+local paused, down = tonumber(outage[1]), tonumber(outage[2])
+if paused and paused > now then return { math.ceil(paused - now), 3, 0 } end
+if down and down > now then return { math.ceil(down - now), 3, (outage[3] and outage[3] ~= '') and 1 or 0 } end
 local turn, tat = now, now
 if spacing > 0 then
   redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
@@ -58,8 +84,8 @@ if spacing > 0 then
   if nth[2] then turn = math.max(turn, tonumber(nth[2]) + window) end
 end
 local channelFree = now
-for i = 3, #KEYS do
-  local cmax, duration = tonumber(ARGV[2 + 2 * i]), tonumber(ARGV[3 + 2 * i])
+for i = 4, #KEYS do
+  local cmax, duration = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
   redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - duration)
   local nth = redis.call('ZRANGE', KEYS[i], -cmax, -cmax, 'WITHSCORES')
   if nth[2] then channelFree = math.max(channelFree, tonumber(nth[2]) + duration) end
@@ -72,11 +98,56 @@ if spacing > 0 then
   redis.call('PEXPIRE', KEYS[1], math.ceil(window + horizon))
   redis.call('SET', KEYS[2], string.format('%.3f', tat + spacing), 'PX', math.ceil(window + horizon))
 end
-for i = 3, #KEYS do
+for i = 4, #KEYS do
   redis.call('ZADD', KEYS[i], at, ticket)
-  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[3 + 2 * i]) + horizon))
+  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 + 2 * i]) + horizon))
 end
-return { math.ceil(turn - now), 1 }
+if down then
+  -- The wait is over: this message probes; the others wait for its answer, or for its lease to run out.
+  redis.call('HSET', KEYS[3], 'down', string.format('%.3f', turn + tonumber(ARGV[8])), 'probe', ticket)
+  redis.call('PEXPIRE', KEYS[3], ${OUTAGE_TTL_MS})
+  return { math.ceil(turn - now), 1, 1 }
+end
+return { math.ceil(turn - now), 1, 0 }
+`;
+
+const NOW = `
+local now
+if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
+`;
+
+/**
+ * The platform could not be reached. KEYS[1]: the outage. ARGV: now, the probe's ticket ('' for a message that was
+ * not the probe), the first backoff, its cap. An outage begins with the first backoff; a failed probe doubles it; a
+ * message sent before the outage began changes nothing. Returns { ms until the next probe, 1 if the outage began }.
+ */
+const DOWN = `${NOW}
+local s = redis.call('HMGET', KEYS[1], 'down', 'probe', 'backoff')
+local down, first = tonumber(s[1]), tonumber(ARGV[3])
+if not down or (ARGV[2] ~= '' and s[2] == ARGV[2]) then
+  local backoff = down and math.min((tonumber(s[3]) or first) * 2, tonumber(ARGV[4])) or first
+  redis.call('HSET', KEYS[1], 'down', string.format('%.3f', now + backoff), 'probe', '', 'backoff', backoff)
+  if not down then redis.call('HSET', KEYS[1], 'since', string.format('%.3f', now)) end
+  redis.call('PEXPIRE', KEYS[1], ${OUTAGE_TTL_MS})
+  return { backoff, down and 0 or 1 }
+end
+return { math.max(1, math.ceil(down - now)), 0 }
+`;
+
+/** The probe was answered. KEYS[1]: the outage. ARGV: now, the probe's ticket. Returns how long the outage lasted (ms), or -1. */
+const UP = `${NOW}
+local s = redis.call('HMGET', KEYS[1], 'probe', 'since')
+if s[1] ~= ARGV[2] then return -1 end
+redis.call('HDEL', KEYS[1], 'down', 'probe', 'backoff', 'since')
+return math.floor(now - (tonumber(s[2]) or now))
+`;
+
+/** A 429 for the whole bot. KEYS[1]: the outage. ARGV: now, ms. No turns until then (a later pause is kept). */
+const PAUSE = `${NOW}
+local untilAt = now + tonumber(ARGV[2])
+if (tonumber(redis.call('HGET', KEYS[1], 'paused')) or 0) < untilAt then redis.call('HSET', KEYS[1], 'paused', string.format('%.3f', untilAt)) end
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], math.ceil(tonumber(ARGV[2]))) end
+return 0
 `;
 
 /** KEYS: the records a ticket is in. ARGV: now ('' = the server's clock), ticket. Moves the ticket later, never earlier. */
@@ -90,8 +161,11 @@ return 0
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    parleyTakeTurn(...args: (string | number)[]): Result<[number, number], Context>;
+    parleyTakeTurn(...args: (string | number)[]): Result<[number, number, number?], Context>;
     parleyTurnSent(...args: (string | number)[]): Result<number, Context>;
+    parleyPlatformDown(...args: (string | number)[]): Result<[number, number], Context>;
+    parleyPlatformUp(...args: (string | number)[]): Result<number, Context>;
+    parleyPlatformPause(...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -100,18 +174,25 @@ export interface LimiterOptions {
   perPlatform?: Window;
   /** Tests give a clock of their own; by default the Redis server's, one clock for every process. */
   clock?: () => number;
+  /** How an outage is waited out (tests compress it); by default 1 s doubling to a minute. */
+  outage?: Partial<OutageTiming>;
+  /** Where an outage's beginning and end are logged (a logger that names the platform). */
+  log?: Logger;
 }
 
 /**
- * A turn asked for: `taken` (send in `waitMs`); `platform-busy`, the platform's turns in reach are all taken (ask
- * again in `waitMs`); `channel-full` (ask again in `waitMs`). Only a taken turn is recorded.
+ * A turn asked for: `taken` (send in `waitMs`; `probe`: the message that tries a platform that was down);
+ * `platform-busy`, the platform's turns in reach are all taken (ask again in `waitMs`); `channel-full` (ask again in
+ * `waitMs`); `platform-down`, paused or unreachable until `waitMs` from now (`probe`: a probe is in flight, whose
+ * answer may end it sooner). Only a taken turn is recorded.
  */
 export interface Turn {
   waitMs: number;
-  outcome: 'taken' | 'platform-busy' | 'channel-full';
+  outcome: 'taken' | 'platform-busy' | 'channel-full' | 'platform-down';
+  probe?: true;
 }
 
-const OUTCOMES = ['platform-busy', 'taken', 'channel-full'] as const;
+const OUTCOMES = ['platform-busy', 'taken', 'channel-full', 'platform-down'] as const;
 
 interface Pace {
   spacing: number;
@@ -133,6 +214,10 @@ function paceOf(limit: Window | undefined): Pace {
 export class ChannelLimiter {
   private readonly platformKey: string;
   private readonly scheduleKey: string;
+  private readonly outageKey: string;
+  private readonly outage: OutageTiming;
+  /** This process's probe of an outage, by channel: its answer ends the outage or prolongs it. */
+  private readonly probes = new Map<string, string>();
   private readonly pace: Pace;
   private readonly longestMs: number;
   /**
@@ -153,6 +238,8 @@ export class ChannelLimiter {
   ) {
     this.platformKey = `${prefix}:pace:${platform}`;
     this.scheduleKey = `${prefix}:pace:${platform}:next`;
+    this.outageKey = `${prefix}:pace:${platform}:outage`;
+    this.outage = { ...OUTAGE_TIMING, ...opts.outage };
     this.pace = paceOf(opts.perPlatform);
     const { spacing, horizon } = this.pace;
     // The epsilon: 500 / (1000 / 30) is 15, not 14.999….
@@ -160,6 +247,9 @@ export class ChannelLimiter {
     this.longestMs = Math.max(this.pace.window, ...windows.map((w) => w.durationMs));
     if (!redis.parleyTakeTurn) redis.defineCommand('parleyTakeTurn', { lua: TAKE });
     if (!redis.parleyTurnSent) redis.defineCommand('parleyTurnSent', { lua: SENT });
+    if (!redis.parleyPlatformDown) redis.defineCommand('parleyPlatformDown', { lua: DOWN });
+    if (!redis.parleyPlatformUp) redis.defineCommand('parleyPlatformUp', { lua: UP });
+    if (!redis.parleyPlatformPause) redis.defineCommand('parleyPlatformPause', { lua: PAUSE });
   }
 
   /**
@@ -174,8 +264,10 @@ export class ChannelLimiter {
         await this.until(turn.waitMs);
         return 0;
       }
-      if (turn.outcome === 'channel-full' || Date.now() + turn.waitMs > giveUpAt) return Math.max(1, turn.waitMs);
-      await sleep(turn.waitMs);
+      // Behind a probe in flight: look again soon, since its answer may end the outage at once.
+      const wait = turn.outcome === 'platform-down' && turn.probe ? Math.min(turn.waitMs, PROBE_POLL_MS) : turn.waitMs;
+      if (turn.outcome === 'channel-full' || Date.now() + wait > giveUpAt) return Math.max(1, wait);
+      await sleep(wait);
     }
   }
 
@@ -191,13 +283,45 @@ export class ChannelLimiter {
   /** Takes the next turn for a message to `channelKey` if it is in reach; does not wait for it. */
   async take(channelKey: string): Promise<Turn> {
     const ticket = randomUUID();
-    const keys = [this.platformKey, this.scheduleKey, ...this.windows.map((_, i) => this.channelKey(i, channelKey))];
+    const keys = [this.platformKey, this.scheduleKey, this.outageKey, ...this.windows.map((_, i) => this.channelKey(i, channelKey))];
     const { spacing, window, max, horizon, burst } = this.pace;
-    const args = [this.now(), ticket, spacing, window, max, horizon, burst, ...this.windows.flatMap((w) => [w.max, w.durationMs])];
-    const [waitMs, code] = await this.redis.parleyTakeTurn(keys.length, ...keys, ...args);
+    const args = [this.now(), ticket, spacing, window, max, horizon, burst, this.outage.probeLeaseMs, ...this.windows.flatMap((w) => [w.max, w.durationMs])];
+    const [waitMs, code, flag] = await this.redis.parleyTakeTurn(keys.length, ...keys, ...args);
     const outcome = OUTCOMES[code]!;
-    if (outcome === 'taken') this.remember(channelKey, ticket);
-    return { waitMs, outcome };
+    const probe = flag === 1;
+    if (outcome === 'taken') {
+      this.remember(channelKey, ticket);
+      if (probe) this.probes.set(channelKey, ticket);
+    }
+    return probe ? { waitMs, outcome, probe } : { waitMs, outcome };
+  }
+
+  /**
+   * A message to `channelKey` found the platform unreachable. Begins an outage, or, from its probe, doubles the wait;
+   * returns when the next probe may go.
+   */
+  async unreachable(channelKey: string): Promise<number> {
+    const probe = this.probes.get(channelKey) ?? '';
+    this.probes.delete(channelKey);
+    const { firstBackoffMs, maxBackoffMs } = this.outage;
+    const [waitMs, began] = await this.redis.parleyPlatformDown(1, this.outageKey, this.now(), probe, firstBackoffMs, maxBackoffMs);
+    if (began === 1) this.opts.log?.warn({ retryInMs: waitMs }, 'platform unreachable: its deliveries wait, and one message at a time tries it');
+    else if (probe) this.opts.log?.info({ retryInMs: waitMs }, 'platform still unreachable');
+    return waitMs;
+  }
+
+  /** The platform answered a message to `channelKey` (whatever it said): if that was the probe, the outage is over. Never throws. */
+  async answered(channelKey: string): Promise<void> {
+    const probe = this.probes.get(channelKey);
+    if (probe === undefined) return;
+    this.probes.delete(channelKey);
+    const lasted = await this.redis.parleyPlatformUp(1, this.outageKey, this.now(), probe).catch(() => -1);
+    if (lasted >= 0) this.opts.log?.info({ downForMs: lasted }, 'platform answers again: its deliveries resume');
+  }
+
+  /** A 429 for the whole bot: no message to the platform for `ms`. */
+  async pause(ms: number): Promise<void> {
+    await this.redis.parleyPlatformPause(1, this.outageKey, this.now(), Math.max(1, Math.ceil(ms)));
   }
 
   /**
@@ -231,13 +355,27 @@ export class ChannelLimiter {
 }
 
 /**
- * The adapter as the delivery jobs see it: each send, edit and delete tells the limiter when its message left.
+ * The adapter as the delivery jobs see it: each send, edit and delete tells the limiter when its message left, and
+ * what came of it: an answer (which ends an outage it probed), the platform unreachable (thrown on as a
+ * PlatformUnreachableError saying when to try again), a 429 for the whole bot (which pauses every turn).
  * Jobs reserve with the channel's id as the key (jobs/deliver.ts, jobs/follow-up.ts).
  */
 export function reportingSends(adapter: PlatformAdapter, limiter: ChannelLimiter): PlatformAdapter {
   const leaving = <T>(channel: ChannelRecord, call: Promise<T>): Promise<T> => {
-    void limiter.sent(String(channel.id));
-    return call;
+    const key = String(channel.id);
+    void limiter.sent(key);
+    return call.then(
+      (value) => {
+        void limiter.answered(key);
+        return value;
+      },
+      async (err: unknown) => {
+        if (err instanceof PlatformUnreachableError) throw new PlatformUnreachableError(err.message, await limiter.unreachable(key), { cause: err });
+        void limiter.answered(key);
+        if (err instanceof PlatformRateLimitedError && err.global) await limiter.pause(err.retryAfterMs);
+        throw err;
+      },
+    );
   };
   const own: Partial<PlatformAdapter> = {
     sendNotification: (channel, notification, opts) => leaving(channel, adapter.sendNotification(channel, notification, opts)),

@@ -2,7 +2,7 @@
 // job that finds it delivered does nothing, and the platform's duplicate guard gets a stable key.
 import { DelayedError, UnrecoverableError, type Job } from 'bullmq';
 import type { PlatformAdapter } from '../lib/seams/platform.js';
-import { PlatformPermanentError, PlatformRateLimitedError } from '../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformUnreachableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { metrics as processMetrics, type Metrics } from '../lib/metrics.js';
 import type { Notification } from '../lib/notification.js';
@@ -20,7 +20,21 @@ export interface DeliverDeps {
   changesOf(subject: string): Promise<{ deleted: boolean; edited: Notification | null }>;
   /** Where outcomes are counted; the process's registry unless a test gives its own. */
   metrics?: Metrics;
+  /** PARLEY_DELIVERY_MAX_AGE_HOURS: a delivery not sent this long after it was queued fails for good (default 24 h). */
+  maxAgeMs?: number;
 }
+
+const DEFAULT_MAX_AGE_MS = 24 * 3600_000;
+
+/**
+ * What a job records in its progress (in Redis) once the platform has taken its message, so that a retry after the
+ * database failed to record it (down at that moment) records it rather than sending it again.
+ */
+interface Taken {
+  taken: { messageRef: string | null };
+}
+const takenBefore = (progress: unknown): Taken['taken'] | null =>
+  typeof progress === 'object' && progress !== null && 'taken' in progress ? (progress as Taken).taken : null;
 
 export type DeliverOutcome = 'delivered' | 'already-done' | 'cancelled';
 
@@ -47,6 +61,22 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     const log = deps.log.child(data.eventId === undefined ? { delivery: deliveryId } : { eventId: data.eventId, delivery: deliveryId });
     const delivery = await store.deliveries.getByJobId(deliveryId);
     if (!delivery || delivery.status === 'delivered' || delivery.status === 'cancelled') return 'already-done';
+    const attempts = delivery.attempts + 1;
+    const recordDelivered = async (sent: Taken['taken'], channelInError: boolean): Promise<DeliverOutcome> => {
+      try {
+        await store.deliveries.update(deliveryId, { status: 'delivered', attempts, messageRef: sent.messageRef, lastError: null });
+      } catch (err) {
+        await job.updateProgress({ taken: sent } satisfies Taken).catch(() => undefined);
+        throw err;
+      }
+      if (channelInError) await store.channels.clearError(channelId);
+      metrics.delivered(platform, data.acceptedAt);
+      log.debug({ channel: channelId, attempt: attempts }, 'delivered');
+      return 'delivered';
+    };
+    // In the chat already: only its record is missing.
+    const taken = takenBefore(job.progress);
+    if (taken) return recordDelivered(taken, (await store.channels.get(channelId))?.status === 'error');
 
     const cancel = async (reason: string): Promise<DeliverOutcome> => {
       await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: reason });
@@ -60,18 +90,23 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     const channel = await store.channels.get(channelId);
     if (!channel || channel.status === 'pending') return cancel(channel ? 'channel awaits approval' : 'channel removed');
 
+    // The bound on waiting (docs/architecture.md#faults): a platform down for longer gets no stale announcements.
+    const maxAgeMs = deps.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+    if (Date.now() - job.timestamp > maxAgeMs) {
+      const message = `not delivered within ${Number((maxAgeMs / 3600_000).toPrecision(3))} hours of the event (PARLEY_DELIVERY_MAX_AGE_HOURS)${delivery.lastError ? `: ${delivery.lastError}` : ''}`;
+      log.warn({ channel: channel.id }, `delivery failed for good: ${message}`);
+      await store.deliveries.update(deliveryId, { status: 'failed', lastError: message });
+      metrics.delivery(platform, 'failed');
+      throw new UnrecoverableError(message);
+    }
+
     const wait = await limiter.reserve(`${channel.id}`);
     if (wait > 0) return postpone(job, token, wait);
 
     const threadRoot = thread === null ? null : await store.deliveries.threadRoot(channel.id, thread);
-    const attempts = delivery.attempts + 1;
+    let sent: Taken['taken'];
     try {
-      const sent = await adapter.sendNotification(channel, notification, { threadRoot, idempotencyKey: deliveryId });
-      await store.deliveries.update(deliveryId, { status: 'delivered', attempts, messageRef: sent.messageRef, lastError: null });
-      if (channel.status === 'error') await store.channels.clearError(channel.id);
-      metrics.delivered(platform, data.acceptedAt);
-      log.debug({ channel: channel.id, attempt: attempts }, 'delivered');
-      return 'delivered';
+      sent = await adapter.sendNotification(channel, notification, { threadRoot, idempotencyKey: deliveryId });
     } catch (err) {
       if (err instanceof PlatformRateLimitedError) {
         // The platform said when: wait that long, without spending an attempt.
@@ -81,6 +116,12 @@ export function createDeliverProcessor(deps: DeliverDeps) {
         return postpone(job, token, err.retryAfterMs);
       }
       const message = err instanceof Error ? err.message : String(err);
+      if (err instanceof PlatformUnreachableError) {
+        // The platform as a whole: its deliveries wait together (the limiter's outage), spending no attempt.
+        log.debug({ channel: channel.id, retryInMs: err.retryAfterMs }, `platform unreachable, delivery waits: ${message}`);
+        await store.deliveries.update(deliveryId, { lastError: message });
+        return postpone(job, token, err.retryAfterMs ?? 1000);
+      }
       if (err instanceof PlatformPermanentError) {
         log.warn({ channel: channel.id, reason: err.reason }, `delivery failed for good: ${message}`);
         await store.channels.setError(channel.id, { code: err.reason, message, raw: err.raw ?? null });
@@ -94,5 +135,6 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       log.warn({ channel: channel.id, attempt: attempts, lastAttempt }, `delivery failed, ${lastAttempt ? 'giving up' : 'will retry'}: ${message}`);
       throw err;
     }
+    return recordDelivered(sent, channel.status === 'error');
   };
 }

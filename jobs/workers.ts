@@ -4,7 +4,7 @@ import type { Redis } from 'ioredis';
 import type { PlatformAdapter } from '../lib/seams/platform.js';
 import type { Logger } from '../lib/log.js';
 import type { Store } from '../lib/seams/store.js';
-import { ChannelLimiter, reportingSends } from './channel-limiter.js';
+import { ChannelLimiter, reportingSends, type OutageTiming } from './channel-limiter.js';
 import { createDeliverProcessor } from './deliver.js';
 import { createFollowUpProcessor } from './follow-up.js';
 import type { Ingest } from './ingest.js';
@@ -29,6 +29,10 @@ export interface WorkerOptions {
   transcripts: ((job: Job<TranscriptJob>) => Promise<unknown>) | null;
   concurrency: number;
   lockMs: number;
+  /** PARLEY_DELIVERY_MAX_AGE_HOURS in ms: a delivery not sent by then fails for good (default 24 h). */
+  deliveryMaxAgeMs?: number;
+  /** How a platform's outage is waited out (tests compress it; by default 1 s doubling to a minute). */
+  outage?: Partial<OutageTiming>;
 }
 
 export function startWorkers(opts: WorkerOptions): Worker[] {
@@ -43,15 +47,20 @@ export function startWorkers(opts: WorkerOptions): Worker[] {
     // BullMQ's is a fixed window (up to twice its max in a second that straddles two windows), and it counts jobs
     // that send nothing (a full channel, a delivery already done). The limiter learns when each message really
     // left from the adapter the jobs call.
-    const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel, { perPlatform: adapter.rateLimits.perPlatform });
+    const platformLog = log.child({ platform: adapter.platform });
+    const limiter = new ChannelLimiter(connection, prefix, adapter.platform, adapter.rateLimits.perChannel, {
+      perPlatform: adapter.rateLimits.perPlatform,
+      ...(opts.outage ? { outage: opts.outage } : {}),
+      log: platformLog,
+    });
     const shared = {
       store: opts.store,
       adapter: reportingSends(adapter, limiter),
       limiter,
-      log: log.child({ platform: adapter.platform }),
+      log: platformLog,
       changesOf: (subject: string) => opts.queues.changesOf(subject),
     };
-    const deliver = createDeliverProcessor(shared);
+    const deliver = createDeliverProcessor({ ...shared, ...(opts.deliveryMaxAgeMs === undefined ? {} : { maxAgeMs: opts.deliveryMaxAgeMs }) });
     const followUp = createFollowUpProcessor({
       ...shared,
       isSending: async (deliveryId) => (await opts.queues.deliverQueue(adapter.platform).getJob(deliveryId))?.isActive() ?? false,

@@ -63,7 +63,7 @@ export interface Config {
   admin: { token: string | null; password: string | null };
   /** GET /metrics (docs/architecture.md#metrics): its bearer token, and its own port (null: PORT, with the web role). */
   metrics: { token: string | null; port: number | null };
-  delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number };
+  delivery: { delaySeconds: number; attempts: number; concurrency: number; excerptLength: number; lockSeconds: number; maxAgeHours: number };
   /** Seconds a unique bot connection's Redis lease lasts without renewal (lib/lease.ts). */
   botLeaseSeconds: number;
   rulesPermission: RulesPermission;
@@ -115,6 +115,7 @@ export const VARIABLES = {
   PARLEY_ADMIN_PASSWORD: 'password of the admin login (POST /admin/login, at least 12 characters), whose session the admin API accepts',
   PARLEY_DELIVERY_DELAY_SECONDS: 'wait before announcing a post, so a post deleted at once is never announced (default 15)',
   PARLEY_DELIVERY_ATTEMPTS: 'attempts per delivery for transient failures (default 8)',
+  PARLEY_DELIVERY_MAX_AGE_HOURS: 'a delivery still not sent this many hours after its event fails for good, e.g. while its platform stays unreachable, which spends no attempts (default 24)',
   PARLEY_WORKER_CONCURRENCY: "jobs in flight per queue and process (default 10; a platform's deliveries take no more than its pace can serve at once: IRC 1, Mattermost and Matrix 4)",
   PARLEY_JOB_LOCK_SECONDS: "how long a job stays claimed by a worker that stopped answering; a killed worker's jobs run again after it (default 30)",
   PARLEY_BOT_LEASE_SECONDS: "with several `bots` processes, the one holding a unique connection (Telegram's long poll, the Discord gateway, Matrix's sync, the IRC nick) renews its Redis lease within this; another takes over this long after it dies (default 15)",
@@ -170,6 +171,7 @@ const coreSchema = {
   PARLEY_ADMIN_PASSWORD: optional(z.string().min(12, 'is too short: use at least 12 characters')),
   PARLEY_DELIVERY_DELAY_SECONDS: optional(int(0, 86400)).default(15),
   PARLEY_DELIVERY_ATTEMPTS: optional(int(1, 100)).default(8),
+  PARLEY_DELIVERY_MAX_AGE_HOURS: optional(int(1, 24 * 30)).default(24),
   PARLEY_WORKER_CONCURRENCY: optional(int(1, 1000)).default(10),
   PARLEY_EXCERPT_LENGTH: optional(int(0, 4000)).default(300),
   PARLEY_JOB_LOCK_SECONDS: optional(int(1, 3600)).default(30),
@@ -352,6 +354,7 @@ export function loadConfig(rawEnv: NodeJS.ProcessEnv, platforms: readonly Adapte
       concurrency: e.PARLEY_WORKER_CONCURRENCY,
       excerptLength: e.PARLEY_EXCERPT_LENGTH,
       lockSeconds: e.PARLEY_JOB_LOCK_SECONDS,
+      maxAgeHours: e.PARLEY_DELIVERY_MAX_AGE_HOURS,
     },
     botLeaseSeconds: e.PARLEY_BOT_LEASE_SECONDS,
     rulesPermission: e.PARLEY_RULES_PERMISSION,

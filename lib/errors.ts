@@ -5,11 +5,13 @@ export enum ErrorCode {
   SignatureInvalid = 'parley_signature_invalid',
   PlatformRateLimited = 'parley_platform_rate_limited',
   PlatformTransient = 'parley_platform_transient',
+  PlatformUnreachable = 'parley_platform_unreachable',
   PlatformPermanent = 'parley_platform_permanent',
   ForumRateLimited = 'parley_forum_rate_limited',
   ForumUnavailable = 'parley_forum_unavailable',
   ForumRequestFailed = 'parley_forum_request_failed',
   RedisUnavailable = 'parley_redis_unavailable',
+  StoreUnavailable = 'parley_store_unavailable',
 }
 
 export abstract class ParleyError extends Error {
@@ -24,17 +26,38 @@ export class ConfigError extends ParleyError {
   }
 }
 
-/** A platform asked us to slow down; retry after `retryAfterMs` without counting an attempt. */
+/**
+ * A platform asked us to slow down; retry after `retryAfterMs` without counting an attempt. `global`: the limit is the
+ * whole bot's (Discord's `global: true`), not one channel's or route's, so every message to the platform waits.
+ */
 export class PlatformRateLimitedError extends ParleyError {
   readonly code = ErrorCode.PlatformRateLimited;
-  constructor(readonly retryAfterMs: number, message = `rate limited, retry after ${retryAfterMs} ms`) {
+  readonly global: boolean;
+  constructor(readonly retryAfterMs: number, message = `rate limited, retry after ${retryAfterMs} ms`, opts: { global?: boolean } = {}) {
     super(message);
+    this.global = opts.global ?? false;
   }
 }
 
 /** Network trouble or a 5xx: worth retrying with backoff. */
 export class PlatformTransientError extends ParleyError {
-  readonly code = ErrorCode.PlatformTransient;
+  readonly code: ErrorCode = ErrorCode.PlatformTransient;
+}
+
+/**
+ * The platform as a whole cannot be reached, not one message refused: a connection refused, reset or timed out, an
+ * answer of 502, 503 or 504. Its deliveries pause together and wait without spending attempts
+ * (docs/architecture.md#faults). `retryAfterMs`, when known: when the next try may go.
+ */
+export class PlatformUnreachableError extends PlatformTransientError {
+  override readonly code = ErrorCode.PlatformUnreachable;
+  constructor(
+    message: string,
+    readonly retryAfterMs?: number,
+    opts?: ErrorOptions,
+  ) {
+    super(message, opts);
+  }
 }
 
 /** Why a channel cannot be reached until someone acts. Shown to admins. */
@@ -89,4 +112,34 @@ export class ForumRequestError extends ParleyError {
 
 export class RedisUnavailableError extends ParleyError {
   readonly code = ErrorCode.RedisUnavailable;
+}
+
+/** Error codes of a database that cannot be reached (Node's network codes, and pg-pool's own). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'SQLITE_BUSY']);
+/**
+ * PostgreSQL's SQLSTATEs of a server going away or not taking connections: class 08 (connection exception),
+ * 57P01-57P03 (shutting down, crashed, starting up), 53300 (too many connections).
+ */
+const UNREACHABLE_SQLSTATE = /^(08...|57P0[123]|53300)$/u;
+/** What pg says when the connection drops under a query or cannot be made in time (it sets no code on these). */
+const UNREACHABLE_MESSAGE = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection refused)/u;
+
+/**
+ * The database did not answer at all (down, restarting, unreachable, every connection taken), as opposed to
+ * answering a query with an error: trying again later will help, and nothing was decided.
+ */
+export function isStoreUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || UNREACHABLE_SQLSTATE.test(code))) return true;
+    if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true;
+    // AggregateError: pg tried every address a name resolves to (IPv4 and IPv6) and each was refused.
+    if (e instanceof AggregateError && e.errors.some(isStoreUnreachable)) return true;
+  }
+  return false;
+}
+
+/** The database could not be reached: the webhook is answered 503, so that its sender tries again. */
+export class StoreUnavailableError extends ParleyError {
+  readonly code = ErrorCode.StoreUnavailable;
 }

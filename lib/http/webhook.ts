@@ -2,6 +2,7 @@
 // the body arrives as raw bytes (signatures are over them), one error body shape, header reading, the JSON object
 // check, and the 202 or 503 answer after handing the event on.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, StoreUnavailableError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { metrics as processMetrics, type Metrics } from '../metrics.js';
 
@@ -58,12 +59,24 @@ export function registerWebhookRoute(
   });
 }
 
-/** Hands the event on and answers 202; 503 when that fails (the queue is down), so that the source sends it again. */
+/** What a 503 asks of the sender: a webhook refused while the database or the queue is down is worth sending again soon. */
+const RETRY_AFTER_SECONDS = 10;
+
+/**
+ * Hands the event on and answers 202; 503 with Retry-After when that fails (the database or the queue cannot be
+ * reached), so that the source sends it again: nothing is answered 2xx that is not safely kept.
+ */
 export async function handOn(reply: FastifyReply, accept: () => Promise<void>, log: Logger, context: Record<string, unknown>, source: string): Promise<FastifyReply> {
   try {
     await accept();
   } catch (err) {
-    log.error({ ...context, err: { message: (err as Error)?.message } }, `${source} webhook could not be queued; it will be sent again`);
+    const message = (err as Error)?.message;
+    reply.header('retry-after', String(RETRY_AFTER_SECONDS));
+    if (err instanceof StoreUnavailableError) {
+      log.error({ ...context, err: { message } }, `${source} webhook answered 503: the database cannot be reached; the sender will send it again`);
+      return fail(reply, 503, ErrorCode.StoreUnavailable, 'the database cannot be reached; try again later');
+    }
+    log.error({ ...context, err: { message } }, `${source} webhook could not be queued; it will be sent again`);
     return fail(reply, 503, 'parley_unavailable', 'the event could not be queued; try again later');
   }
   return reply.code(202).send({ ok: true });
