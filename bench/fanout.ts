@@ -65,8 +65,9 @@ export const fanout: Benchmark = async () => {
     };
 
     const start = performance.now();
-    // Parley answers the webhook once every delivery is queued: the fan-out is under way before that.
-    const announced = postWebhook(1, { id: 1, slug: 'announcements' });
+    // Timed by itself: the forum waits for this answer (a webhook handler held for the whole fan-out is the problem).
+    let answered = Number.NaN;
+    const announced = postWebhook(1, { id: 1, slug: 'announcements' }).then(() => void (answered = performance.now() - start));
     // The second platform's post goes once half the fan-out is out: its channel must not wait behind the rest.
     // (Raced with the first webhook, so that its refusal is what a failed run reports.)
     const half = (): Promise<void> => limited.waitFor(CHANNELS / 2, 120_000);
@@ -76,7 +77,6 @@ export const fanout: Benchmark = async () => {
     await other.waitFor(1, 60_000);
     const otherLatency = performance.now() - otherStart;
     await announced;
-    const answered = performance.now() - start;
     await limited.waitFor(CHANNELS, 300_000);
     const first = limited.acceptedAt[0]! - start;
     const last = limited.acceptedAt[CHANNELS - 1]! - start;

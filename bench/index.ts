@@ -2,12 +2,14 @@
 // Each measures Parley and its baseline in the same run, on this machine, now.
 import { fanout } from './fanout.js';
 import { match } from './match.js';
-import { pipeline } from './pipeline.js';
+import { pipeline, pipelineCpu } from './pipeline.js';
 import { transcript } from './transcript.js';
 import type { Benchmark } from './types.js';
 
-const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, transcript, fanout };
+// pipeline and pipeline_cpu share their measurements (one run of each side) when both are asked for.
+const BENCHMARKS: Record<string, Benchmark> = { match, pipeline, pipeline_cpu: pipelineCpu, transcript, fanout };
 BENCHMARKS.startup = async () => (await import('./startup.js')).startup();
+BENCHMARKS.instances = async () => (await import('./instances.js')).instances();
 
 const only = process.argv.slice(2);
 for (const [name, run] of Object.entries(BENCHMARKS)) {

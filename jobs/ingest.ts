@@ -5,8 +5,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createHash } from 'node:crypto';
 import type { Job } from 'bullmq';
-import { ForumUnavailableError } from '../lib/errors.js';
-import type { PostEventKind } from '../lib/events.js';
+import { ForumUnavailableError, isStoreUnreachable, StoreUnavailableError } from '../lib/errors.js';
+import type { MatchInput, PostEventKind } from '../lib/events.js';
 import type { LiveRules } from '../lib/live-rules.js';
 import type { Logger } from '../lib/log.js';
 import { postSubject, type Notification } from '../lib/notification.js';
@@ -24,6 +24,24 @@ import { deliverJobOptions, deliveryJobId, ingestJobId, ingestJobOptions, type Q
 
 /** A follow-up for a message being sent right now waits this long, so that the message exists when it looks. */
 const SENDING_GRACE_MS = 1000;
+/**
+ * A post for more channels than this is handed from the webhook to the ingest queue, so that the forum has its
+ * answer at once however large the fan-out (docs/architecture.md#a-forum-event).
+ */
+export const INLINE_FAN_OUT_LIMIT = 100;
+/**
+ * A fan-out's delivery rows are written, and their jobs queued, this many at a time (shared commits, one addBulk);
+ * the first chunk is smaller, so that the first deliveries can start while the rest are queued.
+ */
+const FAN_OUT_CHUNK = 100;
+const FAN_OUT_FIRST_CHUNK = 20;
+
+/** Thrown on the webhook's path for a fan-out above INLINE_FAN_OUT_LIMIT: the ingest queue carries it out. */
+class LargeFanOut extends Error {
+  constructor(channels: number) {
+    super(`${channels} channels: handed to the ingest queue`);
+  }
+}
 
 /** What the ingest job needs: what the decision needs (lib/routing.ts), and what carrying it out does. */
 export interface IngestDeps extends RoutingDeps {
@@ -89,16 +107,32 @@ interface EventScope {
   log?: Logger;
 }
 
+const eventOf = (data: IngestJob): EventScope => ({ eventId: data.eventId, acceptedAt: data.acceptedAt });
+
 export function createIngest(deps: IngestDeps) {
   const { store } = deps;
-  const scope = new AsyncLocalStorage<EventScope>();
-  /** The logger of the event being handled, whose lines carry its id (docs/architecture.md#metrics); made on first use. */
-  const eventLog = (): Logger => {
-    const current = scope.getStore();
-    if (!current) return deps.log;
-    return (current.log ??= deps.log.child({ eventId: current.eventId }));
+  /** The logger of an event, whose lines carry its id (docs/architecture.md#metrics); made on first use. */
+  const eventLog = (event: EventScope | undefined): Logger => (event ? (event.log ??= deps.log.child({ eventId: event.eventId })) : deps.log);
+  /**
+   * The event that jobs/ingest-gitlab.ts is handling, which it does not pass on: found here by the carrier's functions
+   * and its log lines. Forum events are passed along instead, since an AsyncLocalStorage in use slows every promise
+   * of the process.
+   */
+  const gitlabEvent = new AsyncLocalStorage<EventScope>();
+  // The decision reads matched channels through the rules' cache: it only needs their ids and platforms, which never
+  // change, and adding or removing a channel changes the rules version (lib/live-rules.ts).
+  const routing = { ...deps, store: { channels: { get: (id: number) => deps.rules.channel(id) } } };
+  // On the webhook's path, a large fan-out goes to the queue as soon as the match shows it.
+  const inlineRouting = {
+    ...routing,
+    rules: {
+      async match(input: MatchInput) {
+        const matched = await deps.rules.match(input);
+        if (matched.length > INLINE_FAN_OUT_LIMIT) throw new LargeFanOut(matched.length);
+        return matched;
+      },
+    },
   };
-  const inEvent = <T>(data: IngestJob, fn: () => Promise<T>): Promise<T> => scope.run({ eventId: data.eventId, acceptedAt: data.acceptedAt }, fn);
 
   /** A delivery's channel and, while the delivery is queued, its job and whether it is being sent right now. */
   async function deliveryState(d: DeliveryRecord) {
@@ -108,8 +142,8 @@ export function createIngest(deps: IngestDeps) {
   }
 
   /** A post event: the decision is lib/routing.ts's (the same `parley route` explains); here it is carried out. */
-  async function onPost(data: DiscourseIngestJob, mode: Mode): Promise<IngestOutcome> {
-    const plan = await planPost(data, deps, mode);
+  async function onPost(data: DiscourseIngestJob, mode: Mode, event: EventScope): Promise<IngestOutcome> {
+    const plan = await planPost(data, mode === 'local' ? inlineRouting : routing, mode);
     switch (plan.action) {
       case 'invalid':
       case 'ignore':
@@ -122,7 +156,7 @@ export function createIngest(deps: IngestDeps) {
       case 'update':
         return update(postSubject(plan.postId), plan.notification, data.eventId);
       case 'deliver':
-        return { result: 'queued', deliveries: await queueDeliveries(postEventKey(plan.event.postId), plan.event.isFirstPost, plan.notification, plan.channels) };
+        return { result: 'queued', deliveries: await queueDeliveries(postEventKey(plan.event.postId), plan.event.isFirstPost, plan.notification, plan.channels, event) };
     }
   }
 
@@ -142,34 +176,50 @@ export function createIngest(deps: IngestDeps) {
     return { result: 'updated', edits };
   }
 
-  /** One delivery row and job per planned channel; returns how many are new. */
-  async function queueDeliveries(eventKey: string, opens: boolean, notification: Notification, channels: readonly PlannedChannel[]): Promise<number> {
+  /**
+   * One delivery row and job per planned channel; returns how many are new. The rows of a chunk of channels are
+   * written together (one commit on SQLite) and their jobs queued together (Queues.addDelivery).
+   */
+  async function queueDeliveries(
+    eventKey: string,
+    opens: boolean,
+    notification: Notification,
+    channels: readonly PlannedChannel[],
+    event: EventScope | undefined,
+  ): Promise<number> {
+    const planned: PlannedChannel[] = [];
+    for (const c of channels) {
+      if (c.skip) eventLog(event).warn({ channel: c.channel.id, platform: c.channel.platform }, 'channel matched but its platform is not configured: skipped');
+      else planned.push(c);
+    }
+    const jobOptions = deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts });
+    const key = jobKey(eventKey);
     let queued = 0;
-    for (const { channel, thread, skip } of channels) {
-      if (skip) {
-        eventLog().warn({ channel: channel.id, platform: channel.platform }, 'channel matched but its platform is not configured: skipped');
-        continue;
-      }
-      const jobId = deliveryJobId(jobKey(eventKey), channel.id);
-      const { created } = await store.deliveries.create({
-        jobId,
-        eventKey,
-        channelId: channel.id,
-        subject: notification.subject,
-        thread: notification.thread,
-        opens,
-      });
-      // A delivery row that exists already was queued by an earlier attempt or a repeated event: the
-      // job id makes adding it again a no-op while the job lives, and the row guards it after.
-      const existing = created ? null : await store.deliveries.getByJobId(jobId);
-      if (!created && existing?.status !== 'queued') continue;
-      const event = scope.getStore();
-      await deps.queues.addDelivery(
-        channel.platform,
-        { deliveryId: jobId, channelId: channel.id, notification, thread, ...(event ? { eventId: event.eventId, acceptedAt: event.acceptedAt } : {}) },
-        { ...deliverJobOptions({ delayMs: deps.delivery.delayMs, attempts: deps.delivery.attempts }), jobId },
+    for (let i = 0; i < planned.length; ) {
+      const size = i === 0 ? FAN_OUT_FIRST_CHUNK : FAN_OUT_CHUNK;
+      const chunk = planned.slice(i, i + size).map((c) => ({ ...c, jobId: deliveryJobId(key, c.channel.id) }));
+      i += size;
+      const rows = await Promise.all(
+        chunk.map(({ channel, jobId }) =>
+          store.deliveries.create({ jobId, eventKey, channelId: channel.id, subject: notification.subject, thread: notification.thread, opens }),
+        ),
       );
-      if (created) queued++;
+      const adds: Promise<void>[] = [];
+      chunk.forEach(({ channel, thread, jobId }, k) => {
+        const { delivery, created } = rows[k]!;
+        // A delivery row that exists already was queued by an earlier attempt or a repeated event: the
+        // job id makes adding it again a no-op while the job lives, and the row guards it after.
+        if (!created && (delivery.jobId !== jobId || delivery.status !== 'queued')) return;
+        adds.push(
+          deps.queues.addDelivery(
+            channel.platform,
+            { deliveryId: jobId, channelId: channel.id, notification, thread, ...(event ? { eventId: event.eventId, acceptedAt: event.acceptedAt } : {}) },
+            { ...jobOptions, jobId },
+          ),
+        );
+        if (created) queued++;
+      });
+      await Promise.all(adds);
     }
     return queued;
   }
@@ -224,25 +274,28 @@ export function createIngest(deps: IngestDeps) {
   }
 
   // Its log lines are the event's too: `log` is read when it logs, inside the event's scope.
-  const onGitLab = createGitLabIngest({ ...deps, get log() { return eventLog(); } }, { queueDeliveries, update, withdraw });
+  const onGitLab = createGitLabIngest(
+    { ...routing, get log() { return eventLog(gitlabEvent.getStore()); } },
+    { queueDeliveries: (key, opens, notification, channels) => queueDeliveries(key, opens, notification, channels, gitlabEvent.getStore()), update, withdraw },
+  );
 
-  async function handle(data: IngestJob, mode: Mode): Promise<IngestOutcome> {
+  async function handle(data: IngestJob, mode: Mode, event: EventScope): Promise<IngestOutcome> {
     const outcome =
       data.source === 'gitlab'
-        ? await onGitLab(data)
+        ? await gitlabEvent.run(event, () => onGitLab(data))
         : data.eventType === 'post' && POST_EVENTS.has(data.event)
-        ? await onPost(data, mode)
+        ? await onPost(data, mode, event)
         : data.eventType === 'topic'
           ? await onTopic(data)
           : data.eventType === 'category'
             ? await onCategory(data)
             : ({ result: 'ignored', reason: `${data.eventType}/${data.event} events are not used` } as const);
-    eventLog().debug({ source: data.source, event: data.event, outcome }, 'event processed');
+    eventLog(event).debug({ source: data.source, event: data.event, outcome }, 'event processed');
     return outcome;
   }
 
-  const replay = (data: IngestJob): IngestOutcome => {
-    eventLog().info({ source: data.source, event: data.event }, 'repeated event dropped');
+  const replay = (data: IngestJob, event: EventScope): IngestOutcome => {
+    eventLog(event).info({ source: data.source, event: data.event }, 'repeated event dropped');
     return { result: 'replay' };
   };
 
@@ -250,18 +303,19 @@ export function createIngest(deps: IngestDeps) {
    * Called by the webhook before queueing: handles the event at once when everything it needs is known
    * locally (the common case), so most events take one queue hop instead of two. Never throws.
    */
-  function tryInline(data: IngestJob): Promise<InlineResult> {
-    return inEvent(data, () => handleInline(data));
-  }
-
-  async function handleInline(data: IngestJob): Promise<InlineResult> {
+  async function tryInline(data: IngestJob): Promise<InlineResult> {
+    const event = eventOf(data);
     let recorded = false;
     try {
-      if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data) };
+      if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data, event) };
       recorded = true;
-      return { done: true, outcome: await handle(data, 'local') };
+      return { done: true, outcome: await handle(data, 'local', event) };
     } catch (err) {
-      if (!(err instanceof NeedsForum)) eventLog().warn({ err: (err as Error).message }, 'forum event handed to the queue after an error');
+      // The database down before the event was recorded: the webhook answers 503 (lib/http/webhook.ts), so that the
+      // forum sends it again. Once recorded, the queue carries it out: a repeat would be dropped as already seen.
+      if (!recorded && isStoreUnreachable(err)) throw new StoreUnavailableError(`the database cannot be reached: ${(err as Error).message}`, { cause: err });
+      if (err instanceof LargeFanOut) eventLog(event).debug({ reason: err.message }, 'large fan-out handed to the ingest queue');
+      else if (!(err instanceof NeedsForum)) eventLog(event).warn({ err: (err as Error).message }, 'forum event handed to the queue after an error');
       return { done: false, recorded };
     }
   }
@@ -282,13 +336,12 @@ export function createIngest(deps: IngestDeps) {
     },
 
     /** The BullMQ processor: may ask the forum, and is retried with backoff when the forum is down. */
-    processor(job: Job<IngestJob>): Promise<IngestOutcome> {
+    async processor(job: Job<IngestJob>): Promise<IngestOutcome> {
       const data = job.data;
-      return inEvent(data, async () => {
-        // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
-        if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data);
-        return handle(data, 'forum');
-      });
+      const event = eventOf(data);
+      // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
+      if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data, event);
+      return handle(data, 'forum', event);
     },
   };
 }

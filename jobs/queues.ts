@@ -72,6 +72,11 @@ export function deliverJobOptions(opts: { delayMs: number; attempts: number }): 
   };
 }
 
+/** Adds of one turn go as one addBulk from this many; fewer go one by one. */
+const ADD_BULK_FROM = 4;
+/** Jobs per addBulk: one Redis round trip each, short enough not to hold Redis up for others. */
+const ADD_BULK_CHUNK = 500;
+
 interface PendingAdd {
   data: DeliverJob;
   opts: JobsOptions;
@@ -101,8 +106,9 @@ export class Queues {
   }
 
   /**
-   * Queues a delivery. The adds of one turn of the event loop (concurrent webhooks) go to Redis as one
-   * addBulk: one round trip instead of one each. Resolves once the job is in Redis.
+   * Queues a delivery. The adds of one turn of the event loop (concurrent webhooks, a fan-out) go to Redis
+   * together: a few one by one, more as addBulk in chunks of ADD_BULK_CHUNK, one round trip each (a chunk
+   * bounds how long Redis is busy with one command). Resolves once the job is in Redis.
    */
   addDelivery(platform: PlatformName, data: DeliverJob, opts: JobsOptions): Promise<void> {
     let pending = this.pendingAdds.get(platform);
@@ -111,13 +117,26 @@ export class Queues {
       this.pendingAdds.set(platform, batch);
       setImmediate(() => {
         this.pendingAdds.delete(platform);
-        this.deliverQueue(platform)
-          .addBulk(batch.map((p) => ({ name: DELIVER_JOB, data: p.data, opts: p.opts })))
-          .then(() => batch.forEach((p) => p.resolve()), (err: unknown) => batch.forEach((p) => p.reject(err)));
+        void this.flushAdds(platform, batch);
       });
     }
     const batch = pending;
     return new Promise((resolve, reject) => batch.push({ data, opts, resolve, reject }));
+  }
+
+  private async flushAdds(platform: PlatformName, batch: readonly PendingAdd[]): Promise<void> {
+    const queue = this.deliverQueue(platform);
+    const settle = (adds: readonly PendingAdd[], added: Promise<unknown>): Promise<void> =>
+      added.then(() => adds.forEach((p) => p.resolve()), (err: unknown) => adds.forEach((p) => p.reject(err)));
+    // addBulk's pipeline costs more CPU than a few single adds (ioredis copies every BullMQ script onto each one).
+    if (batch.length < ADD_BULK_FROM) {
+      await Promise.all(batch.map((p) => settle([p], queue.add(DELIVER_JOB, p.data, p.opts))));
+      return;
+    }
+    for (let i = 0; i < batch.length; i += ADD_BULK_CHUNK) {
+      const chunk = batch.slice(i, i + ADD_BULK_CHUNK);
+      await settle(chunk, queue.addBulk(chunk.map((p) => ({ name: DELIVER_JOB, data: p.data, opts: p.opts }))));
+    }
   }
 
   /** Queues an edit or withdrawal of a sent announcement; `delayMs` lets a delivery in flight finish first. */

@@ -193,8 +193,11 @@ export async function planPost(data: PostWebhook, deps: RoutingDeps, mode: PlanM
  */
 export async function planChannels(input: MatchInput, thread: string, deps: Pick<RoutingDeps, 'store' | 'rules' | 'platforms'>): Promise<PlannedChannel[]> {
   const channels: PlannedChannel[] = [];
-  for (const m of await deps.rules.match(input)) {
-    const channel = await deps.store.channels.get(m.channelId);
+  const matched = await deps.rules.match(input);
+  // Looked up together: a fan-out to thousands of channels waits for one round of reads, not one after another.
+  const records = await Promise.all(matched.map((m) => deps.store.channels.get(m.channelId)));
+  for (const [i, m] of matched.entries()) {
+    const channel = records[i];
     if (!channel) continue;
     channels.push({
       channel,

@@ -2,6 +2,7 @@
 import type { Updateable } from 'kysely';
 import type { ChannelRecord, ChannelSettings, ChannelStatus, ChannelStore, PlatformName } from '../seams/store.js';
 import { bumpRulesVersion } from './rules.js';
+import { prepared } from './prepared.js';
 import { now, toDate, type ChannelRow, type ChannelsTable, type Db } from './schema.js';
 
 function parseSettings(text: string): ChannelSettings {
@@ -27,6 +28,8 @@ function toChannel(row: ChannelRow): ChannelRecord {
 }
 
 export function createChannelStore(db: Db): ChannelStore {
+  // Once per delivery.
+  const byId = prepared(db, ['id'], (p: { id: number }) => db.selectFrom('channels').selectAll().where('id', '=', p.id));
   const find = async (platform: PlatformName, externalId: string) => {
     const row = await db.selectFrom('channels').selectAll().where('platform', '=', platform).where('external_id', '=', externalId).executeTakeFirst();
     return row && toChannel(row);
@@ -64,7 +67,7 @@ export function createChannelStore(db: Db): ChannelStore {
     },
 
     async get(id) {
-      const row = await db.selectFrom('channels').selectAll().where('id', '=', id).executeTakeFirst();
+      const [row] = (await byId({ id })).rows;
       return row && toChannel(row);
     },
 

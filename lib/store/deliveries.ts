@@ -2,6 +2,8 @@
 // the admin page lists them a page at a time and counts them per hour.
 import { sql, type ExpressionBuilder, type Updateable } from 'kysely';
 import type { DeliveryFilter, DeliveryHour, DeliveryRecord, DeliveryStatus, DeliveryStore } from '../seams/store.js';
+import type { Dialect } from './migrations.js';
+import { prepared } from './prepared.js';
 import { now, toCount, toDate, type Database, type DeliveriesTable, type Db, type DeliveryRow } from './schema.js';
 
 const STATUSES: readonly DeliveryStatus[] = ['queued', 'delivered', 'failed', 'cancelled', 'withdrawn'];
@@ -54,34 +56,72 @@ function matching(filter: DeliveryFilter) {
 /** The first 13 characters of the stored ISO text (`2026-03-01T10`) are its UTC hour, on either database. */
 const HOUR_OF_CREATED_AT = sql<string>`substr(deliveries.created_at, 1, 13)`;
 
-export function createDeliveryStore(db: Db): DeliveryStore {
+/** The columns a delivery's update may set, in a fixed order (one prepared statement per combination used). */
+const UPDATABLE = ['status', 'attempts', 'message_ref', 'last_error'] as const;
+type UpdateValues = { jobId: string; updated_at: string; status?: string; attempts?: number; message_ref?: string | null; last_error?: string | null };
+
+type NewDelivery = { job_id: string; event_key: string; channel_id: number; subject: string; thread: string; opens: number; at: string };
+
+export function createDeliveryStore(db: Db, dialect: Dialect): DeliveryStore {
+  // The queries every delivery makes: a row when the event comes, read and updated when it is sent.
+  const insertQuery = (p: NewDelivery) =>
+    db
+      .insertInto('deliveries')
+      .values({ job_id: p.job_id, event_key: p.event_key, channel_id: p.channel_id, subject: p.subject, thread: p.thread, opens: p.opens, status: 'queued', attempts: 0, created_at: p.at, updated_at: p.at })
+      // No conflict target: either unique key (event+channel, or job id) means "already there".
+      .onConflict((oc) => oc.doNothing());
+  const insertNames = ['job_id', 'event_key', 'channel_id', 'subject', 'thread', 'opens', 'at'] as const;
+  const insertSqlite = prepared(db, insertNames, (p: NewDelivery) => insertQuery(p));
+  const insertPostgres = prepared(db, insertNames, (p: NewDelivery) => insertQuery(p).returning('id'));
+  /** The new row's id, null when it was there already: SQLite says it without RETURNING (which costs it several times the insert), PostgreSQL with it. */
+  const insert = async (values: NewDelivery): Promise<number | null> => {
+    if (dialect === 'sqlite') {
+      const result = await insertSqlite(values);
+      return result.numAffectedRows === 1n ? Number(result.insertId) : null;
+    }
+    return (await insertPostgres(values)).rows[0]?.id ?? null;
+  };
+  const byJobId = prepared(db, ['jobId'], (p: { jobId: string }) => db.selectFrom('deliveries').selectAll().where('job_id', '=', p.jobId));
+  const updates = new Map<string, (values: UpdateValues) => Promise<unknown>>();
+  const updateOf = (columns: readonly (typeof UPDATABLE)[number][]) => {
+    const key = columns.join(',');
+    let update = updates.get(key);
+    if (!update) {
+      update = prepared(db, ['jobId', 'updated_at', ...columns], (p: UpdateValues) => {
+        const set: Updateable<DeliveriesTable> = { updated_at: p.updated_at };
+        for (const c of columns) Object.assign(set, { [c]: p[c] });
+        return db.updateTable('deliveries').set(set).where('job_id', '=', p.jobId);
+      });
+      updates.set(key, update);
+    }
+    return update;
+  };
+  const rootOf = prepared(db, ['channelId', 'thread'], (p: { channelId: number; thread: string }) =>
+    db
+      .selectFrom('deliveries')
+      .select('message_ref')
+      .where('channel_id', '=', p.channelId)
+      .where('thread', '=', p.thread)
+      .where('opens', '=', 1)
+      .where('status', '=', 'delivered')
+      .where('message_ref', 'is not', null)
+      .orderBy('id')
+      .limit(1),
+  );
+
   const getByJobId = async (jobId: string) => {
-    const row = await db.selectFrom('deliveries').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+    const [row] = (await byJobId({ jobId })).rows;
     return row && toDelivery(row);
   };
 
   return {
     async create(input) {
       const at = input.createdAt?.toISOString() ?? now();
-      // No conflict target: either unique key (event+channel, or job id) means "already there".
-      const inserted = await db
-        .insertInto('deliveries')
-        .values({
-          job_id: input.jobId,
-          event_key: input.eventKey,
-          channel_id: input.channelId,
-          subject: input.subject,
-          thread: input.thread,
-          opens: input.opens ? 1 : 0,
-          status: 'queued',
-          attempts: 0,
-          created_at: at,
-          updated_at: at,
-        })
-        .onConflict((oc) => oc.doNothing())
-        .returningAll()
-        .executeTakeFirst();
-      if (inserted) return { delivery: toDelivery(inserted), created: true };
+      const row = { job_id: input.jobId, event_key: input.eventKey, channel_id: input.channelId, subject: input.subject, thread: input.thread, opens: input.opens ? 1 : 0 };
+      const id = await insert({ ...row, at });
+      if (id !== null) {
+        return { delivery: toDelivery({ ...row, id, status: 'queued', attempts: 0, message_ref: null, last_error: null, created_at: at, updated_at: at }), created: true };
+      }
 
       const existing =
         (await db
@@ -97,12 +137,8 @@ export function createDeliveryStore(db: Db): DeliveryStore {
     getByJobId,
 
     async update(jobId, patch) {
-      const set: Updateable<DeliveriesTable> = { updated_at: now() };
-      if (patch.status !== undefined) set.status = patch.status;
-      if (patch.attempts !== undefined) set.attempts = patch.attempts;
-      if (patch.messageRef !== undefined) set.message_ref = patch.messageRef;
-      if (patch.lastError !== undefined) set.last_error = patch.lastError;
-      await db.updateTable('deliveries').set(set).where('job_id', '=', jobId).execute();
+      const values: UpdateValues = { jobId, updated_at: now(), status: patch.status, attempts: patch.attempts, message_ref: patch.messageRef, last_error: patch.lastError };
+      await updateOf(UPDATABLE.filter((c) => values[c] !== undefined))(values);
     },
 
     async findBySubject(subject, status) {
@@ -112,17 +148,7 @@ export function createDeliveryStore(db: Db): DeliveryStore {
     },
 
     async threadRoot(channelId, thread) {
-      const row = await db
-        .selectFrom('deliveries')
-        .select('message_ref')
-        .where('channel_id', '=', channelId)
-        .where('thread', '=', thread)
-        .where('opens', '=', 1)
-        .where('status', '=', 'delivered')
-        .where('message_ref', 'is not', null)
-        .orderBy('id')
-        .limit(1)
-        .executeTakeFirst();
+      const [row] = (await rootOf({ channelId, thread })).rows;
       return row?.message_ref ?? null;
     },
 

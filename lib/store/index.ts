@@ -106,9 +106,13 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
 }
 
 function openPostgres(url: string, log: Logger): Db {
-  const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE });
+  const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection emits here; without a listener the process would exit.
   pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'PostgreSQL idle connection error'));
+  // A connection in use but between queries (checked out by Kysely) reports the server going away on the client
+  // itself, where the pool listens no more: without this listener the process would exit. The query that uses it
+  // next fails, and the pool replaces it.
+  pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: { message: err.message } }, 'PostgreSQL connection lost')));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
@@ -135,7 +139,7 @@ function createStore(db: Db, dialect: Dialect): Store {
     dialect,
     channels: createChannelStore(db),
     rules: createRuleStore(db),
-    deliveries: createDeliveryStore(db),
+    deliveries: createDeliveryStore(db, dialect),
     topics: createTopicStore(db),
     categories: createCategoryStore(db),
     identities: createIdentityStore(db),

@@ -3,6 +3,7 @@
 import { sql, type Transaction } from 'kysely';
 import { isFilter, isSourceName, scopeOf, scopeValue, type Scope } from '../rules.js';
 import type { RuleRecord, RuleStore } from '../seams/store.js';
+import { prepared } from './prepared.js';
 import { now, RULES_VERSION_KEY, toDate, type Database, type Db, type RuleRow } from './schema.js';
 
 /** Call inside the transaction that adds or removes a rule or a channel. */
@@ -34,6 +35,8 @@ function toRule(row: RuleRow): RuleRecord {
 }
 
 export function createRuleStore(db: Db): RuleStore {
+  // Before each match (lib/live-rules.ts).
+  const versionRow = prepared(db, ['key'], (p: { key: string }) => db.selectFrom('meta').select('value').where('key', '=', p.key));
   return {
     async add({ channelId, source, filter, scope, createdBy }) {
       const columns = scopeColumns(scope);
@@ -89,7 +92,7 @@ export function createRuleStore(db: Db): RuleStore {
     },
 
     async version() {
-      const row = await db.selectFrom('meta').select('value').where('key', '=', RULES_VERSION_KEY).executeTakeFirst();
+      const [row] = (await versionRow({ key: RULES_VERSION_KEY })).rows;
       return row ? Number(row.value) : 0;
     },
   };

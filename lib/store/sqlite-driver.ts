@@ -3,6 +3,9 @@
 // more than running them. Here the writes that arrive during one turn of the event loop share a transaction,
 // committed on the next turn, and each caller's promise settles only after the commit that holds its write:
 // nobody is told "stored" before it is. Explicit transactions (db.transaction()) run alone, as usual.
+// Reads of one turn share a read transaction too, ended on the next turn: each transaction takes file locks, and
+// when another process has written since the last one, SQLite drops its page cache, so one per read costs more
+// than the read (with web and workers in two processes, several times more).
 import type BetterSqlite3 from 'better-sqlite3';
 import {
   CompiledQuery,
@@ -54,6 +57,8 @@ export class GroupCommitSqliteDialect implements Dialect {
 export class GroupCommitSqliteDriver implements Driver {
   /** Writes of the open group, settled when it commits. */
   private group: Waiter[] | null = null;
+  /** A read transaction of this turn is open (no group is). */
+  private reading = false;
   /** Held by an explicit transaction; everyone else waits for it. */
   private exclusive: Promise<void> | null = null;
   private releaseExclusive: (() => void) | null = null;
@@ -70,6 +75,7 @@ export class GroupCommitSqliteDriver implements Driver {
     const conn = connection as Connection;
     while (this.exclusive) await this.exclusive;
     this.exclusive = new Promise((resolve) => (this.releaseExclusive = resolve));
+    this.endRead();
     this.commitGroup();
     conn.inTransaction = true;
     try {
@@ -112,20 +118,32 @@ export class GroupCommitSqliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     while (this.exclusive) await this.exclusive;
+    this.endRead();
     this.commitGroup();
     this.db.close();
   }
 
-  /** A query outside an explicit transaction: reads run at once, writes join the open group. */
+  /** A query outside an explicit transaction: reads run at once (in the turn's read transaction), writes join the open group. */
   async execute(query: CompiledQuery): Promise<QueryResult<unknown>> {
     while (this.exclusive) await this.exclusive;
     if (TRANSACTION_CONTROL.test(query.sql)) {
+      this.endRead();
       this.commitGroup();
       return this.run(query);
     }
     const statement = this.db.prepare(query.sql);
     // Inside a transaction begun by hand (the migrations' `begin immediate`), statements are part of it.
-    if (statement.readonly || (this.db.inTransaction && !this.group)) return this.runStatement(statement, query);
+    if (this.db.inTransaction && !this.group && !this.reading) return this.runStatement(statement, query);
+    if (statement.readonly) {
+      // In the open group's transaction if there is one, else in this turn's read transaction.
+      if (!this.group && !this.reading) {
+        this.run(CompiledQuery.raw('begin'));
+        this.reading = true;
+        setImmediate(() => this.endRead());
+      }
+      return this.runStatement(statement, query);
+    }
+    this.endRead();
     if (!this.group) {
       this.run(CompiledQuery.raw('begin immediate'));
       this.group = [];
@@ -152,6 +170,13 @@ export class GroupCommitSqliteDriver implements Driver {
     if (statement.reader) return { rows: statement.all(parameters) };
     const { changes, lastInsertRowid } = statement.run(parameters);
     return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] };
+  }
+
+  /** Ends this turn's read transaction, if one is open (END: it wrote nothing, there is nothing to commit). */
+  private endRead(): void {
+    if (!this.reading) return;
+    this.reading = false;
+    if (this.db.inTransaction) this.run(CompiledQuery.raw('end'));
   }
 
   /** Commits the open group (if any) and tells its writers. */

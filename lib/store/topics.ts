@@ -1,6 +1,7 @@
 // Topics: a cache of the forum's topics (title, tags, category), fed by topic webhooks,
 // because post webhooks carry no tags.
 import type { TopicRecord, TopicStore } from '../seams/store.js';
+import { prepared } from './prepared.js';
 import { now, toDate, type Db } from './schema.js';
 
 function parseTags(text: string): string[] {
@@ -9,6 +10,8 @@ function parseTags(text: string): string[] {
 }
 
 export function createTopicStore(db: Db): TopicStore {
+  // Once per post webhook (its tags).
+  const byId = prepared(db, ['topicId'], (p: { topicId: number }) => db.selectFrom('topics').selectAll().where('topic_id', '=', p.topicId));
   return {
     async upsert(topic) {
       await db
@@ -26,7 +29,7 @@ export function createTopicStore(db: Db): TopicStore {
     },
 
     async get(topicId) {
-      const row = await db.selectFrom('topics').selectAll().where('topic_id', '=', topicId).executeTakeFirst();
+      const [row] = (await byId({ topicId })).rows;
       if (!row) return undefined;
       return { topicId: row.topic_id, title: row.title, tags: parseTags(row.tags), categoryId: row.category_id, updatedAt: toDate(row.updated_at) } satisfies TopicRecord;
     },
