@@ -301,7 +301,8 @@ export function createIngest(deps: IngestDeps) {
 
   /**
    * Called by the webhook before queueing: handles the event at once when everything it needs is known
-   * locally (the common case), so most events take one queue hop instead of two. Never throws.
+   * locally (the common case), so most events take one queue hop instead of two. Throws only when the database cannot be reached before the
+   * event is recorded (the webhook then answers 503); any other trouble hands the event to the queue.
    */
   async function tryInline(data: IngestJob): Promise<InlineResult> {
     const event = eventOf(data);
