@@ -1,4 +1,4 @@
-// `npm run soak [-- --minutes N] [-- --heap-snapshots]`: a whole Parley as an operator runs it (`node bin/parley.js
+// `npm run soak [-- --minutes N --heap-snapshots]`: a whole Parley as an operator runs it (`node bin/parley.js
 // start`, compiled, every role in one process, SQLite) takes 100 signed Discourse webhooks a second for N minutes
 // (default 10), and its memory is sampled every 10 s: resident set (VmRSS, as the OS counts it), V8's heap used (its
 // own /metrics), and the heap after each of V8's full collections (--trace-gc): the live set. Flat means the
@@ -41,7 +41,7 @@ const CHUNK_EVENTS = RATE * CHUNK_SECONDS;
 const SAMPLE_EVERY_MS = 10_000;
 const WARM_UP_MS = 60_000;
 /**
- * The bar for "flat", in MB a minute, after the first minute. At 100 events a second, 1 MB a minute is 175 bytes
+ * The bar for "flat", in MB a minute, over the second half of the run. At 100 events a second, 1 MB a minute is 175 bytes
  * an event: less than anything Parley could keep per event (a Map entry with its key and value, a job, a log
  * line), so a per-event leak shows above it; and well above the noise of the live set and of the memory outside
  * V8's heap on a 5-minute fit (each slope's standard error is printed beside it).
