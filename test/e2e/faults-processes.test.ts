@@ -16,11 +16,10 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Role } from '../../cli/app/index.js';
-import { signBody } from '../../lib/discourse/signature.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
-import { eventually, postBody, WEBHOOK_SECRET } from '../helpers/parley.js';
+import { eventually, postBody, postWebhook, WEBHOOK_SECRET } from '../helpers/parley.js';
 import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { freshSchema, type TestSchema } from '../helpers/postgres.js';
 import { missingPostgresServer, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
@@ -50,24 +49,9 @@ const postOf = (text: string): number | null => {
 };
 
 /** POSTs a signed post_created webhook; 0 when the connection failed (refused, reset by a process killed mid-request). */
-async function postWebhook(url: string, eventId: string, post: number, categoryId: number): Promise<number> {
-  const raw = JSON.stringify(postBody({ id: post, topicId: post, categoryId }));
+async function postAsForum(url: string, eventId: string, post: number, categoryId: number): Promise<number> {
   try {
-    const res = await fetch(`${url}/hooks/discourse`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-discourse-instance': 'http://forum.example',
-        'x-discourse-event-id': eventId,
-        'x-discourse-event-type': 'post',
-        'x-discourse-event': 'post_created',
-        'x-discourse-event-signature': signBody(raw, WEBHOOK_SECRET),
-      },
-      body: raw,
-      signal: AbortSignal.timeout(30_000),
-    });
-    await res.arrayBuffer();
-    return res.status;
+    return await postWebhook(url, 'post_created', postBody({ id: post, topicId: post, categoryId }), { eventId, timeoutMs: 30_000 });
   } catch {
     return 0;
   }
@@ -106,7 +90,7 @@ class Forum {
       const webs = this.webs();
       const url = webs[this.next++ % webs.length]!;
       const sentAt = Date.now();
-      const status = await postWebhook(url, eventId, post, categoryOf(target));
+      const status = await postAsForum(url, eventId, post, categoryOf(target));
       this.answers.push({ post, status, sentAt, answeredAt: Date.now() });
       if (status >= 200 && status < 300) {
         this.accepted.set(post, target);

@@ -19,7 +19,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { deliverQueueName, INGEST_QUEUE } from '../../jobs/queues.js';
-import { signBody } from '../../lib/discourse/signature.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
@@ -27,7 +26,7 @@ import { CHANNEL_TYPE, PERMISSIONS, startFakeDiscord, type FakeDiscord } from '.
 import { startFakeMatrix, type FakeMatrix } from '../helpers/fake-matrix.js';
 import { connectPerson, ircLower, type IrcPerson, type ParsedLine } from '../helpers/irc-person.js';
 import { ircEnv, startNgircd, type Ngircd } from '../helpers/ngircd.js';
-import { eventually, postBody, WEBHOOK_SECRET } from '../helpers/parley.js';
+import { eventually, postBody, postWebhook, WEBHOOK_SECRET } from '../helpers/parley.js';
 import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { freshSchema, type TestSchema } from '../helpers/postgres.js';
 import { startTelegramServer, type TelegramEmulator } from '../helpers/telegram-server.js';
@@ -148,23 +147,7 @@ async function tcpDoor(port: number): Promise<TcpDoor> {
 }
 
 /** POSTs a signed post_created webhook to one instance; returns the HTTP status. */
-async function sendWebhook(url: string, eventId: string, body: unknown): Promise<number> {
-  const raw = JSON.stringify(body);
-  const res = await fetch(`${url}/hooks/discourse`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-discourse-instance': 'http://forum.example',
-      'x-discourse-event-id': eventId,
-      'x-discourse-event-type': 'post',
-      'x-discourse-event': 'post_created',
-      'x-discourse-event-signature': signBody(raw, WEBHOOK_SECRET),
-    },
-    body: raw,
-  });
-  await res.arrayBuffer();
-  return res.status;
-}
+const sendWebhook = (url: string, eventId: string, body: unknown): Promise<number> => postWebhook(url, 'post_created', body, { eventId });
 
 /** The forum post a chat message announces (every post here is the first of its own topic, id = topic id). */
 const postOf = (text: string): number | null => {

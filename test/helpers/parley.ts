@@ -56,21 +56,7 @@ export async function startParley(opts: { env?: Record<string, string>; platform
     env,
     async sendWebhook(event, body, o = {}) {
       const eventId = o.eventId ?? `${Date.now()}${++eventCounter}`;
-      const raw = JSON.stringify(body);
-      const res = await fetch(`${url}/hooks/discourse`, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'x-discourse-instance': 'http://forum.example',
-          'x-discourse-event-id': eventId,
-          'x-discourse-event-type': event.split('_')[0]!,
-          'x-discourse-event': event,
-          'x-discourse-event-signature': o.signature ?? signBody(raw, WEBHOOK_SECRET),
-        },
-        body: raw,
-      });
-      await res.arrayBuffer();
-      return { status: res.status, eventId };
+      return { status: await postWebhook(url, event, body, { eventId, ...(o.signature ? { signature: o.signature } : {}) }), eventId };
     },
     async waitForIngest(eventId, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
@@ -93,6 +79,29 @@ export async function startParley(opts: { env?: Record<string, string>; platform
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * POSTs a Discourse webhook, signed as the forum signs it (or with `signature`), to the Parley at `url`; returns the
+ * HTTP status. Rejects when the connection fails (a process killed mid-request) or after `timeoutMs`.
+ */
+export async function postWebhook(url: string, event: string, body: unknown, o: { eventId: string; signature?: string; timeoutMs?: number }): Promise<number> {
+  const raw = JSON.stringify(body);
+  const res = await fetch(`${url}/hooks/discourse`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-discourse-instance': 'http://forum.example',
+      'x-discourse-event-id': o.eventId,
+      'x-discourse-event-type': event.split('_')[0]!,
+      'x-discourse-event': event,
+      'x-discourse-event-signature': o.signature ?? signBody(raw, WEBHOOK_SECRET),
+    },
+    body: raw,
+    ...(o.timeoutMs ? { signal: AbortSignal.timeout(o.timeoutMs) } : {}),
+  });
+  await res.arrayBuffer();
+  return res.status;
 }
 
 /** Polls until `check` returns a value other than undefined. */

@@ -12,10 +12,9 @@ import { pino } from 'pino';
 import { fakePlatform, type FakePlatform } from '../../bench/fake-platform.js';
 import { startApp, type App } from '../../cli/app/index.js';
 import { loadConfig } from '../../lib/config.js';
-import { signBody } from '../../lib/discourse/signature.js';
 import { dueSince } from '../../lib/metrics.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
-import { eventually, postBody, WEBHOOK_SECRET } from '../helpers/parley.js';
+import { eventually, postBody, postWebhook, WEBHOOK_SECRET } from '../helpers/parley.js';
 
 const METRICS_TOKEN = 'metrics-test-token-0123456789';
 
@@ -77,21 +76,7 @@ describe('metrics', () => {
 
   async function sendPost(postId: number): Promise<{ status: number; eventId: string }> {
     const eventId = `${Date.now()}${++eventCounter}`;
-    const raw = JSON.stringify(postBody({ id: postId, topicId: postId, categoryId: 4 }));
-    const res = await fetch(`${app.url}/hooks/discourse`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-discourse-instance': 'http://forum.example',
-        'x-discourse-event-id': eventId,
-        'x-discourse-event-type': 'post',
-        'x-discourse-event': 'post_created',
-        'x-discourse-event-signature': signBody(raw, WEBHOOK_SECRET),
-      },
-      body: raw,
-    });
-    await res.arrayBuffer();
-    return { status: res.status, eventId };
+    return { status: await postWebhook(app.url ?? '', 'post_created', postBody({ id: postId, topicId: postId, categoryId: 4 }), { eventId }), eventId };
   }
 
   async function scrape(): Promise<string> {
