@@ -129,8 +129,9 @@ describe('ngircd', () => {
     await watcher.waitFor(privmsg('burst 14'), 'the last line of the burst', 20_000);
     const arrivals = watcher.lines.filter((l) => l.command === 'PRIVMSG').map((l) => l.at - start);
     assert.equal(arrivals.length, 15);
-    // Observed: 7 at once, then 3 a second, so the 15th arrives after ~3 s.
-    assert.ok(arrivals.at(-1)! - arrivals[0]! > 1500, `burst not throttled: ${arrivals.join(',')}`);
+    // Observed: 7 at once, then 3 a second, so the 15th arrives after ~3 s; on a loaded machine the client's lines
+    // may earn more credit before the burst (12 at once, then a second's wait): throttled either way, not all at once.
+    assert.ok(arrivals.at(-1)! - arrivals[0]! > 900, `burst not throttled: ${arrivals.join(',')}`);
     flooder.send('PING :still-here');
     await flooder.waitFor((l) => l.command === 'PONG' && l.params.at(-1) === 'still-here', 'PONG after the burst');
     // 520 bytes with CRLF: over RFC 1459's 512.
