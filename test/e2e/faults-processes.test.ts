@@ -19,8 +19,8 @@ import type { Role } from '../../cli/app/index.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
-import { eventually, postBody, postWebhook, WEBHOOK_SECRET } from '../helpers/parley.js';
-import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
+import { eventually, postBody, postWebhook } from '../helpers/parley.js';
+import { sharedProcessEnv, spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { freshSchema, type TestSchema } from '../helpers/postgres.js';
 import { missingPostgresServer, startPostgresServer, type PostgresServer } from '../helpers/postgres-server.js';
 import { startTelegramServer, type TelegramEmulator } from '../helpers/telegram-server.js';
@@ -238,15 +238,7 @@ describe('a web, a workers and a bots process killed with SIGKILL under load', (
       roles,
       name,
       env: {
-        DATABASE_URL: schema.url,
-        PARLEY_DATA_DIR: dir,
-        REDIS_URL,
-        PARLEY_QUEUE_PREFIX: prefix,
-        PORT: '0',
-        PARLEY_HOST: '127.0.0.1',
-        PARLEY_DISCOURSE_URL: 'http://forum.example',
-        PARLEY_DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        PARLEY_DELIVERY_DELAY_SECONDS: '0',
+        ...sharedProcessEnv({ databaseUrl: schema.url, dataDir: dir, prefix }),
         // A killed worker's jobs run again this soon (not sooner: a busy machine must not make a live worker's jobs
         // look stalled); a killed bots process's connection is taken over this soon.
         PARLEY_JOB_LOCK_SECONDS: '4',
@@ -383,15 +375,7 @@ describe('PostgreSQL restarted under load', { skip: missingPostgresServer() ?? f
     parley = spawnParley({
       name: 'parley',
       env: {
-        DATABASE_URL: pg.url,
-        PARLEY_DATA_DIR: dir,
-        REDIS_URL,
-        PARLEY_QUEUE_PREFIX: prefix,
-        PORT: '0',
-        PARLEY_HOST: '127.0.0.1',
-        PARLEY_DISCOURSE_URL: 'http://forum.example',
-        PARLEY_DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-        PARLEY_DELIVERY_DELAY_SECONDS: '0',
+        ...sharedProcessEnv({ databaseUrl: pg.url, dataDir: dir, prefix }),
         PARLEY_MATTERMOST_URL: 'http://127.0.0.1:9',
         PARLEY_MATTERMOST_COMMAND_TOKEN: 'tok',
       },

@@ -26,8 +26,8 @@ import { CHANNEL_TYPE, PERMISSIONS, startFakeDiscord, type FakeDiscord } from '.
 import { startFakeMatrix, type FakeMatrix } from '../helpers/fake-matrix.js';
 import { connectPerson, ircLower, type IrcPerson, type ParsedLine } from '../helpers/irc-person.js';
 import { ircEnv, startNgircd, type Ngircd } from '../helpers/ngircd.js';
-import { eventually, postBody, postWebhook, WEBHOOK_SECRET } from '../helpers/parley.js';
-import { spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
+import { eventually, postBody, postWebhook } from '../helpers/parley.js';
+import { sharedProcessEnv, spawnParley, type ParleyProcess } from '../helpers/parley-process.js';
 import { freshSchema, type TestSchema } from '../helpers/postgres.js';
 import { startTelegramServer, type TelegramEmulator } from '../helpers/telegram-server.js';
 
@@ -216,15 +216,7 @@ describe('two Parley instances on one Redis and one PostgreSQL', () => {
     await subscribe('irc', IRC_CHANNEL, IRC_CATEGORY);
 
     const env = (door: (typeof doors)[number], dir: string): Record<string, string> => ({
-      DATABASE_URL: schema.url,
-      PARLEY_DATA_DIR: dir,
-      REDIS_URL,
-      PARLEY_QUEUE_PREFIX: prefix,
-      PORT: '0',
-      PARLEY_HOST: '127.0.0.1',
-      PARLEY_DISCOURSE_URL: 'http://forum.example',
-      PARLEY_DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-      PARLEY_DELIVERY_DELAY_SECONDS: '0',
+      ...sharedProcessEnv({ databaseUrl: schema.url, dataDir: dir, prefix }),
       PARLEY_BOT_LEASE_SECONDS: String(LEASE_SECONDS),
       PARLEY_TELEGRAM_TOKEN: TOKEN,
       PARLEY_TELEGRAM_API_ROOT: door.telegram.url,

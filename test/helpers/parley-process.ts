@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import type { Role } from '../../cli/app/index.js';
 import { freshEnv } from './cli.js';
+import { WEBHOOK_SECRET } from './parley.js';
 
 const BIN = fileURLToPath(new URL('../../bin/parley.js', import.meta.url));
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -22,6 +23,24 @@ export interface ParleyProcess {
   /** Sends the signal and waits for the exit (SIGKILL: no clean stop, as a crash or the OOM killer). */
   kill(signal?: NodeJS.Signals): Promise<void>;
   readonly alive: boolean;
+}
+
+/**
+ * The settings every process of one test's Parley shares: its database, one Redis prefix, a port of its own, the
+ * forum's webhook secret, no delivery delay. A test adds its platforms' settings.
+ */
+export function sharedProcessEnv(o: { databaseUrl: string; dataDir: string; prefix: string }): Record<string, string> {
+  return {
+    DATABASE_URL: o.databaseUrl,
+    PARLEY_DATA_DIR: o.dataDir,
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    PARLEY_QUEUE_PREFIX: o.prefix,
+    PORT: '0',
+    PARLEY_HOST: '127.0.0.1',
+    PARLEY_DISCOURSE_URL: 'http://forum.example',
+    PARLEY_DISCOURSE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    PARLEY_DELIVERY_DELAY_SECONDS: '0',
+  };
 }
 
 /** Starts `parley start --role ROLES` with `env` (nothing of the test's own Parley settings leaks in). */
