@@ -79,7 +79,7 @@ const POST_EVENTS: ReadonlySet<string> = new Set<PostEventKind>(['post_created',
 /** `local`: use only what Parley knows (webhook path; NeedsForum sends the event to the queue); `forum`: may ask the forum's API (queued path). */
 type Mode = Exclude<PlanMode, 'explain'>;
 
-export type InlineResult = { done: true; outcome: IngestOutcome } | { done: false; recorded: boolean };
+export type InlineResult = { done: true; outcome: IngestOutcome } | { done: false };
 
 export type Ingest = ReturnType<typeof createIngest>;
 
@@ -300,24 +300,33 @@ export function createIngest(deps: IngestDeps) {
   };
 
   /**
+   * Handles an event not seen before, then records its id. Recorded last, so that a process killed while handling
+   * it leaves it unrecorded: the forum's resend (or the queue's retry) handles it again, which queues nothing twice
+   * (delivery rows are unique, job ids fixed: docs/architecture.md#several-instances). A repeat sent while the first
+   * is still being handled is handled alongside it, to the same effect.
+   */
+  async function handleOnce(data: IngestJob, mode: Mode, event: EventScope): Promise<IngestOutcome> {
+    if (await store.inboundEvents.seen(data.source, data.eventId)) return replay(data, event);
+    const outcome = await handle(data, mode, event);
+    await store.inboundEvents.record(data.source, data.eventId);
+    return outcome;
+  }
+
+  /**
    * Called by the webhook before queueing: handles the event at once when everything it needs is known
-   * locally (the common case), so most events take one queue hop instead of two. Throws only when the database cannot be reached before the
-   * event is recorded (the webhook then answers 503); any other trouble hands the event to the queue.
+   * locally (the common case), so most events take one queue hop instead of two. Throws when the database cannot be
+   * reached (the webhook then answers 503 and the forum sends the event again); any other trouble hands the event
+   * to the queue.
    */
   async function tryInline(data: IngestJob): Promise<InlineResult> {
     const event = eventOf(data);
-    let recorded = false;
     try {
-      if (!(await store.inboundEvents.record(data.source, data.eventId))) return { done: true, outcome: replay(data, event) };
-      recorded = true;
-      return { done: true, outcome: await handle(data, 'local', event) };
+      return { done: true, outcome: await handleOnce(data, 'local', event) };
     } catch (err) {
-      // The database down before the event was recorded: the webhook answers 503 (lib/http/webhook.ts), so that the
-      // forum sends it again. Once recorded, the queue carries it out: a repeat would be dropped as already seen.
-      if (!recorded && isStoreUnreachable(err)) throw new StoreUnavailableError(`the database cannot be reached: ${(err as Error).message}`, { cause: err });
+      if (isStoreUnreachable(err)) throw new StoreUnavailableError(`the database cannot be reached: ${(err as Error).message}`, { cause: err });
       if (err instanceof LargeFanOut) eventLog(event).debug({ reason: err.message }, 'large fan-out handed to the ingest queue');
       else if (!(err instanceof NeedsForum)) eventLog(event).warn({ err: (err as Error).message }, 'forum event handed to the queue after an error');
-      return { done: false, recorded };
+      return { done: false };
     }
   }
 
@@ -333,16 +342,16 @@ export function createIngest(deps: IngestDeps) {
       const data = { ...received, acceptedAt: received.acceptedAt ?? Date.now() };
       const inline = data.source === 'discourse' ? await tryInline(data) : null;
       if (inline?.done) return;
-      await deps.queues.ingest.add(data.event ?? data.source, { ...data, recorded: inline?.recorded ?? false }, { ...ingestJobOptions(), jobId: ingestJobId(data.source, data.eventId) });
+      await deps.queues.ingest.add(data.event ?? data.source, data, { ...ingestJobOptions(), jobId: ingestJobId(data.source, data.eventId) });
     },
 
     /** The BullMQ processor: may ask the forum, and is retried with backoff when the forum is down. */
     async processor(job: Job<IngestJob>): Promise<IngestOutcome> {
       const data = job.data;
       const event = eventOf(data);
-      // A retry must not take its own first attempt for a replay, nor an event the webhook already recorded.
-      if (job.attemptsMade === 0 && !data.recorded && !(await store.inboundEvents.record(data.source, data.eventId))) return replay(data, event);
-      return handle(data, 'forum', event);
+      // A job queued by a version that recorded the event before handling it: handled whatever the record says.
+      if (data.recorded) return handle(data, 'forum', event);
+      return handleOnce(data, 'forum', event);
     },
   };
 }

@@ -16,7 +16,10 @@ export interface DiscourseIngestJob {
   eventType: string;
   instance: string | null;
   body: unknown;
-  /** The webhook already recorded this event id (it began handling it, then handed it to the queue). */
+  /**
+   * Set by earlier builds, whose webhook recorded the event id before handing the event to the queue: such a job is
+   * handled without looking at the record.
+   */
   recorded?: boolean;
   /** Epoch ms the webhook accepted it, for parley_event_to_delivered_seconds; absent on jobs of older versions. */
   acceptedAt?: number;

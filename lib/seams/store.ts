@@ -201,6 +201,8 @@ export interface IdentityStore {
 }
 
 export interface InboundEventStore {
+  /** Whether a forum event id was recorded (its event handled) before. */
+  seen(source: string, eventId: string): Promise<boolean>;
   /** Records a forum event id; false when it was seen before (a replay). */
   record(source: string, eventId: string): Promise<boolean>;
   /** Forgets ids older than the cutoff. */

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { PlatformPermanentError } from '../../lib/errors.js';
 import { startFakeForum, type FakeForum } from '../helpers/fake-forum.js';
 import { fakeFactory, fakePlatform, type FakePlatform } from '../../bench/fake-platform.js';
-import { eventually, postBody, startParley, type TestParley } from '../helpers/parley.js';
+import { eventually, postBody, startParley, topicBody, type TestParley } from '../helpers/parley.js';
 
 describe('pipeline', () => {
   let forum: FakeForum;
@@ -102,6 +102,35 @@ describe('pipeline', () => {
     failing = false;
     await parley.sendWebhook('post_created', postBody({ id: 402, topicId: 42, categoryId: 4 }));
     await eventually(async () => ((await parley.app.store.channels.get(channelId))?.status === 'active' ? true : undefined), 'the channel to recover');
+  });
+
+  test('a webhook cut short after its delivery rows were written is delivered once when the forum sends it again', async () => {
+    const channelId = await channelWith('-20', 'watch');
+    // The topic known, so that the webhook handles the post itself.
+    await parley.sendWebhook('topic_created', topicBody({ id: 2000, categoryId: 4, tags: [] }));
+    const { queues } = parley.app;
+    const { addDelivery } = queues;
+    const ingestAdd = queues.ingest.add.bind(queues.ingest);
+    // Redis lost mid-way, as a process killed there would leave it: the rows written, no job, the webhook unanswered.
+    queues.addDelivery = () => Promise.reject(new Error('Connection is closed.'));
+    queues.ingest.add = () => Promise.reject(new Error('Connection is closed.'));
+    const body = postBody({ id: 2001, topicId: 2000, categoryId: 4, title: 'Cut short' });
+    let first: { status: number; eventId: string };
+    try {
+      first = await parley.sendWebhook('post_created', body);
+    } finally {
+      queues.addDelivery = addDelivery;
+      queues.ingest.add = ingestAdd;
+    }
+    assert.equal(first.status, 503, 'the forum is told to send it again');
+    assert.equal((await parley.app.store.deliveries.getByJobId(`post-2001-ch-${channelId}`))?.status, 'queued', 'its row was written');
+
+    const again = await parley.sendWebhook('post_created', body, { eventId: first.eventId });
+    assert.equal(again.status, 202);
+    await parley.sendWebhook('post_created', body, { eventId: first.eventId });
+    await parley.sendWebhook('post_created', postBody({ id: 2002, topicId: 2002, categoryId: 4, title: 'After' }));
+    await eventually(() => (sentTo('-20').length >= 2 ? true : undefined), 'both posts');
+    assert.deepEqual(sentTo('-20').map((s) => s.notification.title).sort(), ['After', 'Cut short']);
   });
 
   describe('after the announcement', () => {

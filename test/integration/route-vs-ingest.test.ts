@@ -82,7 +82,7 @@ async function install(opts: { forum?: FakeForum } = {}) {
     const inline = await ingest.tryInline(data);
     let retry: Error | null = null;
     if (!inline.done) {
-      const job = { data: { ...data, recorded: inline.recorded }, attemptsMade: 0 } as unknown as Job<IngestJob>;
+      const job = { data, attemptsMade: 0 } as unknown as Job<IngestJob>;
       try {
         await ingest.processor(job);
       } catch (err) {

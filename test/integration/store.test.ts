@@ -660,14 +660,18 @@ function storeSuite(backend: Backend): void {
 
     void test('inbound events: a replay is recognised; prune forgets the old', () =>
       withStore(backend, async (store) => {
+        assert.equal(await store.inboundEvents.seen('discourse', 'evt-1'), false);
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true);
+        assert.equal(await store.inboundEvents.seen('discourse', 'evt-1'), true);
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), false);
+        assert.equal(await store.inboundEvents.seen('gitlab', 'evt-1'), false, 'ids are per source');
         assert.equal(await store.inboundEvents.record('gitlab', 'evt-1'), true, 'ids are per source');
         assert.equal(await store.inboundEvents.record('discourse', 'evt-2'), true);
 
         assert.equal(await store.inboundEvents.prune(new Date('2000-01-01T00:00:00Z')), 0);
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), false, 'still remembered');
         assert.equal(await store.inboundEvents.prune(new Date(Date.now() + 60_000)), 3);
+        assert.equal(await store.inboundEvents.seen('discourse', 'evt-1'), false, 'forgotten after pruning');
         assert.equal(await store.inboundEvents.record('discourse', 'evt-1'), true, 'forgotten after pruning');
       }));
 
