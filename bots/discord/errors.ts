@@ -1,4 +1,4 @@
-// Discord's answers, turned into the three errors the delivery job understands (lib/errors.ts). The REST
+// Discord's answers, turned into the errors the delivery job understands (lib/errors.ts). The REST
 // client (@discordjs/rest, re-exported by discord.js) is made with `retries: 0` and
 // `rejectOnRateLimit: () => true`, so what reaches us is one of:
 //   - RateLimitError: a 429, or a request the client held back because its bucket was empty. `retryAfter`
@@ -12,9 +12,9 @@
 // They are told apart by shape (the `name` each class sets), not `instanceof`, so a second copy of the
 // package in node_modules changes nothing. Codes: discord-api-types' RESTJSONErrorCodes, which follows
 // Discord's "JSON Error Codes" table.
-import { errorFromNetwork } from '../../lib/adapters/network-error.js';
+import { errorFromNetwork, isNoAnswer, isUnreachableStatus } from '../../lib/adapters/network-error.js';
 import { retryAfterFromSeconds } from '../../lib/adapters/retry-after.js';
-import { ParleyError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type PermanentReason } from '../../lib/errors.js';
+import { ParleyError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type PermanentReason } from '../../lib/errors.js';
 
 /** When Discord says "slow down" without saying how long. Its per-route buckets reset within seconds. */
 export const DEFAULT_RETRY_AFTER_MS = 5_000;
@@ -153,7 +153,8 @@ function fromRateLimit(e: RateLimitShape): PlatformRateLimitedError {
   const wait = Math.max(ms(e.retryAfter) || ms(e.timeToReset), ms(e.sublimitTimeout)) || DEFAULT_RETRY_AFTER_MS;
   const which = e.global === true ? 'global limit' : `route ${typeof e.route === 'string' ? e.route : '?'}`;
   const scope = typeof e.scope === 'string' ? `, ${e.scope} scope` : '';
-  return new PlatformRateLimitedError(wait, redactDiscordToken(`Discord rate limit (${which}${scope}, ${requestOf(e.method, e.url)}): retry after ${wait} ms`));
+  // The global limit holds every request of the bot, whatever its channel: the limiter pauses the platform.
+  return new PlatformRateLimitedError(wait, redactDiscordToken(`Discord rate limit (${which}${scope}, ${requestOf(e.method, e.url)}): retry after ${wait} ms`), { global: e.global === true });
 }
 
 interface ApiErrorShape {
@@ -170,18 +171,20 @@ function fromApiError(e: ApiErrorShape): ParleyError {
   const status = typeof e.status === 'number' ? e.status : 0;
   const message = typeof e.message === 'string' && e.message ? one(e.message) : 'no message';
   const what = `Discord ${Number.isNaN(code) ? String(e.code) : code}: ${message}; HTTP ${status} on ${requestOf(e.method, e.url)}`;
-  const raw = (e.rawError && typeof e.rawError === 'object' ? e.rawError : {}) as { retry_after?: unknown };
+  const raw = (e.rawError && typeof e.rawError === 'object' ? e.rawError : {}) as { retry_after?: unknown; global?: unknown };
   // The JSON error body as Discord sent it ({ code, message, errors }), else what the client made of it.
   const answer = JSON.stringify(e.rawError && typeof e.rawError === 'object' ? e.rawError : { code: e.code, message: e.message, status });
 
   if (status === 429 || RATE_LIMIT_CODES.has(code)) {
     const wait = retryAfterFromSeconds(raw.retry_after, DEFAULT_RETRY_AFTER_MS);
     const slowmode = code === DiscordCode.SlowmodeRateLimit ? ' (the channel\'s slowmode: give the bot Manage Messages to be exempt, or lower slowmode)' : '';
-    return new PlatformRateLimitedError(wait, redactDiscordToken(`Discord rate limit${slowmode} (${what})`));
+    return new PlatformRateLimitedError(wait, redactDiscordToken(`Discord rate limit${slowmode} (${what})`), { global: raw.global === true });
   }
   if (code === DiscordCode.EditsToOldMessagesLimit) {
     return new PlatformRateLimitedError(retryAfterFromSeconds(raw.retry_after, EDIT_LIMIT_RETRY_AFTER_MS), redactDiscordToken(`Discord limits edits of messages older than an hour (${what})`));
   }
+  // A 503 with a JSON error (130000 API overloaded) is still Discord as a whole, not this message.
+  if (isUnreachableStatus(status)) return new PlatformUnreachableError(redactDiscordToken(`Discord cannot be reached (${what})`));
   if (TRANSIENT_CODES.has(code) || status >= 500 || status === 408) return new PlatformTransientError(redactDiscordToken(`Discord server trouble (${what})`));
   if (code === DiscordCode.InvalidFormBody) return permanent('bad_request', `Discord rejected the request's fields (${what})`, answer);
 
@@ -197,6 +200,8 @@ function fromHttpError(e: { status?: unknown; message?: unknown; method?: unknow
   const text = typeof e.message === 'string' && e.message ? ` ${e.message}` : '';
   const what = `HTTP ${status}${text} on ${requestOf(e.method, e.url)}`;
   if (status === 429) return new PlatformRateLimitedError(DEFAULT_RETRY_AFTER_MS, redactDiscordToken(`Discord rate limit (${what})`));
+  // The client's HTTPError keeps no headers: no Retry-After to pass on.
+  if (isUnreachableStatus(status)) return new PlatformUnreachableError(redactDiscordToken(`Discord cannot be reached (${what})`));
   if (status >= 500 || status === 408 || status === 0) return new PlatformTransientError(redactDiscordToken(`Discord server error (${what})`));
   if (status === 401) return permanent('token_revoked', `Discord refused the bot token: ${TOKEN_HELP} (${what})`, what);
   if (status === 403) return permanent('forbidden', `Discord refused the request (${what})`, what);
@@ -231,6 +236,8 @@ export function mapDiscordError(err: unknown): ParleyError {
   }
   // After a 401 the client drops its token; so does a client that never got one.
   if (/expected token to be set for this request/iu.test(message)) return permanent('token_revoked', `No valid Discord bot token: ${TOKEN_HELP}`);
-  // fetch's own failures: TypeError('fetch failed', { cause: ECONNREFUSED … }), undici's socket errors.
-  return new PlatformTransientError(redactDiscordToken(errorFromNetwork(err, 'Discord request').message));
+  // fetch's own failures: TypeError('fetch failed', { cause: ECONNREFUSED … }), undici's socket errors. Any other
+  // throw (a bug of ours) is not Discord being down.
+  const network = redactDiscordToken(errorFromNetwork(err, 'Discord request').message);
+  return isNoAnswer(err) ? new PlatformUnreachableError(network) : new PlatformTransientError(network);
 }

@@ -1,9 +1,10 @@
-// The homeserver's answers, turned into the three errors the delivery job understands (lib/errors.ts).
+// The homeserver's answers, turned into the errors the delivery job understands (lib/errors.ts).
 // Matrix errors are `{ errcode, error }` with an HTTP status; a rate limit is 429 M_LIMIT_EXCEEDED with
 // `retry_after_ms` (or a Retry-After header), which matrix-js-sdk's MatrixError reads for us.
 // The SDK's HTTP layer alone, not its index (see ./client.ts).
-import { ConnectionError, MatrixError } from 'matrix-js-sdk/lib/http-api/index.js';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
+import { ConnectionError, HTTPError, MatrixError } from 'matrix-js-sdk/lib/http-api/index.js';
+import { isUnreachableStatus, retryAfterOf } from '../../lib/adapters/network-error.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** When a rate limit names no wait. */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
@@ -19,6 +20,7 @@ function fromMatrixError(err: MatrixError, target: MatrixTarget): ParleyError {
   const raw = JSON.stringify(err.data);
   const permanent = (reason: PermanentReason, message: string) => new PlatformPermanentError(reason, message, raw);
   if (err.isRateLimitError()) return new PlatformRateLimitedError(err.getRetryAfterMs() ?? DEFAULT_RETRY_AFTER_MS, `homeserver rate limit (${what})`);
+  if (status !== undefined && isUnreachableStatus(status)) return new PlatformUnreachableError(`homeserver cannot be reached (${what})`, retryAfterOf(err.httpHeaders));
   if (status === undefined || status >= 500) return new PlatformTransientError(`homeserver error (${what})`);
   if (code === 'M_UNKNOWN_TOKEN' || code === 'M_MISSING_TOKEN' || status === 401) {
     return permanent('token_revoked', `The homeserver refused the access token (${what}): set PARLEY_MATRIX_ACCESS_TOKEN to a valid token of the bot's account`);
@@ -42,8 +44,14 @@ function fromMatrixError(err: MatrixError, target: MatrixTarget): ParleyError {
 export function mapMatrixError(err: unknown, target: MatrixTarget = 'room'): ParleyError {
   if (err instanceof PlatformPermanentError || err instanceof PlatformTransientError || err instanceof PlatformRateLimitedError) return err;
   if (err instanceof MatrixError) return fromMatrixError(err, target);
-  if (err instanceof ConnectionError) return new PlatformTransientError(`homeserver unreachable: ${err.message}`);
-  // A local timeout or abort, a DNS failure, a body that is not JSON.
+  // An answer that is not a Matrix error (a reverse proxy's HTML page): only its status says anything.
+  if (err instanceof HTTPError) {
+    const what = `homeserver answered ${err.message}`;
+    return isUnreachableStatus(err.httpStatus ?? 0) ? new PlatformUnreachableError(what, retryAfterOf(err.httpHeaders)) : new PlatformTransientError(what);
+  }
+  // The SDK's word for fetch failing (refused, reset, DNS, our deadline); it keeps only the cause's message.
+  if (err instanceof ConnectionError) return new PlatformUnreachableError(`homeserver cannot be reached: ${err.message}`);
+  // A caller's abort, a body that is not JSON, a bug of ours.
   return new PlatformTransientError(`homeserver request failed: ${err instanceof Error ? err.message : String(err)}`);
 }
 

@@ -1,7 +1,8 @@
-// Mattermost's answers, turned into the three errors the delivery job understands (lib/errors.ts). Requests
-// that got no answer at all are the core's errorFromNetwork (lib/adapters/network-error.ts).
+// Mattermost's answers, turned into the errors the delivery job understands (lib/errors.ts). Requests that got
+// no answer at all are the core's errorFromNetwork (lib/adapters/network-error.ts).
+import { isUnreachableStatus, retryAfterOf } from '../../lib/adapters/network-error.js';
 import { retryAfterFromHeaders } from '../../lib/adapters/retry-after.js';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** What we were doing, so a 403 or 404 can say what it means for the admin. */
 export type MattermostAction = 'post' | 'edit' | 'webhook' | 'read' | 'history' | 'command-response';
@@ -42,7 +43,8 @@ export function redactMattermostSecrets(text: string): string {
 /** Maps a non-2xx answer to the error the delivery job acts on. */
 export function errorFromResponse(action: MattermostAction, status: number, headers: Headers, rawBody: string): ParleyError {
   const body = describeBody(rawBody);
-  const what = detail(status, body);
+  // A proxy's error page may quote the request's URL: a webhook's key.
+  const what = redactMattermostSecrets(detail(status, body));
   // The answer as Mattermost sent it (an AppError's JSON, or a webhook's plain text), for admins.
   const raw = redactMattermostSecrets(rawBody.trim() || `HTTP ${status}`);
   const permanent = (reason: PermanentReason, message: string) => new PlatformPermanentError(reason, message, raw);
@@ -62,6 +64,8 @@ export function errorFromResponse(action: MattermostAction, status: number, head
     }
   }
 
+  // 502/503/504: the proxy in front of Mattermost answers for a server that is down or restarting.
+  if (isUnreachableStatus(status)) return new PlatformUnreachableError(`Mattermost cannot be reached (${what})`, retryAfterOf(headers));
   if (status >= 500) return new PlatformTransientError(`Mattermost server error (${what})`);
   if (status === 401) {
     return permanent('token_revoked', `Mattermost refused the bot token (${what}): create a new bot access token and set PARLEY_MATTERMOST_TOKEN`);

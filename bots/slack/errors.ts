@@ -1,12 +1,12 @@
-// Slack's answers, turned into the three errors the delivery job understands (lib/errors.ts). The client
+// Slack's answers, turned into the errors the delivery job understands (lib/errors.ts). The client
 // runs with its own retries off and `rejectRateLimitedCalls`, so what reaches us is one of @slack/web-api's
 // coded errors: a platform error (HTTP 200, `{ ok: false, error: 'channel_not_found' }`: Slack's Web API
 // puts nearly every refusal there), a rate limit (HTTP 429 with Retry-After), another HTTP status, or a
 // request that got no answer. They are told apart by `code`, not `instanceof`, so a second copy of the
 // package in node_modules changes nothing.
-import { errorFromNetwork } from '../../lib/adapters/network-error.js';
+import { errorFromNetwork, isUnreachableStatus, retryAfterOf } from '../../lib/adapters/network-error.js';
 import { retryAfterFromHeaders, retryAfterFromSeconds } from '../../lib/adapters/retry-after.js';
-import { ParleyError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type PermanentReason } from '../../lib/errors.js';
+import { ParleyError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type PermanentReason } from '../../lib/errors.js';
 
 /**
  * When Slack says "slow down" without saying how long: a `ratelimited` platform error, or a 429 whose
@@ -106,6 +106,7 @@ function headersOf(raw: unknown): Headers {
 function fromHttpError(status: number, headers: unknown, body: unknown): ParleyError {
   const what = `HTTP ${status}`;
   if (status === 429) return new PlatformRateLimitedError(retryAfterFromHeaders(headersOf(headers), DEFAULT_RETRY_AFTER_MS), `Slack rate limit (${what})`);
+  if (isUnreachableStatus(status)) return new PlatformUnreachableError(`Slack cannot be reached (${what})`, retryAfterOf(headersOf(headers)));
   if (status >= 500 || status === 408) return new PlatformTransientError(`Slack server error (${what})`);
   return permanent('bad_request', `Slack answered ${what}: check the API address and the request`, body === undefined || body === null || body === '' ? what : body);
 }
@@ -132,10 +133,9 @@ export function mapSlackError(err: unknown): ParleyError {
       return fromPlatformError(e.data && typeof e.data === 'object' ? e.data : {});
     case HTTP:
       return typeof e.statusCode === 'number' ? fromHttpError(e.statusCode, e.headers, e.body) : new PlatformTransientError(redactToken(message));
-    case REQUEST: {
-      const net = errorFromNetwork(e.original ?? err, 'Slack request');
-      return new PlatformTransientError(redactToken(net.message));
-    }
+    case REQUEST:
+      // The client's request got no answer (refused, reset, DNS, timeout): Slack cannot be reached.
+      return new PlatformUnreachableError(redactToken(errorFromNetwork(e.original ?? err, 'Slack request').message));
     default:
       break;
   }

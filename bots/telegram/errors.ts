@@ -1,9 +1,10 @@
-// Telegram's answers, turned into the three errors the delivery job understands (lib/errors.ts).
+// Telegram's answers, turned into the errors the delivery job understands (lib/errors.ts).
 // Real Bot API errors are `{ ok:false, error_code, description, parameters?: { retry_after, migrate_to_chat_id } }`;
 // the description is the precise part, the code is coarse (most refusals are 400).
 import { GrammyError, HttpError, type Transformer } from 'grammy';
+import { isNoAnswer, isUnreachableStatus } from '../../lib/adapters/network-error.js';
 import { retryAfterFromSeconds } from '../../lib/adapters/retry-after.js';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type ParleyError, type PermanentReason } from '../../lib/errors.js';
 
 /** When a 429 names no wait (Telegram always does; a proxy may not). */
 export const DEFAULT_RETRY_AFTER_MS = 5000;
@@ -37,6 +38,9 @@ function fromApiError(err: GrammyError): ParleyError {
   const raw = redactToken(JSON.stringify({ ok: false, error_code: code, description, ...(Object.keys(err.parameters ?? {}).length > 0 ? { parameters: err.parameters } : {}) }));
 
   if (code === 429) return new PlatformRateLimitedError(retryAfterMs(err), `Telegram rate limit (${what})`);
+  // A Bot API answer of 502/503/504 ("Bad Gateway"): Telegram's servers are down, not this message refused. The Bot
+  // API's JSON carries no headers to read a Retry-After from.
+  if (typeof code === 'number' && isUnreachableStatus(code)) return new PlatformUnreachableError(redactToken(`Telegram cannot be reached (${what})`));
   // No number at all is not a Bot API answer (telegram-test-api's plain HTTP 500 `{message}`, a proxy's
   // page): as good as a server error.
   if (typeof code !== 'number' || code >= 500) return new PlatformTransientError(`Telegram server error (${what})`);
@@ -57,12 +61,21 @@ function fromApiError(err: GrammyError): ParleyError {
   return new PlatformPermanentError('bad_request', `Telegram rejected the request (${what})`, raw);
 }
 
+/** node-fetch's (grammY's fetch on Node) error for a body that does not parse; a native fetch's SyntaxError. */
+function notJson(err: unknown): boolean {
+  return err instanceof SyntaxError || (err instanceof Error && (err as { type?: unknown }).type === 'invalid-json');
+}
+
 /** Maps anything a grammY call threw to the error the delivery job acts on. Messages never hold the token. */
 export function mapTelegramError(err: unknown): ParleyError {
   if (err instanceof GrammyError) return fromApiError(err);
   if (err instanceof HttpError) {
     const cause = err.error instanceof Error ? `: ${err.error.message}` : '';
-    return new PlatformTransientError(redactToken(`${err.message}${cause}`));
+    const message = redactToken(`${err.message}${cause}`);
+    // grammY's HttpError is no answer at all (fetch failed, our timeout), or an answer that was not JSON: a
+    // gateway's error page (an HTML 502) whose status grammY does not keep. Both say Telegram cannot be reached.
+    if (isNoAnswer(err.error) || notJson(err.error)) return new PlatformUnreachableError(message);
+    return new PlatformTransientError(message);
   }
   if (err instanceof PlatformPermanentError || err instanceof PlatformTransientError || err instanceof PlatformRateLimitedError) return err;
   return new PlatformTransientError(redactToken(err instanceof Error ? err.message : String(err)));

@@ -12,7 +12,7 @@ import type { MattermostContext } from '../../bots/mattermost/context.js';
 import { pendingPostId } from '../../bots/mattermost/sender.js';
 import type { MattermostSettings } from '../../bots/mattermost/settings.js';
 import type { CommandInvocation, CommandReply } from '../../lib/seams/invocation.js';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError } from '../../lib/errors.js';
 import { silentLogger } from '../../lib/log.js';
 import type { Notification } from '../../lib/notification.js';
 import { openStore } from '../../lib/store/index.js';
@@ -341,19 +341,39 @@ describe('notifications through an incoming webhook', () => {
     assert.equal(err.retryAfterMs, 3000);
   });
 
-  test('500 is transient; a refused connection too', async () => {
+  test('500 is transient for this post only; a refused connection is Mattermost unreachable', async () => {
     mm.respond = (_req, res) => json(res, 500, { id: 'app.error', message: 'db down', status_code: 500 });
     const adapter = createMattermostAdapter(deps(), settings({ commandTokens: [COMMAND_TOKEN] }));
     const err = await rejection(adapter.sendNotification(await channel('wh-500', `${mm.url}/hooks/k`), notification, { threadRoot: null, idempotencyKey: 'job-5' }));
     assert.ok(err instanceof PlatformTransientError, String(err));
+    assert.ok(!(err instanceof PlatformUnreachableError), "a 500 is one request's failure, not Mattermost down");
 
     const closed = new FakeServer();
     await closed.start();
     const deadUrl = `${closed.url}/hooks/k`;
     await closed.stop();
     const refused = await rejection(adapter.sendNotification(await channel('wh-refused', deadUrl), notification, { threadRoot: null, idempotencyKey: 'job-6' }));
-    assert.ok(refused instanceof PlatformTransientError, String(refused));
+    assert.ok(refused instanceof PlatformUnreachableError, String(refused));
     assert.ok(!refused.message.includes('/hooks/k'), 'the webhook URL (a secret) is not in the error');
+  });
+
+  test("502, 503 and 504 from the proxy in front are Mattermost unreachable, waiting its Retry-After (not the limiter's reset)", async () => {
+    const adapter = createMattermostAdapter(deps(), settings({ commandTokens: [COMMAND_TOKEN] }));
+    for (const [status, headers, wait] of [
+      [502, {}, undefined],
+      [503, { 'retry-after': '30', 'x-ratelimit-reset': '2' }, 30_000],
+      [504, { 'x-ratelimit-reset': '2' }, undefined],
+    ] as const) {
+      mm.respond = (_req, res) => {
+        res.writeHead(status, { 'content-type': 'text/html', ...headers });
+        res.end(`<html><body><h1>${status}</h1>upstream for ${mm.url}/hooks/k is down</body></html>`);
+      };
+      const err = await rejection(adapter.sendNotification(await channel(`wh-${status}`, `${mm.url}/hooks/k`), notification, { threadRoot: null, idempotencyKey: `job-${status}` }));
+      assert.ok(err instanceof PlatformUnreachableError, `${status}: ${String(err)}`);
+      assert.equal(err.retryAfterMs, wait, String(status));
+      assert.match(err.message, new RegExp(`HTTP ${status}`));
+      assert.ok(!err.message.includes('/hooks/k'), 'the webhook key quoted by the proxy is not in the error');
+    }
   });
 
   test('a webhook Mattermost no longer knows (400 or 404) is permanent: channel_not_found', async () => {

@@ -11,7 +11,7 @@ import type { TelegramContext } from '../../bots/telegram/context.js';
 import { formatNotification } from '../../bots/telegram/format.js';
 import type { CommandInvocation, CommandReply, MembershipChange } from '../../lib/seams/invocation.js';
 import { loadConfig } from '../../lib/config.js';
-import { PlatformPermanentError, PlatformRateLimitedError } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformUnreachableError } from '../../lib/errors.js';
 import { createHttpServer } from '../../lib/http/server.js';
 import { silentLogger } from '../../lib/log.js';
 import { ChannelMessageLog } from '../../lib/message-log.js';
@@ -510,6 +510,7 @@ describe('real Bot API error shapes through grammY', () => {
       '-3': fail(429, 'Too Many Requests: retry after 12', { retry_after: 12 }),
       '-4': fail(401, 'Unauthorized'),
       '-5': fail(502, 'Bad Gateway'),
+      '-6': fail(500, 'Internal Server Error'),
     };
     const api = await recordedBotApi({ sendMessage: (p) => answers[String(p.chat_id)]! });
     try {
@@ -519,7 +520,9 @@ describe('real Bot API error shapes through grammY', () => {
       await assert.rejects(send('-2'), (e) => e instanceof PlatformPermanentError && e.reason === 'channel_not_found');
       await assert.rejects(send('-3'), (e) => e instanceof PlatformRateLimitedError && e.retryAfterMs === 12_000);
       await assert.rejects(send('-4'), (e) => e instanceof PlatformPermanentError && e.reason === 'token_revoked');
-      await assert.rejects(send('-5'), (e) => (e as Error).constructor.name === 'PlatformTransientError');
+      // 502: Telegram as a whole cannot be reached (its deliveries wait together); 500: this message failed.
+      await assert.rejects(send('-5'), (e) => e instanceof PlatformUnreachableError);
+      await assert.rejects(send('-6'), (e) => (e as Error).constructor.name === 'PlatformTransientError');
     } finally {
       await api.close();
     }

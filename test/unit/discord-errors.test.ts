@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DiscordAPIError, HTTPError, RateLimitError, RESTJSONErrorCodes, type RateLimitData } from 'discord.js';
-import { ConfigError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type PermanentReason } from '../../lib/errors.js';
+import { ConfigError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type PermanentReason } from '../../lib/errors.js';
 import { DEFAULT_RETRY_AFTER_MS, DiscordCode, discordErrorCode, EDIT_LIMIT_RETRY_AFTER_MS, mapDiscordError, redactDiscordToken } from '../../bots/discord/errors.js';
 
 // Errors built with @discordjs/rest's own classes (re-exported by discord.js), as its REST client throws them
@@ -73,11 +73,25 @@ describe('mapDiscordError on rate limits', () => {
     assert.match(mapped.message, /POST \/channels\/1100000000000000001\/messages/);
   });
 
-  test('the global limit says so', () => {
+  test('the global limit says so, and is global: every message of the bot waits, not one route', () => {
     const mapped = mapDiscordError(rateLimit({ global: true, scope: 'global', retryAfter: 800 }));
     assert.ok(mapped instanceof PlatformRateLimitedError);
     assert.equal(mapped.retryAfterMs, 800);
     assert.match(mapped.message, /global limit/);
+    assert.equal(mapped.global, true);
+    const route = mapDiscordError(rateLimit({ retryAfter: 800 }));
+    assert.ok(route instanceof PlatformRateLimitedError);
+    assert.equal(route.global, false, "a route's bucket is not the whole bot's");
+  });
+
+  test('a 429 whose JSON body says global (RatelimitedResponse.global) is global too', () => {
+    const global = mapDiscordError(apiError(0, 'You are being rate limited.', 429, { retry_after: 1.5, global: true }));
+    assert.ok(global instanceof PlatformRateLimitedError);
+    assert.equal(global.retryAfterMs, 1500);
+    assert.equal(global.global, true);
+    const route = mapDiscordError(apiError(0, 'You are being rate limited.', 429, { retry_after: 1.5, global: false }));
+    assert.ok(route instanceof PlatformRateLimitedError);
+    assert.equal(route.global, false);
   });
 
   test('without Retry-After the bucket reset or sublimit says how long; with neither, the default', () => {
@@ -188,16 +202,19 @@ describe('mapDiscordError on JSON error codes', () => {
     assert.equal(discordErrorCode(null), undefined);
   });
 
-  test("Discord's own trouble is transient", () => {
+  test("Discord's own trouble is transient; answered 503, it is Discord as a whole that cannot be reached", () => {
     for (const [code, status] of [
-      [130000, 503],
+      [130000, 500],
       [40004, 400],
       [40006, 400],
     ] as const) {
       const mapped = mapDiscordError(apiError(code, 'try later', status));
-      assert.ok(mapped instanceof PlatformTransientError, String(code));
+      assert.ok(mapped instanceof PlatformTransientError && !(mapped instanceof PlatformUnreachableError), String(code));
       assert.ok(mapped.message.includes(String(code)));
     }
+    const overloaded = mapDiscordError(apiError(130000, 'API resource is currently overloaded. Try again a little later.', 503));
+    assert.ok(overloaded instanceof PlatformUnreachableError, overloaded.constructor.name);
+    assert.match(overloaded.message, /130000/);
   });
 
   test('an unknown code: 403 is forbidden, anything else bad_request naming the code and message', () => {
@@ -210,34 +227,42 @@ describe('mapDiscordError on JSON error codes', () => {
 });
 
 describe('mapDiscordError on HTTP and network errors', () => {
-  test('5xx is transient; another status is permanent', () => {
-    for (const status of [500, 502, 503, 504]) {
+  test("502, 503, 504 (and Cloudflare's 520-524) are Discord unreachable; 500 and another 5xx are transient; another status is permanent", () => {
+    for (const status of [502, 503, 504, 520, 522, 524]) {
+      const mapped = mapDiscordError(new HTTPError(status, 'Bad Gateway', 'POST', URL_MESSAGES, BODY));
+      assert.ok(mapped instanceof PlatformUnreachableError, `${status} → ${mapped.constructor.name}`);
+      assert.match(mapped.message, new RegExp(`HTTP ${status}`));
+      assert.equal(mapped.retryAfterMs, undefined, 'the client keeps no headers, so no Retry-After');
+    }
+    for (const status of [500, 501, 505]) {
       const mapped = mapDiscordError(new HTTPError(status, 'Server Error', 'POST', URL_MESSAGES, BODY));
       assert.ok(mapped instanceof PlatformTransientError, String(status));
+      assert.ok(!(mapped instanceof PlatformUnreachableError), `${status} is one request's failure, not Discord down`);
       assert.match(mapped.message, new RegExp(String(status)));
     }
     assert.equal(permanent(new HTTPError(401, 'Unauthorized', 'GET', URL_MESSAGES, BODY)).reason, 'token_revoked');
     assert.equal(permanent(new HTTPError(404, 'Not Found', 'GET', URL_MESSAGES, BODY)).reason, 'bad_request');
   });
 
-  test('a request that got no answer is transient and says why', () => {
+  test('a request that got no answer is Discord unreachable and says why', () => {
     const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 162.159.128.233:443'), { code: 'ECONNREFUSED' }) });
     const mapped = mapDiscordError(refused);
-    assert.ok(mapped instanceof PlatformTransientError);
+    assert.ok(mapped instanceof PlatformUnreachableError);
     assert.match(mapped.message, /ECONNREFUSED/);
 
     // The client's own timeout aborts its AbortController.
     const aborted = mapDiscordError(new DOMException('This operation was aborted', 'AbortError'));
-    assert.ok(aborted instanceof PlatformTransientError);
+    assert.ok(aborted instanceof PlatformUnreachableError);
     assert.match(aborted.message, /no answer in time/);
     const reset = mapDiscordError(Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }));
-    assert.ok(reset instanceof PlatformTransientError);
+    assert.ok(reset instanceof PlatformUnreachableError);
   });
 
-  test('an unknown throw is transient', () => {
-    assert.ok(mapDiscordError(new Error('boom')) instanceof PlatformTransientError);
-    assert.ok(mapDiscordError('boom') instanceof PlatformTransientError);
-    assert.ok(mapDiscordError(undefined) instanceof PlatformTransientError);
+  test('an unknown throw is transient, not Discord unreachable', () => {
+    for (const err of [new Error('boom'), new TypeError("Cannot read properties of undefined (reading 'id')"), 'boom', undefined]) {
+      const mapped = mapDiscordError(err);
+      assert.ok(mapped instanceof PlatformTransientError && !(mapped instanceof PlatformUnreachableError), `${String(err)} → ${mapped.constructor.name}`);
+    }
   });
 });
 

@@ -1,13 +1,16 @@
 // The Matrix adapter's pure parts: what a homeserver's errors mean to the delivery job, who moderates a room,
 // which inviters are allowed, and the transaction ids that make a retried send the same event.
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { ConnectionError, MatrixError } from 'matrix-js-sdk';
 import { roleFromPowerLevels } from '../../bots/matrix/adapter.js';
+import { MatrixApi } from '../../bots/matrix/client.js';
 import { mapMatrixError } from '../../bots/matrix/errors.js';
 import { txnIdFor } from '../../bots/matrix/sender.js';
 import { globMatcher } from '../../lib/adapters/glob.js';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError } from '../../lib/errors.js';
 
 const matrixError = (status: number, errcode: string, error: string, extra: Record<string, unknown> = {}, headers?: Headers) =>
   new MatrixError({ errcode, error, ...extra }, status, 'https://m.example.org/_matrix/client/v3/rooms/x/send', undefined, headers);
@@ -22,10 +25,45 @@ describe('mapMatrixError', () => {
     assert.equal(b.retryAfterMs, 7000);
   });
 
-  test('server errors and unreachable servers are transient', () => {
-    assert.ok(mapMatrixError(matrixError(502, 'M_UNKNOWN', 'Bad gateway')) instanceof PlatformTransientError);
-    assert.ok(mapMatrixError(new ConnectionError('fetch failed')) instanceof PlatformTransientError);
-    assert.ok(mapMatrixError(new Error('The operation was aborted due to timeout')) instanceof PlatformTransientError);
+  test('a 500 and an unknown failure are transient, for this request only', () => {
+    for (const err of [matrixError(500, 'M_UNKNOWN', 'Internal server error'), new Error('The operation was aborted due to timeout')]) {
+      const mapped = mapMatrixError(err);
+      assert.ok(mapped instanceof PlatformTransientError && !(mapped instanceof PlatformUnreachableError), `${err.message} → ${mapped.constructor.name}`);
+    }
+  });
+
+  test('502, 503, 504 and a failed fetch are the homeserver unreachable, with its Retry-After', () => {
+    for (const status of [502, 503, 504]) {
+      const mapped = mapMatrixError(matrixError(status, 'M_UNKNOWN', 'Bad gateway'));
+      assert.ok(mapped instanceof PlatformUnreachableError, `${status} → ${mapped.constructor.name}`);
+      assert.equal(mapped.retryAfterMs, undefined);
+    }
+    const later = mapMatrixError(matrixError(503, 'M_UNKNOWN', 'Starting up', {}, new Headers({ 'retry-after': '30' })));
+    assert.ok(later instanceof PlatformUnreachableError);
+    assert.equal(later.retryAfterMs, 30_000);
+    assert.ok(mapMatrixError(new ConnectionError('fetch failed')) instanceof PlatformUnreachableError);
+  });
+
+  test("through the SDK: a reverse proxy's HTML 502 and a refused connection are the homeserver unreachable; an HTML 500 is not", async () => {
+    let status = 502;
+    const server = createServer((_req, res) => res.writeHead(status, { 'content-type': 'text/html', 'retry-after': '5' }).end('<html><body>Bad Gateway</body></html>'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const api = new MatrixApi(url, 'syt_secret');
+      const gateway = mapMatrixError(await api.whoami().then(() => undefined, (e: unknown) => e));
+      assert.ok(gateway instanceof PlatformUnreachableError, `${gateway.constructor.name}: ${gateway.message}`);
+      assert.equal(gateway.retryAfterMs, 5000);
+      status = 500;
+      const internal = mapMatrixError(await api.whoami().then(() => undefined, (e: unknown) => e));
+      assert.ok(internal instanceof PlatformTransientError && !(internal instanceof PlatformUnreachableError), `${internal.constructor.name}: ${internal.message}`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    // The same port, closed: the connection is refused.
+    const refused = mapMatrixError(await new MatrixApi(url, 'syt_secret').whoami().then(() => undefined, (e: unknown) => e));
+    assert.ok(refused instanceof PlatformUnreachableError, `${refused.constructor.name}: ${refused.message}`);
   });
 
   test('permanent: a refused token, a room unknown, the bot not in the room, a message gone; each says what to do', () => {

@@ -1,7 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WebAPIHTTPError, WebAPIPlatformError, WebAPIRateLimitedError, WebAPIRequestError } from '@slack/web-api';
-import { ConfigError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type PermanentReason } from '../../lib/errors.js';
+import { ConfigError, PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type PermanentReason } from '../../lib/errors.js';
 import { DEFAULT_RETRY_AFTER_MS, mapSlackError, redactToken } from '../../bots/slack/errors.js';
 
 // Errors built with @slack/web-api's own classes, as WebClient throws them (dist/WebClient.js: apiCall
@@ -118,30 +118,44 @@ describe('mapSlackError on platform errors', () => {
 });
 
 describe('mapSlackError on HTTP and network errors', () => {
-  test('5xx is transient, another status is permanent', () => {
-    for (const status of [500, 502, 503, 504]) {
-      assert.ok(mapSlackError(new WebAPIHTTPError(status, 'Server Error', {}, '<html>')) instanceof PlatformTransientError, String(status));
+  test('502, 503, 504 are Slack unreachable, with the Retry-After it gave; 500 and another 5xx are transient; another status is permanent', () => {
+    for (const status of [502, 503, 504]) {
+      const mapped = mapSlackError(new WebAPIHTTPError(status, 'Service Unavailable', {}, '<html>'));
+      assert.ok(mapped instanceof PlatformUnreachableError, `${status} → ${mapped.constructor.name}`);
+      assert.match(mapped.message, new RegExp(`HTTP ${status}`));
+      assert.equal(mapped.retryAfterMs, undefined);
+    }
+    // The headers as the client hands them (a plain object); Retry-After, not X-RateLimit-Reset, says when.
+    const later = mapSlackError(new WebAPIHTTPError(503, 'Service Unavailable', { 'retry-after': '120', 'x-ratelimit-reset': '5' }, ''));
+    assert.ok(later instanceof PlatformUnreachableError);
+    assert.equal(later.retryAfterMs, 120_000);
+    for (const status of [500, 501, 505]) {
+      const mapped = mapSlackError(new WebAPIHTTPError(status, 'Server Error', {}, '<html>'));
+      assert.ok(mapped instanceof PlatformTransientError, String(status));
+      assert.ok(!(mapped instanceof PlatformUnreachableError), `${status} is one request's failure, not Slack down`);
     }
     const err = permanent(new WebAPIHTTPError(404, 'Not Found', {}, ''));
     assert.equal(err.reason, 'bad_request');
     assert.match(err.message, /404/);
   });
 
-  test('a request that got no answer is transient and says why', () => {
+  test('a request that got no answer is Slack unreachable and says why', () => {
     const refused = new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:443'), { code: 'ECONNREFUSED' }) });
     const mapped = mapSlackError(new WebAPIRequestError(refused));
-    assert.ok(mapped instanceof PlatformTransientError);
+    assert.ok(mapped instanceof PlatformUnreachableError);
     assert.match(mapped.message, /ECONNREFUSED/);
 
     const timeout = new DOMException('The operation was aborted due to timeout', 'TimeoutError');
     const timedOut = mapSlackError(new WebAPIRequestError(timeout));
-    assert.ok(timedOut instanceof PlatformTransientError);
+    assert.ok(timedOut instanceof PlatformUnreachableError);
     assert.match(timedOut.message, /no answer in time/);
   });
 
-  test('an unknown throw is transient', () => {
-    assert.ok(mapSlackError(new Error('boom')) instanceof PlatformTransientError);
-    assert.ok(mapSlackError('boom') instanceof PlatformTransientError);
+  test('an unknown throw is transient, not Slack unreachable', () => {
+    for (const err of [new Error('boom'), 'boom']) {
+      const mapped = mapSlackError(err);
+      assert.ok(mapped instanceof PlatformTransientError && !(mapped instanceof PlatformUnreachableError), String(err));
+    }
   });
 });
 

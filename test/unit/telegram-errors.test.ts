@@ -1,7 +1,9 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { GrammyError, HttpError } from 'grammy';
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError } from '../../lib/errors.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Bot, GrammyError, HttpError } from 'grammy';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError } from '../../lib/errors.js';
 import { mapTelegramError, normalizeForeignErrors, redactToken } from '../../bots/telegram/errors.js';
 
 // Bodies as the real Bot API sends them (descriptions as catalogued by Telegram client libraries, e.g.
@@ -24,6 +26,8 @@ const RECORDED = {
   cantParse: '{"ok":false,"error_code":400,"description":"Bad Request: can\'t parse entities: Unsupported start tag \\"foo\\" at byte offset 0"}',
   internal: '{"ok":false,"error_code":500,"description":"Internal Server Error"}',
   badGateway: '{"ok":false,"error_code":502,"description":"Bad Gateway"}',
+  unavailable: '{"ok":false,"error_code":503,"description":"Service Unavailable"}',
+  gatewayTimeout: '{"ok":false,"error_code":504,"description":"Gateway Timeout"}',
   conflict: '{"ok":false,"error_code":409,"description":"Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"}',
 };
 
@@ -89,9 +93,18 @@ describe('mapTelegramError on recorded Bot API errors', () => {
     assert.equal(err.retryAfterMs, 7000);
   });
 
-  test('5xx and 409 are transient', () => {
-    for (const body of [RECORDED.internal, RECORDED.badGateway, RECORDED.conflict]) {
-      assert.ok(mapTelegramError(grammyError(body)) instanceof PlatformTransientError, body);
+  test('500 and 409 are transient, for this request only', () => {
+    for (const body of [RECORDED.internal, RECORDED.conflict]) {
+      const mapped = mapTelegramError(grammyError(body));
+      assert.ok(mapped instanceof PlatformTransientError && !(mapped instanceof PlatformUnreachableError), `${body} → ${mapped.constructor.name}`);
+    }
+  });
+
+  test('502, 503 and 504 are Telegram unreachable', () => {
+    for (const body of [RECORDED.badGateway, RECORDED.unavailable, RECORDED.gatewayTimeout]) {
+      const mapped = mapTelegramError(grammyError(body));
+      assert.ok(mapped instanceof PlatformUnreachableError, `${body} → ${mapped.constructor.name}`);
+      assert.match(mapped.message, /Telegram 50[234]/);
     }
   });
 
@@ -100,10 +113,58 @@ describe('mapTelegramError on recorded Bot API errors', () => {
     assert.ok(err instanceof PlatformTransientError);
   });
 
-  test('network failures are transient and never show the token', () => {
-    const cause = new Error('request to https://api.telegram.org/bot123456:SECRET-token_x/sendMessage failed, reason: connect ECONNREFUSED');
+  test('network failures are Telegram unreachable and never show the token', () => {
+    // node-fetch's FetchError (grammY's fetch on Node) carries the system error's code.
+    const cause = Object.assign(new Error('request to https://api.telegram.org/bot123456:SECRET-token_x/sendMessage failed, reason: connect ECONNREFUSED'), { type: 'system', code: 'ECONNREFUSED' });
     const err = mapTelegramError(new HttpError("Network request for 'sendMessage' failed!", cause));
-    assert.ok(err instanceof PlatformTransientError);
+    assert.ok(err instanceof PlatformUnreachableError, err.constructor.name);
+    assert.match(err.message, /ECONNREFUSED/);
+    assert.ok(!err.message.includes('SECRET'), err.message);
+  });
+
+  test('another HttpError (a transformer that threw) is transient, not Telegram unreachable', () => {
+    const err = mapTelegramError(new HttpError("Network request for 'sendMessage' failed!", new Error('boom')));
+    assert.ok(err instanceof PlatformTransientError && !(err instanceof PlatformUnreachableError), err.constructor.name);
+  });
+});
+
+describe('what grammY really throws when the Bot API cannot be reached', () => {
+  /** A Bot API root answering every call with `status`, `body` and `type`; the error grammY's sendMessage throws. */
+  async function thrownFor(status: number, body: string, type: string): Promise<unknown> {
+    const server = createServer((_req, res) => res.writeHead(status, { 'content-type': type }).end(body));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const bot = new Bot('123456:SECRET-token', { client: { apiRoot: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } });
+    try {
+      await bot.api.sendMessage(1, 'hi');
+      assert.fail('sendMessage should have failed');
+    } catch (err) {
+      return err;
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  }
+
+  test("a gateway's HTML 502 page (not JSON: grammY keeps no status) is Telegram unreachable, without the token", async () => {
+    const err = mapTelegramError(await thrownFor(502, '<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>', 'text/html'));
+    assert.ok(err instanceof PlatformUnreachableError, `${err.constructor.name}: ${err.message}`);
+    assert.ok(!err.message.includes('SECRET'), err.message);
+  });
+
+  test('a JSON 503 is Telegram unreachable; a JSON 500 is not', async () => {
+    assert.ok(mapTelegramError(await thrownFor(503, RECORDED.unavailable, 'application/json')) instanceof PlatformUnreachableError);
+    const internal = mapTelegramError(await thrownFor(500, RECORDED.internal, 'application/json'));
+    assert.ok(internal instanceof PlatformTransientError && !(internal instanceof PlatformUnreachableError), internal.constructor.name);
+  });
+
+  test('a refused connection is Telegram unreachable', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const bot = new Bot('123456:SECRET-token', { client: { apiRoot: `http://127.0.0.1:${port}` } });
+    const err = mapTelegramError(await bot.api.sendMessage(1, 'hi').then(() => undefined, (e: unknown) => e));
+    assert.ok(err instanceof PlatformUnreachableError, `${err.constructor.name}: ${err.message}`);
     assert.match(err.message, /ECONNREFUSED/);
     assert.ok(!err.message.includes('SECRET'), err.message);
   });
