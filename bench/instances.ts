@@ -10,24 +10,21 @@
 // duration. test/e2e/instances.test.ts checks the same setup in CI, 15 s long, against the platforms' emulators.
 // Needs Redis (REDIS_URL) and PostgreSQL (BENCH_POSTGRES_URL, else PARLEY_TEST_POSTGRES_URL, else the test server).
 // BENCH_INSTANCES_RATE and BENCH_INSTANCES_SECONDS change the rate (default 50) and the duration (default 60).
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import pg from 'pg';
 import { chooseEntry } from '../bin/build-info.js';
-import { signBody } from '../lib/discourse/signature.js';
 import { redisConnection } from '../lib/redis.js';
 import { openStore } from '../lib/store/index.js';
 import { BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET } from './app-env.js';
+import { buildIfStale, cleanEnv, cpuMsOf, post, postCreatedHeaders, ROOT, spawnParley, type ParleyProcess } from './parley-process.js';
 import type { Benchmark } from './types.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'parley.js');
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const RATE = Number(process.env.BENCH_INSTANCES_RATE ?? 50);
 const SECONDS = Number(process.env.BENCH_INSTANCES_SECONDS ?? 60);
@@ -127,78 +124,11 @@ async function startStandIn(): Promise<StandIn> {
   };
 }
 
-/** A Parley process: its web role's URL once it has logged "parley started". */
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  log: string;
-}
-
-/** This process's environment without Parley's own settings, nor NODE_OPTIONS (a tsx loader there would load it into the compiled run). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_') && !['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) env[k] = v;
-  return env;
-}
-
-function startInstance(env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env: { ...cleanEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const instance: Instance = { child, url: '', log: '' };
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`parley did not start within ${START_TIMEOUT_MS} ms:\n${instance.log.slice(-4000)}`)), START_TIMEOUT_MS);
-    child.once('exit', (code) => reject(new Error(`parley exited (${code}) before it started:\n${instance.log.slice(-4000)}`)));
-    let pending = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      instance.log = (instance.log + chunk).slice(-20_000);
-      pending += chunk;
-      let end: number;
-      while ((end = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, end);
-        pending = pending.slice(end + 1);
-        const msg = /"msg":"([^"]*)"/u.exec(line)?.[1] ?? '';
-        const listening = /^listening on (\S+)$/u.exec(msg);
-        if (listening) instance.url = listening[1]!;
-        if (msg === 'parley started') {
-          clearTimeout(timer);
-          resolve(instance);
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (instance.log = (instance.log + chunk).slice(-20_000)));
-  });
-}
-
-async function stopInstance(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
-}
-
-/** One POST over a kept-alive connection; resolves with the status. */
-function post(url: URL, agent: Agent, headers: Record<string, string>, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
-/** User and system CPU time of a process so far, in ms, from /proc (clock ticks of 10 ms, as on every Linux/x86-64). */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 const percentile = (sorted: number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? NaN;
 const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 export const instances: Benchmark = async () => {
+  buildIfStale('instances');
   const events = Math.round(RATE * SECONDS);
   const admin = new pg.Pool({ connectionString: POSTGRES_URL, max: 1 });
   const schemaName = `parley_bench_${randomBytes(6).toString('hex')}`;
@@ -208,7 +138,8 @@ export const instances: Benchmark = async () => {
   const prefix = `bench-instances-${randomUUID()}`;
   const standIn = await startStandIn();
   const dirs: string[] = [];
-  const running: Instance[] = [];
+  const running: ParleyProcess[] = [];
+  const urls: string[] = [];
   const agent = new Agent({ keepAlive: true, maxSockets: 32 });
   try {
     // The channels and rules, in the schema both instances share, before either starts.
@@ -227,8 +158,10 @@ export const instances: Benchmark = async () => {
     for (let n = 0; n < INSTANCES; n++) {
       const dir = mkdtempSync(path.join(tmpdir(), `parley-bench-instance-${n}-`));
       dirs.push(dir);
-      running.push(
-        await startInstance({
+      const instance = spawnParley({
+        startTimeoutMs: START_TIMEOUT_MS,
+        env: {
+          ...cleanEnv(),
           DATABASE_URL: databaseUrl.toString(),
           PARLEY_DATA_DIR: dir,
           REDIS_URL: BENCH_REDIS_URL,
@@ -246,17 +179,19 @@ export const instances: Benchmark = async () => {
           PARLEY_DISCORD_API_URL: `${standIn.url}/discord/api`,
           PARLEY_DISCORD_MODE: 'interactions',
           PARLEY_DISCORD_PUBLIC_KEY: 'a'.repeat(64),
-        }),
-      );
+        },
+      });
+      running.push(instance);
+      urls.push(await instance.started);
     }
-    const hooks = running.map((i) => new URL(`${i.url}/hooks/discourse`));
+    const hooks = urls.map((url) => new URL(`${url}/hooks/discourse`));
 
     const template = (JSON.parse(readFileSync(FIXTURE, 'utf8')) as { post: Record<string, unknown> }).post;
     const sentAt = new Map<string, number>();
     const answers: Promise<number>[] = [];
     const webhookMs: number[] = [];
     const loadBefore = loadavg()[0]!;
-    const cpuBefore = running.map((i) => cpuMsOf(i.child.pid!));
+    const cpuBefore = running.map((i) => cpuMsOf(i.pid));
     const start = performance.now();
     for (let i = 0; i < events; i++) {
       const wait = start + (i * 1000) / RATE - performance.now();
@@ -264,13 +199,7 @@ export const instances: Benchmark = async () => {
       const t = target(i);
       const postId = 100_000 + i;
       const body = JSON.stringify({ post: { ...template, id: postId, topic_id: postId, topic_slug: 'bench', post_number: 1, post_url: `/t/bench/${postId}/1`, category_id: t.category, category_slug: `cat-${t.category}` } });
-      const headers = {
-        'content-type': 'application/json',
-        'x-discourse-event-id': `bench-${i}`,
-        'x-discourse-event-type': 'post',
-        'x-discourse-event': 'post_created',
-        'x-discourse-event-signature': signBody(body, BENCH_WEBHOOK_SECRET),
-      };
+      const headers = postCreatedHeaders(body, `bench-${i}`, BENCH_WEBHOOK_SECRET);
       const t0 = performance.now();
       sentAt.set(`${t.platform}:${t.channel}:${postId}`, t0);
       // Alternating, as a round-robin load balancer spreads them.
@@ -284,7 +213,7 @@ export const instances: Benchmark = async () => {
     const arrivedKeys = () => new Set(standIn.arrivals.map((a) => a.key));
     while (performance.now() < deadline && [...sentAt.keys()].some((k) => !arrivedKeys().has(k))) await new Promise((r) => setTimeout(r, 200));
     // CPU while the load ran and drained: what each event cost, whatever else the machine was doing.
-    const cpuMs = running.map((i, n) => cpuMsOf(i.child.pid!) - cpuBefore[n]!);
+    const cpuMs = running.map((i, n) => cpuMsOf(i.pid) - cpuBefore[n]!);
     // Late duplicates (a send retried after its answer was lost) would come within a few seconds.
     await new Promise((r) => setTimeout(r, 2000));
 
@@ -339,7 +268,7 @@ export const instances: Benchmark = async () => {
     };
   } finally {
     agent.destroy();
-    await Promise.all(running.map((i) => stopInstance(i.child)));
+    await Promise.all(running.map((i) => i.stop()));
     await standIn.close();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     await admin.query(`drop schema if exists ${schemaName} cascade`).catch(() => undefined);

@@ -15,22 +15,18 @@
 // so 70% of the events go to 355 channels of five platforms, each at about 70% of its limit and a fifth of an event a
 // second per channel, and 30% to categories no rule follows (received, checked, matched against no rule).
 // Deliveries keep Parley's default delay (PARLEY_DELIVERY_DELAY_SECONDS, 15 s): the latency includes it.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Worker as Thread } from 'node:worker_threads';
-import { whyStale } from '../bin/build-info.js';
 import { redisConnection } from '../lib/redis.js';
 import type { ChannelSettings } from '../lib/seams/store.js';
 import { openStore } from '../lib/store/index.js';
 import { BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET } from './app-env.js';
 import { startSoakPlatforms, type SoakPlatform, type SoakPlatforms } from './soak-platforms.js';
+import { buildIfStale, cleanEnv, cpuMsOf, memoryOf, spawnParley, type ParleyProcess } from './parley-process.js';
 import type { LoadOrder, LoadReport } from './webhook-load.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'parley.js');
 const FIXTURE = new URL('../../shared/fixtures/discourse-webhooks/discourse-2025.12/post_created.body.json', import.meta.url);
 
 const RATE = 100;
@@ -129,15 +125,6 @@ async function seed(dbPath: string, plan: (SoakPlatform | null)[], platforms: So
   return channels;
 }
 
-/** This process's environment without Parley's settings (the soak gives them all), nor NODE_OPTIONS. */
-function cleanEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('PARLEY_') && !['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) env[k] = v;
-  }
-  return env;
-}
-
 interface FullGc {
   /** performance.now() in the soak when the line was read. */
   at: number;
@@ -148,78 +135,20 @@ interface FullGc {
 /** V8's line for a full collection: `Mark-Compact 215.3 (240.6) -> 84.1 (150.2) MB, …` (heap used, and reserved). */
 const MARK_COMPACT = /Mark-Compact(?: \(reduce\))? ([\d.]+) \([\d.]+\) -> ([\d.]+) \([\d.]+\) MB/u;
 
-interface ParleyChild {
-  child: ChildProcess;
-  pid: number;
-  /** Resolves with its web address once it logged "parley started". */
-  started: Promise<string>;
-  warnings: number;
-  errors: number;
-  /** The first few distinct warning and error messages, for the report. */
-  firstProblems: Set<string>;
-  /** V8's full collections (--trace-gc), each with the heap before and after it (MB) and when it was seen. */
-  fullGcs: FullGc[];
-  stop(): Promise<void>;
-}
+/** The soak's Parley: V8's full collections (--trace-gc) seen in its output, each with the heap before and after it (MB). */
+type SoakParley = ParleyProcess & { fullGcs: FullGc[] };
 
 /**
  * `node bin/parley.js start`, compiled (the build is fresh: see main), in its own process group, so that a Ctrl-C
  * at the terminal reaches the soak (which then stops sending and waits for the deliveries owed) and not Parley.
  */
-function startParley(env: Record<string, string>, nodeFlags: string[]): ParleyChild {
-  const child = spawn(process.execPath, [...nodeFlags, BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  const killOnExit = () => child.kill('SIGKILL');
-  process.on('exit', killOnExit);
-  let stderr = '';
-  let pending = '';
-  let url = '';
-  let onStarted: (url: string) => void = () => undefined;
-  const started = new Promise<string>((resolve, reject) => {
-    onStarted = resolve;
-    child.once('exit', (code, signal) => reject(new Error(`parley exited (${code ?? signal}) before it started: ${stderr.slice(-2000)}`)));
-  });
-  started.catch(() => undefined);
-  const handle: ParleyChild = {
-    child,
-    pid: child.pid!,
-    started,
-    warnings: 0,
-    errors: 0,
-    firstProblems: new Set(),
-    fullGcs: [],
-    async stop() {
-      process.off('exit', killOnExit);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
+function startParley(env: Record<string, string>, nodeFlags: string[]): SoakParley {
+  const fullGcs: FullGc[] = [];
+  const onOtherLine = (line: string) => {
+    const gc = MARK_COMPACT.exec(line);
+    if (gc) fullGcs.push({ at: performance.now(), beforeMb: Number(gc[1]), afterMb: Number(gc[2]) });
   };
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    const lines = (pending + chunk).split('\n');
-    pending = lines.pop()!;
-    for (const line of lines) {
-      let entry: { level?: number; msg?: string };
-      try {
-        entry = JSON.parse(line) as typeof entry;
-      } catch {
-        const gc = MARK_COMPACT.exec(line);
-        if (gc) handle.fullGcs.push({ at: performance.now(), beforeMb: Number(gc[1]), afterMb: Number(gc[2]) });
-        continue;
-      }
-      const level = entry.level ?? 0;
-      if (level >= 50) handle.errors++;
-      else if (level >= 40) handle.warnings++;
-      if (level >= 40 && handle.firstProblems.size < 5) handle.firstProblems.add(String(entry.msg).slice(0, 200));
-      const listening = /^listening on (\S+)$/u.exec(String(entry.msg));
-      if (listening) url = listening[1]!;
-      if (entry.msg === 'parley started') onStarted(url);
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr = (stderr + chunk).slice(-10_000)));
-  return handle;
+  return Object.assign(spawnParley({ env, nodeFlags, detached: true, onOtherLine }), { fullGcs });
 }
 
 // --- /metrics -------------------------------------------------------------------------------------------------
@@ -287,7 +216,7 @@ interface Chunk {
 function prepareChunk(index: number, events: number, template: Record<string, unknown>, url: string): Chunk {
   const order: LoadOrder = { url, secret: BENCH_WEBHOOK_SECRET, events, clients: 8, channels: CATEGORIES, template, ratePerSecond: RATE, idOffset: index * CHUNK_EVENTS };
   const load = new URL('./webhook-load.ts', import.meta.url).href;
-  const warm = new URL('../lib/discourse/signature.js', import.meta.url).href;
+  const warm = new URL('./parley-process.ts', import.meta.url).href;
   // A worker thread does not inherit tsx's loader: register it there before loading TypeScript.
   const script = `
     const { parentPort } = require('node:worker_threads');
@@ -346,19 +275,6 @@ interface Sample {
   load1: number;
 }
 
-/** VmRSS and its parts (anonymous memory, mapped files, shared memory such as SQLite's WAL index), in MB. */
-function rssOf(pid: number): { total: number; anon: number; file: number; shmem: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const mb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'mu').exec(status)?.[1]) / 1024;
-  return { total: mb('VmRSS'), anon: mb('RssAnon'), file: mb('RssFile'), shmem: mb('RssShmem') };
-}
-
-/** User and system CPU time of a process so far, in ms (clock ticks of 10 ms). */
-function cpuMsOf(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
 function percentile(sorted: number[], p: number): number | null {
   return sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
 }
@@ -403,13 +319,7 @@ async function main(): Promise<void> {
   const chunkCount = Math.ceil(totalEvents / CHUNK_EVENTS);
   const chunkEvents = (c: number) => Math.min(CHUNK_EVENTS, totalEvents - c * CHUNK_EVENTS);
 
-  // What `npm start` runs: the build of the sources as they are now.
-  const stale = whyStale(ROOT);
-  if (stale !== null) {
-    console.log(`soak: building dist/ (${stale})`);
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (build.status !== 0) throw new Error('soak: npm run build failed');
-  }
+  buildIfStale('soak');
 
   const plan = categoryPlan();
   const ownerOf = (topicId: number): SoakPlatform | null | undefined => {
@@ -439,7 +349,7 @@ async function main(): Promise<void> {
   const dbPath = path.join(dataDir, 'parley.db');
   const prefix = `bench-soak-${process.pid}`;
   const redis = redisConnection(BENCH_REDIS_URL);
-  let parley: ParleyChild | null = null;
+  let parley: SoakParley | null = null;
   try {
     const channels = await seed(dbPath, plan, platforms);
     const snapshotDir = SNAPSHOTS ? mkdtempSync(path.join(tmpdir(), 'parley-soak-heap-')) : null;
@@ -513,8 +423,8 @@ async function main(): Promise<void> {
       const owed = owedIds().filter((id) => !delivered.has(id)).length;
       const cpu = { at: performance.now(), ms: cpuMsOf(pid) };
       const sorted = latencies.map((l) => l.ms).sort((a, b) => a - b);
-      const rssParts = rssOf(pid);
-      const rss = rssParts.total;
+      const rssParts = memoryOf(pid);
+      const rss = rssParts.rss;
       const s: Sample = {
         t: Math.round((performance.now() - t0) / 1000),
         phase,

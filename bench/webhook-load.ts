@@ -1,8 +1,8 @@
 // The forum's side of the pipeline benchmark, in a worker thread so that sending webhooks does not take
 // CPU from the Parley under test: posts signed post_created webhooks and reports each answer's latency.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { parentPort, workerData } from 'node:worker_threads';
-import { signBody } from '../lib/discourse/signature.js';
+import { post, postCreatedHeaders } from './parley-process.js';
 
 export interface LoadOrder {
   url: string;
@@ -20,18 +20,6 @@ export interface LoadOrder {
 export interface LoadReport {
   latenciesMs: number[];
   failures: string[];
-}
-
-/** One POST over a kept-alive connection (node:http: undici's fetch would cost more CPU than Parley's work). */
-function post(url: URL, agent: Agent, headers: Record<string, string>, body: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', agent, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 async function run(order: LoadOrder): Promise<LoadReport> {
@@ -53,13 +41,7 @@ async function run(order: LoadOrder): Promise<LoadReport> {
         }
         const body = JSON.stringify({ post: { ...order.template, id: 100_000 + offset + i, topic_id: 50_000 + offset + i, category_id: (i % order.channels) + 1, category_slug: `cat-${i % order.channels}` } });
         const t0 = performance.now();
-        const status = await post(url, agent, {
-          'content-type': 'application/json',
-          'x-discourse-event-id': String(offset + i + 1),
-          'x-discourse-event-type': 'post',
-          'x-discourse-event': 'post_created',
-          'x-discourse-event-signature': signBody(body, order.secret),
-        }, body);
+        const status = await post(url, agent, postCreatedHeaders(body, String(offset + i + 1), order.secret), body);
         latenciesMs.push(performance.now() - t0);
         if (status !== 202) failures.push(`event ${i}: HTTP ${status}`);
       }
