@@ -1,7 +1,7 @@
 // What an IRC server's refusals mean to Parley (docs/architecture.md#irc). IRC answers a PRIVMSG with nothing
 // when it works and with a numeric when it does not; a JOIN with the bot's own JOIN or a numeric. Each numeric
 // becomes the error the delivery job acts on, its message saying what an operator would do about it.
-import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, type PermanentReason } from '../../lib/errors.js';
+import { PlatformPermanentError, PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError, type PermanentReason } from '../../lib/errors.js';
 
 /** A refusal the server sent: its numeric, the channel or nick it is about, and its own words. */
 export interface Refusal {
@@ -47,9 +47,12 @@ export function errorOfRefusal(refusal: Refusal, channel: string): PlatformPerma
   }
 }
 
-/** Not connected (yet, or any more): the delivery waits for the reconnection. */
-export function notConnected(detail: string): PlatformTransientError {
-  return new PlatformTransientError(`not connected to the IRC server: ${detail}`);
+/**
+ * Not connected (yet, or any more): IRC as a whole cannot be reached, so the platform's deliveries wait together for
+ * the reconnection without spending attempts (docs/architecture.md#faults).
+ */
+export function notConnected(detail: string): PlatformUnreachableError {
+  return new PlatformUnreachableError(`not connected to the IRC server: ${detail}`);
 }
 
 /** How long a delivery picked up by a process without the connection waits before it is tried again. */

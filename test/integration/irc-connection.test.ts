@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { irc } from '../../bots/irc/index.js';
+import { PlatformTransientError, PlatformUnreachableError } from '../../lib/errors.js';
 import { silentLogger, type Logger } from '../../lib/log.js';
 import { ChannelMessageLog } from '../../lib/message-log.js';
 import type { CommandInvocation } from '../../lib/seams/invocation.js';
@@ -287,6 +288,19 @@ describe('nick collision at registration', () => {
     await holder.quit();
     await watcher.waitFor((l) => l.command === 'NICK' && l.nick === 'parleybot_' && l.params[0] === 'parleybot', 'the bot taking parleybot back');
     await eventually(async () => ((await adapter.health()).detail === `parleybot on ${server.host}` ? true : undefined), 'health naming parleybot');
+  });
+
+  test('the server gone: a delivery is told IRC cannot be reached, so the platform’s deliveries wait together without spending attempts', async () => {
+    const server = await ngircd();
+    const { adapter, store } = await makeAdapter({ PARLEY_IRC_SERVER: server.host, PARLEY_IRC_PORT: String(server.port), PARLEY_IRC_TLS: 'false', PARLEY_IRC_NICK: 'parleygone', ...FAST });
+    await adapter.start();
+    const { channel } = await store.channels.ensure({ platform: 'irc', externalId: '#parley', name: '#parley', status: 'active', addedBy: 'cli' });
+    await server.stop();
+    const refusal = await eventually(async () => {
+      const err = await adapter.sendNotification(channel, notification(), { threadRoot: null, idempotencyKey: 'gone-1' }).then(() => undefined, (e: unknown) => e);
+      return err instanceof PlatformTransientError && /not connected/u.test(err.message) ? err : undefined;
+    }, 'a send refused as not connected');
+    assert.ok(refusal instanceof PlatformUnreachableError, `${refusal.constructor.name}: ${refusal.message}`);
   });
 
   // irc-framework tells its listeners of 'registered' before it notes the nick from 001: the adapter reads the
