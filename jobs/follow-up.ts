@@ -27,9 +27,11 @@ export type FollowUpOutcome = 'edited' | 'withdrawn' | 'nothing-to-change' | 'un
 const SENDING_RECHECK_MS = 2000;
 
 export function createFollowUpProcessor(deps: FollowUpDeps) {
-  const { store, adapter, limiter, log } = deps;
+  const { store, adapter, limiter } = deps;
   return async function followUp(job: Job<FollowUpJob>, token?: string): Promise<FollowUpOutcome> {
-    const { deliveryId, channelId, subject, change } = currentFollowUpJob(job.data);
+    const { deliveryId, channelId, subject, change, eventId } = currentFollowUpJob(job.data);
+    // Its lines carry the id of the forum event that asked for it (docs/architecture.md#metrics).
+    const log = eventId === undefined ? deps.log : deps.log.child({ eventId });
     const delivery = await store.deliveries.getByJobId(deliveryId);
     if (delivery?.status === 'queued') {
       // Being sent: wait for its message. Waiting to be sent: the delivery reads the change itself.
@@ -60,6 +62,7 @@ export function createFollowUpProcessor(deps: FollowUpDeps) {
     try {
       if (edited) {
         await adapter.editNotification!(channel, ref, edited);
+        log.debug({ channel: channel.id, deliveryId }, 'sent message edited');
         return 'edited';
       }
       await adapter.deleteNotification!(channel, ref);
@@ -81,6 +84,7 @@ export function createFollowUpProcessor(deps: FollowUpDeps) {
       if (edited) return 'nothing-to-change';
     }
     await store.deliveries.update(deliveryId, { status: 'withdrawn', lastError: null });
+    log.debug({ channel: channel.id, deliveryId }, 'sent message deleted');
     return 'withdrawn';
   };
 }

@@ -251,7 +251,7 @@ export function createIngest(deps: IngestDeps) {
     if (!channel || !deps.platforms.has(channel.platform)) return false;
     await deps.queues.addFollowUp(
       channel.platform,
-      { deliveryId: d.jobId, channelId: d.channelId, subject: d.subject, change },
+      { deliveryId: d.jobId, channelId: d.channelId, subject: d.subject, change, eventId },
       { eventId, attempts: deps.delivery.attempts, delayMs: sending ? SENDING_GRACE_MS : 0 },
     );
     return true;

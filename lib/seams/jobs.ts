@@ -62,6 +62,8 @@ export interface FollowUpJob {
   /** Notification.subject of the announcement. */
   subject: string;
   change: 'edit' | 'withdraw';
+  /** The forum event that asked for it, for its log lines; absent on jobs of older versions. */
+  eventId?: string;
 }
 
 /**

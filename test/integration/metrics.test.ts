@@ -142,6 +142,12 @@ describe('metrics', () => {
       'the webhook handles the event, the delivery is postponed once, then sent',
     );
     for (const l of path) assert.equal(l.eventId, eventId, `"${String(l.msg)}" carries the event id`);
+
+    // The post edited: the follow-up that edits the chat message logs with the edit's event id.
+    const edit = `${Date.now()}${++eventCounter}`;
+    assert.equal(await postWebhook(app.url ?? '', 'post_edited', postBody({ id: 1003, topicId: 1003, categoryId: 4, raw: 'edited' }), { eventId: edit }), 202);
+    const edited = await eventually(() => lines.find((l) => l.msg === 'sent message edited' && typeof l.deliveryId === 'string' && l.deliveryId.startsWith('post-1003-')), 'the edit logged');
+    assert.equal(edited.eventId, edit);
   });
 });
 
