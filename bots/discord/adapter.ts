@@ -5,6 +5,7 @@
 import { PermissionsBitField, Routes, type APIUser, type RESTGetAPIApplicationCommandsResult } from 'discord.js';
 import type { Logger } from '../../lib/log.js';
 import type { AdapterDeps, MemberRole, PlatformAdapter, RateLimits, Receiver } from '../../lib/seams/platform.js';
+import { ChannelTypes } from './channel-types.js';
 import { applicationCommands, commandsHash, type ApplicationCommandSettings } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { mapDiscordError } from './errors.js';
@@ -68,10 +69,12 @@ export async function registerCommands(rest: ReturnType<typeof createRest>, appl
 export function createDiscordAdapter(deps: AdapterDeps, settings: DiscordSettings, opts: DiscordAdapterOptions = {}): PlatformAdapter<DiscordContext> {
   const log = deps.log.child({ platform: 'discord' });
   const rest = createRest(settings.token, settings.apiUrl);
-  const sender = new DiscordSender(rest, settings.applicationId, log, (channelId, thread) => deps.store.deliveries.threadRoot(channelId, thread));
+  const types = new ChannelTypes(rest, deps.store.platformState, log);
+  const sender = new DiscordSender(rest, settings.applicationId, log, types, (channelId, thread) => deps.store.deliveries.threadRoot(channelId, thread));
   const handler = new InteractionHandler({
     deps,
     sender,
+    types,
     log,
     ...(opts.commandDeadlineMs !== undefined ? { deadlineMs: opts.commandDeadlineMs } : {}),
     // Autocomplete: the forum's categories as Parley caches them, and the tags its rules name.

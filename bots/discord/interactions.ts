@@ -19,6 +19,7 @@ import type { AdapterDeps } from '../../lib/seams/platform.js';
 import { autocompleteChoices, toShared, type ForumVocabulary } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { noMentions } from './format.js';
+import type { ChannelTypes } from './channel-types.js';
 import { contentOf, type DiscordSender } from './sender.js';
 
 /** Discord gives up on an interaction after 3 s: a slower command is deferred before that, and followed up. */
@@ -29,6 +30,8 @@ const EPHEMERAL = 1 << 6;
 export interface InteractionHandlerOptions {
   deps: AdapterDeps;
   sender: DiscordSender;
+  /** Where an interaction's channel type is kept for the deliveries (absent in tests of the handler alone). */
+  types?: ChannelTypes;
   log: Logger;
   /** The forum's categories and known tags, for autocomplete. */
   vocabulary(): Promise<ForumVocabulary>;
@@ -105,6 +108,8 @@ export class InteractionHandler {
 
   private async command(interaction: APIInteraction, command: { command: string; args: string }): Promise<APIInteractionResponse> {
     const { deps, sender, log } = this.opts;
+    // The channel's type, which its deliveries need (channel-types.ts): an interaction says it for free.
+    await this.opts.types?.note(interaction.channel?.id ?? interaction.channel_id, interaction.channel?.type);
     const invocation = toInvocation(interaction, command);
     // Too slow: deferred, for the user alone ("Parley is thinking…"); the answer follows it (sender.replyLater).
     const deferred = { ...invocation, platformContext: { ...invocation.platformContext, deferred: true } };

@@ -11,6 +11,7 @@ import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { DiscordContext } from './context.js';
 import { DiscordCode, discordErrorCode, mapDiscordError } from './errors.js';
 import { breakMassMentions, clipText, discordEdit, discordMessage, escapeDiscordMarkdown, noMentions, threadName } from './format.js';
+import type { ChannelTypes } from './channel-types.js';
 import { discordCall } from './rest.js';
 
 /** Discord's limit on a message's content for bots. */
@@ -40,13 +41,12 @@ export type DiscordSenderMethods = Pick<
 >;
 
 export class DiscordSender implements DiscordSenderMethods {
-  /** Channel types, asked once per channel: a forum channel takes posts, not messages. */
-  private readonly types = new Map<string, ChannelType>();
-
   constructor(
     private readonly rest: REST,
     private readonly applicationId: string,
     private readonly log: Logger,
+    /** A forum channel takes posts, not messages. */
+    private readonly types: ChannelTypes,
     /** The announcement of a topic's first post in a channel (the store's deliveries), for replies in a forum channel. */
     private readonly topicRoot: (channelId: number, thread: string) => Promise<string | null> = async () => null,
   ) {}
@@ -54,7 +54,7 @@ export class DiscordSender implements DiscordSenderMethods {
   async sendNotification(channel: { id: number; externalId: string }, n: Notification, opts: { threadRoot: string | null; idempotencyKey: string }): Promise<{ messageRef: string | null }> {
     const body = discordMessage(n, { idempotencyKey: opts.idempotencyKey });
     // In a forum channel every rule keeps one post per topic: a reply goes into its topic's post, whatever the rule.
-    const root = opts.threadRoot ?? (n.kind === 'reply' && (await this.typeOf(channel.externalId)) === ChannelType.GuildForum ? await this.topicRoot(channel.id, n.thread) : null);
+    const root = opts.threadRoot ?? (n.kind === 'reply' && (await this.types.of(channel.externalId)) === ChannelType.GuildForum ? await this.topicRoot(channel.id, n.thread) : null);
     const thread = root ? await this.threadOf(channel.externalId, root, n) : null;
     if (thread !== null) {
       try {
@@ -66,7 +66,7 @@ export class DiscordSender implements DiscordSenderMethods {
         this.log.debug({ thread }, 'discord: the thread of the announcement is gone; posting in the channel');
       }
     }
-    if ((await this.typeOf(channel.externalId)) === ChannelType.GuildForum) {
+    if ((await this.types.of(channel.externalId)) === ChannelType.GuildForum) {
       // A forum channel: one post (a thread) per topic; its first message has the thread's id. A post's message
       // takes no nonce (Discord's forum thread message has none), so only the embed and the mention guard.
       const message = { embeds: body.embeds, allowed_mentions: body.allowed_mentions };
@@ -186,19 +186,5 @@ export class DiscordSender implements DiscordSenderMethods {
       if (code !== DiscordCode.ThreadAlreadyCreated) throw mapDiscordError(err);
     }
     return at.messageId;
-  }
-
-  private async typeOf(channelId: string): Promise<ChannelType | undefined> {
-    const known = this.types.get(channelId);
-    if (known !== undefined) return known;
-    try {
-      const channel = await discordCall<APIChannel>(() => this.rest.get(Routes.channel(channelId)));
-      this.types.set(channelId, channel.type);
-      return channel.type;
-    } catch (err) {
-      // Not worth failing the send for: the send itself will say what is wrong.
-      this.log.debug({ err: (err as Error).message }, 'discord: could not read the channel type');
-      return undefined;
-    }
   }
 }

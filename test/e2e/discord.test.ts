@@ -25,6 +25,8 @@ const CH = {
   signed3: '3000000000000000018',
   rootless: '3000000000000000020',
   threadGone: '3000000000000000021',
+  typed: '3000000000000000022',
+  untyped: '3000000000000000023',
 };
 const FORUM = '3000000000000000019';
 /** A forum channel with a `watch` rule. */
@@ -154,6 +156,25 @@ describe('Discord end to end (interactions mode)', () => {
     assert.equal(body.enforce_nonce, true);
     const delivery = await delivered(CH.support, postId);
     assert.ok(fake.messages(CH.support).some((m) => m.id === delivery.messageRef), 'the message is in the channel, by its ref');
+  });
+
+  // Every request of the delivery path takes a turn of Discord's pace (jobs/channel-limiter.ts): a type asked on the
+  // way would be one more, uncounted, per new channel.
+  test("a channel's type comes with its /discourse watch: its delivery asks Discord nothing more; one added otherwise is asked once, and kept", async () => {
+    const asked = (channelId: string) => fake.calls('GET /channels/{channel_id}').filter((r) => r.path === `/channels/${channelId}`).length;
+    await watch(CH.typed, 'c/infra');
+    await forumPost({ id: ++postId, topicId: 870, categoryId: 12, title: 'Typed' });
+    await delivered(CH.typed, postId);
+    assert.equal(asked(CH.typed), 0, 'no GET /channels/{id} for a channel registered by a command');
+
+    const { channel } = await parley.app.store.channels.ensure({ platform: 'discord', externalId: CH.untyped, name: 'untyped', status: 'active', addedBy: 'cli' });
+    await parley.app.store.rules.add({ channelId: channel.id, source: 'discourse', filter: 'watch', scope: { type: 'category', path: 'infra' }, createdBy: 'cli' });
+    await forumPost({ id: ++postId, topicId: 871, categoryId: 12, title: 'Untyped 1' });
+    await delivered(CH.untyped, postId);
+    await forumPost({ id: ++postId, topicId: 872, categoryId: 12, title: 'Untyped 2' });
+    await delivered(CH.untyped, postId);
+    assert.equal(asked(CH.untyped), 1, 'asked once');
+    assert.equal(await parley.app.store.platformState.get('discord', `channel-type:${CH.untyped}`), String(CHANNEL_TYPE.text), 'kept for other processes and restarts');
   });
 
   test('@everyone and @here in a forum post are delivered harmless', async () => {
