@@ -12,7 +12,9 @@
 //
 // A message leaves when its job gets to it, which may be later than its turn (a busy event loop, a database read
 // between): `sent()` moves its record to that moment, so the turns handed out after it keep their distance from when
-// it really left. That is every turn but those already handed out, which the horizon keeps within half a window.
+// it really left. That is every turn but those already handed out, which the horizon keeps within half a window. The
+// move goes with this process's next ask for a turn (no round trip of its own), or alone within SENT_FLUSH_MS: this
+// process's turns always see it, another process's from then on.
 //
 // A platform that cannot be reached (docs/architecture.md#faults) is an outage, kept beside the pace: no turns until
 // its `down` time, then one message, the probe, gets a turn while the others wait; the probe's answer ends the outage,
@@ -52,25 +54,54 @@ const PROBE_POLL_MS = 500;
 /** An outage record outlives its last change by this much: a Parley stopped mid-outage leaves nothing behind for good. */
 const OUTAGE_TTL_MS = 24 * 3600_000;
 
+const NOW = `
+local now
+if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
+`;
+
+/**
+ * Moves the records of messages that have left (sent()) to when they left, later and never earlier. ARGV from
+ * `arg`: each message's ticket and how many ms before now it left; KEYS from `key`: each message's `perMessage` channel
+ * window records; `platform`, the platform's record, or nil without a pace.
+ */
+const MOVE_SENT = `
+local function moveSent(now, platform, arg, count, key, perMessage)
+  for j = 0, count - 1 do
+    local ticket, at = ARGV[arg + 2 * j], string.format('%.3f', now - tonumber(ARGV[arg + 2 * j + 1]))
+    if platform then redis.call('ZADD', platform, 'XX', 'GT', at, ticket) end
+    for k = key + j * perMessage, key + (j + 1) * perMessage - 1 do redis.call('ZADD', KEYS[k], 'XX', 'GT', at, ticket) end
+  end
+end
+`;
+
 /**
  * KEYS[1]: the platform's record of messages (a sorted set: ticket → when it was due, or when it left); KEYS[2]: when
  * its next turn is due at the even pace (GCRA's theoretical arrival time); KEYS[3]: the platform's outage (a hash:
- * `paused` and `down` until when, the `probe` in flight, `backoff`, `since`); KEYS[4..]: the channel's windows' records.
+ * `paused` and `down` until when, the `probe` in flight, `backoff`, `since`); then the channel's windows' records; then
+ * the watched keys, if any (a key whose existence means no turn, and a key to read); then the window records of the
+ * messages sent since this process last asked (sent()), a channel's windows each.
  * ARGV: now in ms ('' = the Redis server's clock), ticket, the platform's spacing, window, max, horizon and burst
- * (spacing 0: no pace), the probe's lease, then max and duration of each channel window.
- * Returns { wait in ms, outcome, flag }: 1 a turn was taken (wait for it; flag 1: it is the outage's probe), 0 the
- * platform's turns within the horizon are all taken, 2 the channel's window is full, 3 the platform is paused or down
- * (flag 1: a probe is in flight, whose answer may end it sooner).
+ * (spacing 0: no pace), the probe's lease, the number of channel windows, of watched keys (0 or 2) and of messages
+ * sent; then max and duration of each channel window; then each sent message's ticket and how long ago it left.
+ * Returns { wait in ms, outcome, flag, the read key's value }: 1 a turn was taken (wait for it; flag 1: it is the
+ * outage's probe), 0 the platform's turns within the horizon are all taken, 2 the channel's window is full, 3 the
+ * platform is paused or down (flag 1: a probe is in flight, whose answer may end it sooner), 4 the first watched key
+ * exists (nothing taken).
  *
  * A turn is the latest of: now; the even pace, less the burst allowed after a pause; and the moment the window
  * before it holds fewer than `max` messages, counting every record (a late one included, and turns still ahead),
  * which keeps every window around it within `max`. None of the three ever moves back, so turns never overtake one
  * another: jobs that asked first send first.
  */
-const TAKE = `
-local now
-if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
+const TAKE = `${NOW}${MOVE_SENT}
 local ticket, spacing, window, max, horizon, burst = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[7])
+local windows, watched, sent = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+moveSent(now, spacing > 0 and KEYS[1] or nil, 12 + 2 * windows, sent, 4 + windows + watched, windows)
+local read = false
+if watched > 0 then
+  if redis.call('EXISTS', KEYS[4 + windows]) == 1 then return { 0, 4, 0 } end
+  read = redis.call('GET', KEYS[5 + windows])
+end
 local outage = redis.call('HMGET', KEYS[3], 'paused', 'down', 'probe')
 local paused, down = tonumber(outage[1]), tonumber(outage[2])
 if paused and paused > now then return { math.ceil(paused - now), 3, 0 } end
@@ -84,36 +115,31 @@ if spacing > 0 then
   if nth[2] then turn = math.max(turn, tonumber(nth[2]) + window) end
 end
 local channelFree = now
-for i = 4, #KEYS do
-  local cmax, duration = tonumber(ARGV[1 + 2 * i]), tonumber(ARGV[2 + 2 * i])
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - duration)
-  local nth = redis.call('ZRANGE', KEYS[i], -cmax, -cmax, 'WITHSCORES')
+for i = 1, windows do
+  local key, cmax, duration = KEYS[3 + i], tonumber(ARGV[10 + 2 * i]), tonumber(ARGV[11 + 2 * i])
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - duration)
+  local nth = redis.call('ZRANGE', key, -cmax, -cmax, 'WITHSCORES')
   if nth[2] then channelFree = math.max(channelFree, tonumber(nth[2]) + duration) end
 end
-if channelFree > turn then return { math.ceil(channelFree - now), 2 } end
-if turn - now > horizon then return { math.ceil(turn - now - horizon), 0 } end
+if channelFree > turn then return { math.ceil(channelFree - now), 2, 0, read } end
+if turn - now > horizon then return { math.ceil(turn - now - horizon), 0, 0, read } end
 local at = string.format('%.3f', turn)
 if spacing > 0 then
   redis.call('ZADD', KEYS[1], at, ticket)
   redis.call('PEXPIRE', KEYS[1], math.ceil(window + horizon))
   redis.call('SET', KEYS[2], string.format('%.3f', tat + spacing), 'PX', math.ceil(window + horizon))
 end
-for i = 4, #KEYS do
-  redis.call('ZADD', KEYS[i], at, ticket)
-  redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2 + 2 * i]) + horizon))
+for i = 1, windows do
+  redis.call('ZADD', KEYS[3 + i], at, ticket)
+  redis.call('PEXPIRE', KEYS[3 + i], math.ceil(tonumber(ARGV[11 + 2 * i]) + horizon))
 end
 if down then
   -- The wait is over: this message probes; the others wait for its answer, or for its lease to run out.
   redis.call('HSET', KEYS[3], 'down', string.format('%.3f', turn + tonumber(ARGV[8])), 'probe', ticket)
   redis.call('PEXPIRE', KEYS[3], ${OUTAGE_TTL_MS})
-  return { math.ceil(turn - now), 1, 1 }
+  return { math.ceil(turn - now), 1, 1, read }
 end
-return { math.ceil(turn - now), 1, 0 }
-`;
-
-const NOW = `
-local now
-if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
+return { math.ceil(turn - now), 1, 0, read }
 `;
 
 /**
@@ -150,18 +176,20 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KE
 return 0
 `;
 
-/** KEYS: the records a ticket is in. ARGV: now ('' = the server's clock), ticket. Moves the ticket later, never earlier. */
-const SENT = `
-local now
-if ARGV[1] == '' then local t = redis.call('TIME'); now = t[1] * 1000 + t[2] / 1000 else now = tonumber(ARGV[1]) end
-local at = string.format('%.3f', now)
-for i = 1, #KEYS do redis.call('ZADD', KEYS[i], 'XX', 'GT', at, ARGV[2]) end
+/**
+ * Messages sent with no take since to carry their moves (sent()). KEYS[1]: the platform's record; then each message's
+ * channel window records. ARGV: now ('' = the server's clock), 1 if the platform has a pace, the number of channel
+ * windows, then each message's ticket and how long ago it left.
+ */
+const SENT = `${NOW}${MOVE_SENT}
+local windows = tonumber(ARGV[3])
+moveSent(now, ARGV[2] == '1' and KEYS[1] or nil, 4, (#ARGV - 3) / 2, 2, windows)
 return 0
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    parleyTakeTurn(...args: (string | number)[]): Result<[number, number, number?], Context>;
+    parleyTakeTurn(...args: (string | number)[]): Result<[number, number, number, (string | null)?], Context>;
     parleyTurnSent(...args: (string | number)[]): Result<number, Context>;
     parleyPlatformDown(...args: (string | number)[]): Result<[number, number], Context>;
     parleyPlatformUp(...args: (string | number)[]): Result<number, Context>;
@@ -181,18 +209,37 @@ export interface LimiterOptions {
 }
 
 /**
+ * Two keys read in the same script as a turn, so that a job asking for its turn needs no other Redis round trip to
+ * learn whether it should send at all (jobs/deliver.ts: its subject's changes, jobs/queues.ts changeKeys).
+ */
+export interface Watch {
+  /** While this key exists, no turn is taken: the answer is `watched-key-set`. */
+  unless: string;
+  /** This key's value comes back with the answer. */
+  read: string;
+}
+
+/**
  * A turn asked for: `taken` (send in `waitMs`; `probe`: the message that tries a platform that was down);
  * `platform-busy`, the platform's turns in reach are all taken (ask again in `waitMs`); `channel-full` (ask again in
  * `waitMs`); `platform-down`, paused or unreachable until `waitMs` from now (`probe`: a probe is in flight, whose
- * answer may end it sooner). Only a taken turn is recorded.
+ * answer may end it sooner); `watched-key-set`, the watch's `unless` key exists. Only a taken turn is recorded.
  */
 export interface Turn {
   waitMs: number;
-  outcome: 'taken' | 'platform-busy' | 'channel-full' | 'platform-down';
+  outcome: 'taken' | 'platform-busy' | 'channel-full' | 'platform-down' | 'watched-key-set';
   probe?: true;
+  /** Asked with a watch: its `read` key's value (null: not set). */
+  read?: string | null;
 }
 
-const OUTCOMES = ['platform-busy', 'taken', 'channel-full', 'platform-down'] as const;
+const OUTCOMES = ['platform-busy', 'taken', 'channel-full', 'platform-down', 'watched-key-set'] as const;
+
+/**
+ * A message sent is moved to when it left by this process's next take, which carries it (no round trip of its own),
+ * or after this long if no take comes first (the last message of a burst, a quiet moment).
+ */
+const SENT_FLUSH_MS = 10;
 
 interface Pace {
   spacing: number;
@@ -228,10 +275,20 @@ export class ChannelLimiter {
   readonly jobsInReach: number;
   /** This process's turns not yet sent, by channel, to be moved to when they are (sent()). */
   private readonly unsent = new Map<string, { ticket: string; at: number }[]>();
+  /** Messages sent whose records are still to be moved (sent()): the ticket, its channel, when it left (stamp()). */
+  private moves: { ticket: string; channelKey: string; at: number }[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  /** A turn's ticket: unique to this limiter (a random prefix, then a count), cheaper than a UUID each. */
+  private readonly ticketPrefix = `${randomUUID()}:`;
+  private tickets = 0;
+  /** TAKE's arguments that never change: the pace, the probe's lease, the number of windows; then the windows'. */
+  private readonly paceArgs: readonly string[];
+  private readonly windowArgs: readonly string[];
 
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    /** The process's key prefix in Redis, the queues' too (jobs/queues.ts changeKeys). */
+    readonly prefix: string,
     private readonly platform: PlatformName,
     private readonly windows: readonly Window[],
     private readonly opts: LimiterOptions = {},
@@ -245,6 +302,9 @@ export class ChannelLimiter {
     // The epsilon: 500 / (1000 / 30) is 15, not 14.999….
     this.jobsInReach = spacing > 0 ? Math.max(1, Math.floor(horizon / spacing + 1e-9) - 1) : Infinity;
     this.longestMs = Math.max(this.pace.window, ...windows.map((w) => w.durationMs));
+    const { window, max, burst } = this.pace;
+    this.paceArgs = [spacing, window, max, horizon, burst, this.outage.probeLeaseMs, windows.length].map(String);
+    this.windowArgs = windows.flatMap((w) => [String(w.max), String(w.durationMs)]);
     if (!redis.parleyTakeTurn) redis.defineCommand('parleyTakeTurn', { lua: TAKE });
     if (!redis.parleyTurnSent) redis.defineCommand('parleyTurnSent', { lua: SENT });
     if (!redis.parleyPlatformDown) redis.defineCommand('parleyPlatformDown', { lua: DOWN });
@@ -257,16 +317,26 @@ export class ChannelLimiter {
    * ms to wait in the delayed set before asking again (its channel's window is full), having taken nothing.
    */
   async reserve(channelKey: string): Promise<number> {
+    return (await this.reserveWatching(channelKey))!.waitMs; // null only with a watch
+  }
+
+  /**
+   * reserve(), reading the watch's keys with each ask: null when its `unless` key exists (nothing taken), else the
+   * wait as reserve() gives it and the `read` key's value as the last ask found it.
+   */
+  async reserveWatching(channelKey: string, watch?: Watch): Promise<{ waitMs: number; read: string | null } | null> {
     const giveUpAt = Date.now() + MAX_WAIT_IN_PLACE_MS;
     for (;;) {
-      const turn = await this.take(channelKey);
+      const turn = await this.take(channelKey, watch);
+      const read = turn.read ?? null;
+      if (turn.outcome === 'watched-key-set') return null;
       if (turn.outcome === 'taken') {
         await this.until(turn.waitMs);
-        return 0;
+        return { waitMs: 0, read };
       }
       // Behind a probe in flight: look again soon, since its answer may end the outage at once.
       const wait = turn.outcome === 'platform-down' && turn.probe ? Math.min(turn.waitMs, PROBE_POLL_MS) : turn.waitMs;
-      if (turn.outcome === 'channel-full' || Date.now() + wait > giveUpAt) return Math.max(1, wait);
+      if (turn.outcome === 'channel-full' || Date.now() + wait > giveUpAt) return { waitMs: Math.max(1, wait), read };
       await sleep(wait);
     }
   }
@@ -280,20 +350,27 @@ export class ChannelLimiter {
     for (let left = ms; left > 0; left = due - performance.now()) await sleep(Math.ceil(left));
   }
 
-  /** Takes the next turn for a message to `channelKey` if it is in reach; does not wait for it. */
-  async take(channelKey: string): Promise<Turn> {
-    const ticket = randomUUID();
-    const keys = [this.platformKey, this.scheduleKey, this.outageKey, ...this.windows.map((_, i) => this.channelKey(i, channelKey))];
-    const { spacing, window, max, horizon, burst } = this.pace;
-    const args = [this.now(), ticket, spacing, window, max, horizon, burst, this.outage.probeLeaseMs, ...this.windows.flatMap((w) => [w.max, w.durationMs])];
-    const [waitMs, code, flag] = await this.redis.parleyTakeTurn(keys.length, ...keys, ...args);
+  /**
+   * Takes the next turn for a message to `channelKey` if it is in reach; does not wait for it. With a watch, its keys
+   * are read first. Carries the moves of the messages sent since the last take (sent()).
+   */
+  async take(channelKey: string, watch?: Watch): Promise<Turn> {
+    const ticket = `${this.ticketPrefix}${(this.tickets++).toString(36)}`;
+    const moves = this.takeMoves();
+    const keys = [this.platformKey, this.scheduleKey, this.outageKey, ...this.windowKeys(channelKey)];
+    if (watch) keys.push(watch.unless, watch.read);
+    for (const m of moves) keys.push(...this.windowKeys(m.channelKey));
+    const args = [this.now(), ticket, ...this.paceArgs, watch ? '2' : '0', String(moves.length), ...this.windowArgs, ...this.moveArgs(moves)];
+    const [waitMs, code, flag, read] = await this.redis.parleyTakeTurn(keys.length, ...keys, ...args);
     const outcome = OUTCOMES[code]!;
     const probe = flag === 1;
     if (outcome === 'taken') {
       this.remember(channelKey, ticket);
       if (probe) this.probes.set(channelKey, ticket);
     }
-    return probe ? { waitMs, outcome, probe } : { waitMs, outcome };
+    const turn: Turn = probe ? { waitMs, outcome, probe } : { waitMs, outcome };
+    if (watch) turn.read = read ?? null;
+    return turn;
   }
 
   /**
@@ -325,7 +402,8 @@ export class ChannelLimiter {
   }
 
   /**
-   * The message of this process's oldest unsent turn for `channelKey` is leaving now: its records move to now.
+   * The message of this process's oldest unsent turn for `channelKey` is leaving now: its records move to now, with
+   * this process's next take (which reads them after the move), or within SENT_FLUSH_MS if none comes first.
    * Never throws (a failed move only loses that correction).
    */
   async sent(channelKey: string): Promise<void> {
@@ -333,8 +411,37 @@ export class ChannelLimiter {
     const oldest = pending?.shift();
     if (!oldest) return;
     if (pending!.length === 0) this.unsent.delete(channelKey);
-    const keys = [...(this.pace.spacing > 0 ? [this.platformKey] : []), ...this.windows.map((_, i) => this.channelKey(i, channelKey))];
-    await this.redis.parleyTurnSent(keys.length, ...keys, this.now(), oldest.ticket).catch(() => undefined);
+    this.moves.push({ ticket: oldest.ticket, channelKey, at: this.stamp() });
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushMoves();
+    }, SENT_FLUSH_MS).unref();
+  }
+
+  /** Moves the records of the messages sent that no take has carried. Never throws. */
+  private async flushMoves(): Promise<void> {
+    const moves = this.takeMoves();
+    if (moves.length === 0) return;
+    const keys = [this.platformKey, ...moves.flatMap((m) => this.windowKeys(m.channelKey))];
+    const args = [this.now(), this.pace.spacing > 0 ? 1 : 0, this.windows.length, ...this.moveArgs(moves)];
+    await this.redis.parleyTurnSent(keys.length, ...keys, ...args).catch(() => undefined);
+  }
+
+  private takeMoves(): { ticket: string; channelKey: string; at: number }[] {
+    const moves = this.moves;
+    if (moves.length > 0) this.moves = [];
+    return moves;
+  }
+
+  /** Each message's ticket and how long ago it left, by the clock that now() reads (the script takes it from its now). */
+  private moveArgs(moves: readonly { ticket: string; at: number }[]): (string | number)[] {
+    const stamp = this.stamp();
+    return moves.flatMap((m) => [m.ticket, (stamp - m.at).toFixed(3)]);
+  }
+
+  /** The moment by the limiter's clock: the test's, else this process's monotonic one (only differences are sent). */
+  private stamp(): number {
+    return this.opts.clock ? this.opts.clock() : performance.now();
   }
 
   private remember(channelKey: string, ticket: string): void {
@@ -345,8 +452,8 @@ export class ChannelLimiter {
     this.unsent.set(channelKey, pending);
   }
 
-  private channelKey(window: number, channelKey: string): string {
-    return `${this.prefix}:ratelimit:${this.platform}:${window}:${channelKey}`;
+  private windowKeys(channelKey: string): string[] {
+    return this.windows.map((_, i) => `${this.prefix}:ratelimit:${this.platform}:${i}:${channelKey}`);
   }
 
   private now(): string {

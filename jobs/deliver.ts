@@ -5,19 +5,21 @@ import type { PlatformAdapter } from '../lib/seams/platform.js';
 import { PlatformPermanentError, PlatformRateLimitedError, PlatformUnreachableError } from '../lib/errors.js';
 import type { Logger } from '../lib/log.js';
 import { metrics as processMetrics, type Metrics } from '../lib/metrics.js';
-import type { Notification } from '../lib/notification.js';
 import type { Store } from '../lib/seams/store.js';
 import type { ChannelLimiter } from './channel-limiter.js';
 import type { DeliverJob } from '../lib/seams/jobs.js';
-import { currentDeliverJob } from './queues.js';
+import { changeKeys, currentDeliverJob, editedFrom, type Changes } from './queues.js';
 
 export interface DeliverDeps {
   store: Store;
   adapter: PlatformAdapter;
   limiter: ChannelLimiter;
   log: Logger;
-  /** Deleted or edited since the delivery was queued (Queues.changesOf). */
-  changesOf(subject: string): Promise<{ deleted: boolean; edited: Notification | null }>;
+  /**
+   * Deleted or edited since the delivery was queued (Queues.changesOf), asked off the usual path only: the usual path
+   * reads the same keys (changeKeys, under the limiter's prefix) in the script that takes its turn.
+   */
+  changesOf(subject: string): Promise<Changes>;
   /** Where outcomes are counted; the process's registry unless a test gives its own. */
   metrics?: Metrics;
   /** PARLEY_DELIVERY_MAX_AGE_HOURS: a delivery not sent this long after it was queued fails for good (default 24 h). */
@@ -50,16 +52,49 @@ export async function postpone(job: Job, token: string | undefined, ms: number):
   throw new DelayedError();
 }
 
+/**
+ * A delivery's log lines, each carrying its event's id, the correlation id of the event's path
+ * (docs/architecture.md#metrics). Its logger is made for the first line written: at the usual level most deliveries
+ * write none.
+ */
+class DeliveryLog {
+  private child: Logger | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly data: DeliverJob,
+  ) {}
+
+  debug(fields: object, message: string): void {
+    if (this.log.isLevelEnabled('debug')) this.logger().debug(fields, message);
+  }
+
+  warn(fields: object, message: string): void {
+    if (this.log.isLevelEnabled('warn')) this.logger().warn(fields, message);
+  }
+
+  private logger(): Logger {
+    const { eventId, deliveryId } = this.data;
+    return (this.child ??= this.log.child(eventId === undefined ? { delivery: deliveryId } : { eventId, delivery: deliveryId }));
+  }
+}
+
+const DELETED = 'deleted before delivery';
+
 export function createDeliverProcessor(deps: DeliverDeps) {
   const { store, adapter, limiter } = deps;
   const metrics = deps.metrics ?? processMetrics();
   const platform = adapter.platform;
+  const maxAgeMs = deps.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
+  /** Off the usual path, whether the subject was deleted: the reason given before any other. */
+  const deleted = async (subject: string): Promise<boolean> => (await deps.changesOf(subject)).deleted;
   return async function deliver(job: Job<DeliverJob>, token?: string): Promise<DeliverOutcome> {
     const data = currentDeliverJob(job.data);
     const { deliveryId, channelId, thread } = data;
-    // Every line about this delivery carries its event's id, the correlation id of the event's path (docs/architecture.md#metrics).
-    const log = deps.log.child(data.eventId === undefined ? { delivery: deliveryId } : { eventId: data.eventId, delivery: deliveryId });
-    const delivery = await store.deliveries.getByJobId(deliveryId);
+    const subject = data.notification.subject;
+    const log = new DeliveryLog(deps.log, data);
+    // Read in one turn, they share its read transaction (lib/store/sqlite-driver.ts).
+    const [delivery, channel] = await Promise.all([store.deliveries.getByJobId(deliveryId), store.channels.get(channelId)]);
     if (!delivery || delivery.status === 'delivered' || delivery.status === 'cancelled') return 'already-done';
     const attempts = delivery.attempts + 1;
     const recordDelivered = async (sent: Taken['taken'], channelInError: boolean): Promise<DeliverOutcome> => {
@@ -76,7 +111,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
     };
     // In the chat already: only its record is missing.
     const taken = takenBefore(job.progress);
-    if (taken) return recordDelivered(taken, (await store.channels.get(channelId))?.status === 'error');
+    if (taken) return recordDelivered(taken, channel?.status === 'error');
 
     const cancel = async (reason: string): Promise<DeliverOutcome> => {
       await store.deliveries.update(deliveryId, { status: 'cancelled', lastError: reason });
@@ -84,15 +119,11 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       log.debug({ channel: channelId, reason }, 'delivery cancelled');
       return 'cancelled';
     };
-    const changes = await deps.changesOf(data.notification.subject);
-    if (changes.deleted) return cancel('deleted before delivery');
-    const notification = changes.edited ?? data.notification;
-    const channel = await store.channels.get(channelId);
-    if (!channel || channel.status === 'pending') return cancel(channel ? 'channel awaits approval' : 'channel removed');
+    if (!channel || channel.status === 'pending') return cancel((await deleted(subject)) ? DELETED : channel ? 'channel awaits approval' : 'channel removed');
 
     // The bound on waiting (docs/architecture.md#faults): a platform down for longer gets no stale announcements.
-    const maxAgeMs = deps.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
     if (Date.now() - job.timestamp > maxAgeMs) {
+      if (await deleted(subject)) return cancel(DELETED);
       const message = `not delivered within ${Number((maxAgeMs / 3600_000).toPrecision(3))} hours of the event (PARLEY_DELIVERY_MAX_AGE_HOURS)${delivery.lastError ? `: ${delivery.lastError}` : ''}`;
       log.warn({ channel: channel.id }, `delivery failed for good: ${message}`);
       await store.deliveries.update(deliveryId, { status: 'failed', lastError: message });
@@ -100,8 +131,13 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       throw new UnrecoverableError(message);
     }
 
-    const wait = await limiter.reserve(`${channel.id}`);
-    if (wait > 0) return postpone(job, token, wait);
+    // The subject's changes are read with the turn, just before sending: deleted, no turn is taken; edited, the
+    // edited text is announced.
+    const keys = changeKeys(limiter.prefix, subject);
+    const turn = await limiter.reserveWatching(`${channel.id}`, { unless: keys.deleted, read: keys.edited });
+    if (!turn) return cancel(DELETED);
+    if (turn.waitMs > 0) return postpone(job, token, turn.waitMs);
+    const notification = editedFrom(turn.read) ?? data.notification;
 
     const threadRoot = thread === null ? null : await store.deliveries.threadRoot(channel.id, thread);
     let sent: Taken['taken'];

@@ -80,10 +80,15 @@ export function registerAdminAuth(
         ? reply.code(404).type('text/html; charset=utf-8').header('cache-control', 'no-store').send(OFF_PAGE)
         : reply.code(404).header('cache-control', 'no-store').send({ error: 'admin-off', message: OFF_MESSAGE });
     // onRequest, on the root: runs before body parsing and before any route's handler, for routes registered
-    // before or after this call and for paths with no route (the 404 handler runs root hooks too).
-    app.addHook('onRequest', async (req, reply) => {
+    // before or after this call and for paths with no route (the 404 handler runs root hooks too). It runs for
+    // every request (a webhook's too), so it is a plain callback, and it decodes only a path that decoding could
+    // put under /api or /admin: one with a `%`, or one starting `/a`.
+    app.addHook('onRequest', (req, reply, done) => {
       const route = req.routeOptions.url;
-      if (isAdminPath(pathOf(req.url)) || (route !== undefined && isAdminPath(route))) return refuse(req, reply);
+      const url = req.url;
+      const byPath = (url.startsWith('/a') || url.includes('%')) && isAdminPath(pathOf(url));
+      if (byPath || (route !== undefined && isAdminPath(route))) refuse(req, reply);
+      else done();
     });
     // Belt and braces: a route that uses requireAdmin outside /api or /admin is off too.
     const requireAdmin: preHandlerHookHandler = function (req, reply) {

@@ -35,4 +35,30 @@ describe('ChannelLimiter', () => {
     const wait = await limiter.reserve('g');
     assert.ok(wait > 1000, `now the minute window is full: ${wait} ms`);
   });
+
+  test("a watched key set: no turn is taken; else the read key's value comes with the turn", async () => {
+    const p = `${prefix}-watch`;
+    const limiter = new ChannelLimiter(redis, p, 'mattermost', [{ max: 1, durationMs: 60_000 }]);
+    const watch = { unless: `${p}:deleted:x`, read: `${p}:edited:x` };
+    await redis.set(watch.unless, '1');
+    assert.equal(await limiter.reserveWatching('c', watch), null);
+    assert.deepEqual(await limiter.reserveWatching('c', { ...watch, unless: `${p}:deleted:y` }), { waitMs: 0, read: null }, 'the refused ask took no turn');
+    await redis.set(watch.read, 'the edited text');
+    const full = await limiter.reserveWatching('c', { ...watch, unless: `${p}:deleted:y` });
+    assert.ok(full && full.waitMs > 0 && full.read === 'the edited text', JSON.stringify(full));
+  });
+
+  test("a message that left late is moved for another process's limiter too, with no take of this one's to carry it", async () => {
+    let now = 1_000_000;
+    const clock = () => now;
+    const p = `${prefix}-moves`;
+    const one = new ChannelLimiter(redis, p, 'mattermost', [{ max: 1, durationMs: 1000 }], { clock });
+    const other = new ChannelLimiter(redis, p, 'mattermost', [{ max: 1, durationMs: 1000 }], { clock });
+    assert.equal((await one.take('c')).outcome, 'taken');
+    now += 400; // its message left 400 ms after its turn
+    await one.sent('c');
+    await new Promise((r) => setTimeout(r, 100)); // no take from `one` in the meantime
+    now += 700;
+    assert.deepEqual(await other.take('c'), { waitMs: 300, outcome: 'channel-full' }, 'a second after it left, not after its turn');
+  });
 });
