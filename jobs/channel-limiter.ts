@@ -152,10 +152,11 @@ local s = redis.call('HMGET', KEYS[1], 'down', 'probe', 'backoff')
 local down, first = tonumber(s[1]), tonumber(ARGV[3])
 if not down or (ARGV[2] ~= '' and s[2] == ARGV[2]) then
   local backoff = down and math.min((tonumber(s[3]) or first) * 2, tonumber(ARGV[4])) or first
-  redis.call('HSET', KEYS[1], 'down', string.format('%.3f', now + backoff), 'probe', '', 'backoff', backoff)
+  local wait = math.max(backoff, tonumber(ARGV[5]) or 0)
+  redis.call('HSET', KEYS[1], 'down', string.format('%.3f', now + wait), 'probe', '', 'backoff', backoff)
   if not down then redis.call('HSET', KEYS[1], 'since', string.format('%.3f', now)) end
   redis.call('PEXPIRE', KEYS[1], ${OUTAGE_TTL_MS})
-  return { backoff, down and 0 or 1 }
+  return { wait, down and 0 or 1 }
 end
 return { math.max(1, math.ceil(down - now)), 0 }
 `;
@@ -377,11 +378,13 @@ export class ChannelLimiter {
    * A message to `channelKey` found the platform unreachable. Begins an outage, or, from its probe, doubles the wait;
    * returns when the next probe may go.
    */
-  async unreachable(channelKey: string): Promise<number> {
+  async unreachable(channelKey: string, retryAfterMs?: number): Promise<number> {
     const probe = this.probes.get(channelKey) ?? '';
     this.probes.delete(channelKey);
     const { firstBackoffMs, maxBackoffMs } = this.outage;
-    const [waitMs, began] = await this.redis.parleyPlatformDown(1, this.outageKey, this.now(), probe, firstBackoffMs, maxBackoffMs);
+    // The platform's Retry-After, when it gave one, is the least wait: up to the backoff's cap, not beyond.
+    const atLeast = Math.min(Math.max(0, retryAfterMs ?? 0), maxBackoffMs);
+    const [waitMs, began] = await this.redis.parleyPlatformDown(1, this.outageKey, this.now(), probe, firstBackoffMs, maxBackoffMs, atLeast);
     if (began === 1) this.opts.log?.warn({ retryInMs: waitMs }, 'platform unreachable: its deliveries wait, and one message at a time tries it');
     else if (probe) this.opts.log?.info({ retryInMs: waitMs }, 'platform still unreachable');
     return waitMs;
@@ -477,7 +480,7 @@ export function reportingSends(adapter: PlatformAdapter, limiter: ChannelLimiter
         return value;
       },
       async (err: unknown) => {
-        if (err instanceof PlatformUnreachableError) throw new PlatformUnreachableError(err.message, await limiter.unreachable(key), { cause: err });
+        if (err instanceof PlatformUnreachableError) throw new PlatformUnreachableError(err.message, await limiter.unreachable(key, err.retryAfterMs), { cause: err });
         void limiter.answered(key);
         if (err instanceof PlatformRateLimitedError && err.global) await limiter.pause(err.retryAfterMs);
         throw err;

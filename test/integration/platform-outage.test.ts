@@ -52,6 +52,19 @@ describe('a platform outage in the limiter', () => {
     for (const channel of ['a', 'b', 'c']) assert.deepEqual(await l.take(channel), { waitMs: 0, outcome: 'taken' }, 'the outage is over');
   });
 
+  test("the platform's Retry-After is the least wait, up to the backoff's cap; the doubling goes on from the backoff", async () => {
+    const { limiter: l, clock } = limiter();
+    await l.take('a');
+    assert.equal(await l.unreachable('a', 3000), 3000, 'a 503 saying 3 s: the first probe after 3 s, not 1');
+    assert.equal((await l.take('b')).waitMs, 3000);
+    clock.now += 3000;
+    assert.equal((await l.take('a')).probe, true);
+    assert.equal(await l.unreachable('a', 60_000), 4000, 'a Retry-After beyond the cap waits the cap');
+    clock.now += 4000;
+    assert.equal((await l.take('a')).probe, true);
+    assert.equal(await l.unreachable('a'), 4000, 'without one, the backoff as it doubled (1 s, 2 s, 4 s)');
+  });
+
   test('a message sent before the outage began, failing late, does not make the wait longer', async () => {
     const { limiter: l } = limiter();
     await l.take('a');
