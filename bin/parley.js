@@ -13,17 +13,34 @@ import { chooseEntry } from './build-info.js';
 // for good: by V8's defaults that grows the young generation to its most (16 MB semi-spaces, 32 MB in all) and leaves
 // the old one with pages of start-up garbage, which an idle process then keeps (about 30 MB of resident memory,
 // measured with every platform configured: npm run bench startup). So the young generation stays at its first size
-// (growth factor 1: 1 MB semi-spaces) and V8 optimizes for size; cli/start.ts puts both back to V8's defaults once
+// (growth factor 1: 1 MB semi-spaces) and V8 optimizes for size; cli/app/settle.ts puts both back to V8's defaults once
 // every role runs, so that a busy process grows its heap as V8 would (a 1 MB young generation under load costs 5-20%
 // more CPU per event, measured with npm run bench pipeline). These flags are read each time V8 uses them, so setting them here works, where
 // --max-semi-space-size cannot be set once V8 runs. Node flags or NODE_OPTIONS that size the young generation or set
 // --optimize-for-size themselves win: then nothing is changed.
 const HEAP_FLAGS = /--(?:max|min)[-_]semi[-_]space[-_]size|--semi[-_]space[-_]growth[-_]factor|--(?:no-)?optimize[-_]for[-_]size/u;
-if (process.argv[2] === 'start' && !HEAP_FLAGS.test([...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' '))) {
+const nodeFlags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
+if (process.argv[2] === 'start' && !HEAP_FLAGS.test(nodeFlags)) {
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   v8.setFlagsFromString('--optimize-for-size');
   globalThis[Symbol.for('parley.smallHeapWhileLoading')] = true;
 }
+// `parley start` only, likewise: V8's compilers stay off while Parley loads, and its interpreter (Ignition) runs it.
+// Loading runs each module's code about once, yet enough of it gets warm for Sparkplug and hot for TurboFan: their
+// code, and the memory TurboFan's compiles take on V8's worker threads (malloc arenas those threads then keep), stay
+// with an idle process for good: about 11 MB of resident memory, measured with every platform configured (npm run
+// bench startup), and starting takes less CPU without them. cli/app/settle.ts turns both back on once every role
+// runs, so that code that is hot under load is compiled as always (bench/pipeline.ts's pipeline run twice in a
+// process started so: once warm, the same CPU per event). Read each time V8 decides to compile a function, so they
+// can be set now. Node flags that choose the tiers themselves win.
+const TIER_FLAGS = /--(?:no-)?(?:turbofan|sparkplug|opt)\b|--max[-_]opt\b|--jitless\b/u;
+if (process.argv[2] === 'start' && !TIER_FLAGS.test(nodeFlags)) {
+  v8.setFlagsFromString('--no-sparkplug');
+  v8.setFlagsFromString('--no-turbofan');
+  globalThis[Symbol.for('parley.interpreterWhileLoading')] = true;
+}
+// And once every role runs, one collection of what loading left behind (cli/app/settle.ts).
+if (process.argv[2] === 'start') globalThis[Symbol.for('parley.collectAfterLoading')] = true;
 
 let entry;
 try {

@@ -1,6 +1,5 @@
 // `parley start [--role web|bots|workers ...]`: runs Parley until SIGTERM or SIGINT. The first signal
 // stops it cleanly (in-flight jobs finish, connections close); a second one exits at once.
-import { setFlagsFromString } from 'node:v8';
 import { InvalidArgumentError, type Command } from 'commander';
 import { PLATFORMS } from '../bots/registry.js';
 import type { Role } from './app/index.js';
@@ -19,16 +18,6 @@ function collectRoles(value: string, previous: Role[] | undefined): Role[] {
   return roles;
 }
 
-/**
- * bin/parley.js kept V8's heap small while Parley loaded (see there why): from now on V8's defaults apply, so that
- * the heap grows under load as V8 would have it (a young generation growth factor of 2, not optimized for size).
- */
-function restoreHeapDefaults(): void {
-  if ((globalThis as Record<symbol, unknown>)[Symbol.for('parley.smallHeapWhileLoading')] !== true) return;
-  setFlagsFromString('--semi-space-growth-factor=2');
-  setFlagsFromString('--no-optimize-for-size');
-}
-
 async function start(opts: { role?: Role[] }): Promise<void> {
   // Not cli/context.ts's loadCliConfig, which loads the store: the port opens before anything heavy loads, and a
   // ConfigError is worded by cli/main.ts ("parley: cannot start: …", exit code 2).
@@ -38,7 +27,6 @@ async function start(opts: { role?: Role[] }): Promise<void> {
   // Loaded here, not at the top: the other commands need none of the service's parts.
   const { startApp } = await import('./app/index.js');
   const app = await startApp({ config, log, roles });
-  restoreHeapDefaults();
   log.info({ roles }, 'parley started');
 
   await new Promise<void>((resolve) => {

@@ -11,6 +11,7 @@ import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { Cleanups } from './cleanups.js';
 import { openListener } from './listener.js';
+import { settleAfterLoading } from './settle.js';
 
 export type Role = 'web' | 'bots' | 'workers';
 export const ALL_ROLES: readonly Role[] = ['web', 'bots', 'workers'];
@@ -47,6 +48,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (roles.has('bots')) await (await import('./bots.js')).startBots(core, cleanups);
     await (await import('./metrics.js')).exposeMetrics(core, cleanups);
     listener?.ready();
+    settleAfterLoading(log);
     const { store, queues, redis, adapters } = core;
     return { config, store, queues, redis, adapters, http, url: listener?.url ?? null, stop: () => cleanups.run() };
   } catch (err) {

@@ -1,5 +1,5 @@
 // A /topic range as typed → the instants it covers, read in the issuing user's (or channel's, or
-// instance's) IANA zone. Pure: the clock is a parameter; never throws.
+// instance's) IANA zone. Pure: the clock is a parameter; never throws (but for a broken install, below).
 //
 // - from:HH:MM-HH:MM is today in that zone; an end before the start crosses midnight (the start is
 //   yesterday's). A range that has not begun is refused; one that has begun ends now at the latest.
@@ -12,8 +12,11 @@
 // - Around DST changes: a wall time that happens twice (clocks turned back) is its first occurrence for a
 //   start and its second for an end, so the range takes in both; one that never happens (clocks turned
 //   forward) is the instant of the change.
-import * as chrono from 'chrono-node';
+// - chrono-node (half a megabyte of locales) is required at the first natural-language since:, not imported:
+//   resolving stays synchronous, and a process that never reads one does not hold it (lib/lazy-module.ts).
+import type * as Chrono from 'chrono-node';
 import { DateTime, IANAZone, type DurationLikeObject } from 'luxon';
+import { requireLazily } from '../../lib/lazy-module.js';
 import type { ResolvedRange } from '../../lib/transcript/types.js';
 import { failure } from '../messages.js';
 import { COMPACT_DURATION, formatClock, formatOption, type ClockTime, type ParseFailure, type TopicRangeSpec } from './grammar.js';
@@ -133,7 +136,9 @@ interface SinceInstant {
 
 function readNaturalLanguage(text: string, ctx: ResolveContext, zone: IANAZone): SinceInstant | ParseFailure {
   const typed = formatOption('since', text);
-  let results: chrono.ParsedResult[];
+  // Outside the try below: a chrono-node that cannot be loaded is a broken install, not text we could not read.
+  const chrono = requireLazily<typeof Chrono>('chrono-node', 'Reading a natural-language time (since:)');
+  let results: Chrono.ParsedResult[];
   try {
     // chrono.parse rather than parseDate: the same reading, with the components we need to re-read in the zone.
     results = chrono.parse(text, { instant: ctx.now, timezone: zone.offset(ctx.now.getTime()) });

@@ -4,10 +4,11 @@
 // times on its own and then throws without the answer's headers: Parley's queue does the retrying, and needs
 // the wait GitLab asked for (Retry-After, RateLimit-Reset), so failures become the forum errors of lib/errors.ts.
 import { createHash } from 'node:crypto';
-import { createRequesterFn, type FormattedResponse, type ResponseBodyTypes } from '@gitbeaker/requester-utils';
-import { Gitlab } from '@gitbeaker/rest';
+import type { FormattedResponse, ResponseBodyTypes } from '@gitbeaker/requester-utils';
+import type { Gitlab } from '@gitbeaker/rest';
 import { z } from 'zod';
 import { ForumRateLimitedError, ForumRequestError, ForumUnavailableError } from '../errors.js';
+import { importLazily } from '../lazy-module.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
 import { namespaceChain, type GitLabVisibility } from './normalize.js';
@@ -134,8 +135,13 @@ export function issueMarker(key: string): string {
   return `parley${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
 }
 
+/** gitbeaker's client, as Parley makes it. */
+type GitbeakerApi = Gitlab<false>;
+
 export class GitLabClient {
-  private readonly api: Gitlab<false>;
+  /** gitbeaker, made at the first call: its hundreds of API classes are a few MB of heap that a process which
+   *  never calls GitLab (most, most of the time) should not hold (lib/lazy-module.ts). */
+  private apiLoaded: Promise<GitbeakerApi> | undefined;
   private readonly ttlMs: number;
   private readonly now: () => number;
   private readonly log: Logger;
@@ -146,22 +152,33 @@ export class GitLabClient {
     this.ttlMs = opts.cacheTtlMs ?? 5 * 60_000;
     this.now = opts.now ?? Date.now;
     this.log = opts.log ?? silentLogger;
-    this.api = new Gitlab({
-      host: opts.baseUrl.replace(/\/+$/, ''),
-      token: opts.token,
-      // One attempt per request (see the top of this file): gitbeaker has no option that turns its retries off.
-      requesterFn: createRequesterFn((_service, request) => Promise.resolve(request), (endpoint, request) => this.send(endpoint, request ?? {})),
-      // No client-side queue either: Parley's jobs pace themselves.
-      rateLimits: {},
-      queryTimeout: opts.timeoutMs ?? 10_000,
-      camelize: false,
-    });
+  }
+
+  private api(): Promise<GitbeakerApi> {
+    this.apiLoaded ??= (async () => {
+      const purpose = 'GitLab (PARLEY_GITLAB_URL)';
+      const [{ Gitlab }, { createRequesterFn }] = await Promise.all([
+        importLazily('@gitbeaker/rest', purpose, () => import('@gitbeaker/rest')),
+        importLazily('@gitbeaker/requester-utils', purpose, () => import('@gitbeaker/requester-utils')),
+      ]);
+      return new Gitlab({
+        host: this.opts.baseUrl.replace(/\/+$/, ''),
+        token: this.opts.token,
+        // One attempt per request (see the top of this file): gitbeaker has no option that turns its retries off.
+        requesterFn: createRequesterFn((_service, request) => Promise.resolve(request), (endpoint, request) => this.send(endpoint, request ?? {})),
+        // No client-side queue either: Parley's jobs pace themselves.
+        rateLimits: {},
+        queryTimeout: this.opts.timeoutMs ?? 10_000,
+        camelize: false,
+      });
+    })();
+    return this.apiLoaded;
   }
 
   /** A project by `group/sub/project` (or id); null when there is none the token can see. Cached. */
   project(pathOrId: string | number): Promise<GitLabProject | null> {
     return this.cached(this.projects, pathOrId, async () => {
-      const raw = await this.orNullOn404(() => this.api.Projects.show(pathOrId));
+      const raw = await this.orNullOn404(async () => (await this.api()).Projects.show(pathOrId));
       if (raw === null) return null;
       const p = this.check(`project ${pathOrId}`, projectSchema, raw);
       const kind = p.namespace.kind === 'user' ? 'user' : 'group';
@@ -181,7 +198,7 @@ export class GitLabClient {
   group(pathOrId: string | number): Promise<GitLabGroup | null> {
     return this.cached(this.groups, pathOrId, async () => {
       // Without with_projects=false, older GitLab lists the group's projects in the answer.
-      const raw = await this.orNullOn404(() => this.api.Groups.show(pathOrId, { withProjects: false }));
+      const raw = await this.orNullOn404(async () => (await this.api()).Groups.show(pathOrId, { withProjects: false }));
       if (raw === null) return null;
       const g = this.check(`group ${pathOrId}`, groupSchema, raw);
       return { id: g.id, name: g.name, fullPath: g.full_path, visibility: g.visibility, webUrl: g.web_url, parentId: g.parent_id ?? null };
@@ -202,7 +219,7 @@ export class GitLabClient {
    */
   async searchProjects(term: string): Promise<string[]> {
     if (term.trim().length < 2) return []; // GitLab refuses searches shorter than that
-    const raw = await this.api.Projects.all({ search: term, simple: true, orderBy: 'last_activity_at', perPage: 20, maxPages: 1 } as Record<string, unknown>);
+    const raw = await (await this.api()).Projects.all({ search: term, simple: true, orderBy: 'last_activity_at', perPage: 20, maxPages: 1 } as Record<string, unknown>);
     return this.check(`projects matching ${term}`, z.array(z.object({ path_with_namespace: z.string() })), raw).map((p) => p.path_with_namespace);
   }
 
@@ -230,7 +247,7 @@ export class GitLabClient {
 
   /** A user by username (exact, as GitLab compares: case-insensitively); null when there is none. */
   async user(username: string): Promise<GitLabUser | null> {
-    const raw = await this.api.Users.all({ username, perPage: 20, maxPages: 1 } as Record<string, unknown>);
+    const raw = await (await this.api()).Users.all({ username, perPage: 20, maxPages: 1 } as Record<string, unknown>);
     const users = this.check(`users ${username}`, z.array(userSchema), raw);
     const u = users.find((x) => x.username.toLowerCase() === username.toLowerCase());
     return u ? { id: u.id, username: u.username, name: u.name ?? u.username, state: u.state ?? 'active', webUrl: u.web_url ?? '' } : null;
@@ -238,7 +255,7 @@ export class GitLabClient {
 
   /** The user the token belongs to (a health check: a wrong token fails here with 401). */
   async me(): Promise<GitLabUser> {
-    const u = this.check('current user', userSchema, await this.api.Users.showCurrentUser());
+    const u = this.check('current user', userSchema, await (await this.api()).Users.showCurrentUser());
     return { id: u.id, username: u.username, name: u.name ?? u.username, state: u.state ?? 'active', webUrl: u.web_url ?? '' };
   }
 
@@ -251,7 +268,7 @@ export class GitLabClient {
     const [project, user] = await Promise.all([this.project(projectPath), this.user(username)]);
     if (!project) throw new ForumRequestError(404, `gitlab: no project ${projectPath} (or the token cannot see it)`);
     if (!user || user.state !== 'active') return GitLabAccessLevel.None;
-    const raw = await this.orNullOn404(() => this.api.ProjectMembers.show(project.id, user.id, { includeInherited: true }));
+    const raw = await this.orNullOn404(async () => (await this.api()).ProjectMembers.show(project.id, user.id, { includeInherited: true }));
     if (raw === null) return GitLabAccessLevel.None;
     const m = this.check(`member ${username} of ${projectPath}`, memberSchema, raw);
     if (m.membership_state && m.membership_state !== 'active') return GitLabAccessLevel.None;
@@ -260,7 +277,7 @@ export class GitLabClient {
 
   /** The project's labels, its groups' included. */
   async labels(projectPath: string | number): Promise<GitLabLabel[]> {
-    const raw = await this.api.ProjectLabels.all(projectPath, { includeAncestorGroups: true, perPage: 100 } as Record<string, unknown>);
+    const raw = await (await this.api()).ProjectLabels.all(projectPath, { includeAncestorGroups: true, perPage: 100 } as Record<string, unknown>);
     return this.check(`labels of ${projectPath}`, z.array(labelSchema), raw).map((l) => ({ id: l.id, name: l.name, color: l.color ?? '', description: l.description ?? null }));
   }
 
@@ -272,7 +289,7 @@ export class GitLabClient {
     const options: Record<string, unknown> = { description: issue.description };
     if (issue.labels && issue.labels.length > 0) options.labels = issue.labels.join(',');
     if (opts.sudo !== undefined) options.sudo = opts.sudo;
-    const raw = await this.api.Issues.create(projectPath, issue.title, options);
+    const raw = await (await this.api()).Issues.create(projectPath, issue.title, options);
     const created = toIssue(this.check(`new issue in ${projectPath}`, issueSchema, raw));
     this.log.info({ project: String(projectPath), iid: created.iid, sudo: opts.sudo }, 'gitlab issue created');
     return created;
@@ -284,7 +301,7 @@ export class GitLabClient {
    */
   async findIssueByMarker(projectPath: string | number, marker: string): Promise<GitLabIssue | null> {
     if (!MARKER.test(marker)) throw new RangeError(`marker ${JSON.stringify(marker)} must be one word of 8 to 64 letters and digits`);
-    const raw = await this.api.Issues.all({
+    const raw = await (await this.api()).Issues.all({
       projectId: projectPath,
       search: marker,
       in: 'description',
@@ -293,7 +310,7 @@ export class GitLabClient {
       sort: 'desc',
       perPage: 20,
       maxPages: 1,
-    } as Parameters<typeof this.api.Issues.all>[0]);
+    } as Parameters<GitbeakerApi['Issues']['all']>[0]);
     const issues = this.check(`issues of ${projectPath}`, z.array(issueSchema), raw);
     // Search matches words loosely: the marker itself must be in the description.
     const found = issues.find((i) => (i.description ?? '').includes(marker));

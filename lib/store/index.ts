@@ -9,8 +9,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
 import type { DatabaseTarget } from '../config.js';
+import { importLazily } from '../lazy-module.js';
 import { silentLogger, type Logger } from '../log.js';
 import { createCategoryStore } from './categories.js';
 import { createChannelStore } from './channels.js';
@@ -37,7 +37,7 @@ const PG_POOL_SIZE = 10;
 export async function openStore(target: DatabaseTarget, opts: { log?: Logger } = {}): Promise<Store> {
   const log = opts.log ?? silentLogger;
   if (target.kind === 'sqlite') return serializedPerFile(target.path, async () => openMigrated(await openSqlite(target.path), 'sqlite', log));
-  return openMigrated(openPostgres(target.url, log), 'postgres', log);
+  return openMigrated(await openPostgres(target.url, log), 'postgres', log);
 }
 
 async function openMigrated(db: Db, dialect: Dialect, log: Logger): Promise<Store> {
@@ -105,7 +105,9 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
-function openPostgres(url: string, log: Logger): Db {
+async function openPostgres(url: string, log: Logger): Promise<Db> {
+  // pg loaded here, not at the top: a SQLite process (the default) never needs it (lib/lazy-module.ts).
+  const { default: pg } = await importLazily('pg', 'A PostgreSQL DATABASE_URL', () => import('pg'));
   const pool = new pg.Pool({ connectionString: url, max: PG_POOL_SIZE, connectionTimeoutMillis: 5000 });
   // An idle client losing its connection emits here; without a listener the process would exit.
   pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'PostgreSQL idle connection error'));
