@@ -154,6 +154,7 @@ export function createDeliverProcessor(deps: DeliverDeps) {
       const message = err instanceof Error ? err.message : String(err);
       if (err instanceof PlatformUnreachableError) {
         // The platform as a whole: its deliveries wait together (the limiter's outage), spending no attempt.
+        metrics.delivery(platform, 'unreachable');
         log.debug({ channel: channel.id, retryInMs: err.retryAfterMs }, `platform unreachable, delivery waits: ${message}`);
         await store.deliveries.update(deliveryId, { lastError: message });
         return postpone(job, token, err.retryAfterMs ?? 1000);

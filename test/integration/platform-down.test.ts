@@ -12,6 +12,7 @@ import type { Ingest } from '../../jobs/ingest.js';
 import { startWorkers } from '../../jobs/workers.js';
 import { PlatformUnreachableError } from '../../lib/errors.js';
 import { createLogger } from '../../lib/log.js';
+import { metrics } from '../../lib/metrics.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import { eventually, postBody, startParley, topicBody, type TestParley } from '../helpers/parley.js';
 
@@ -125,6 +126,8 @@ describe('a platform down for minutes', () => {
     // worker slot), then the probes, one at a time; never a request per delivery per retry.
     assert.ok(refused <= CONCURRENCY + mostProbes(downForMs), `${refused} requests while down for ${downForMs} ms`);
     assert.ok(refused < 30, `fewer requests (${refused}) than deliveries waiting (30)`);
+    const counted = (await metrics().deliveries.get()).values.find((v) => v.labels.platform === 'mattermost' && v.labels.outcome === 'unreachable')?.value;
+    assert.equal(counted, refused, 'each refusal counted as unreachable in parley_deliveries_total');
     const rows = await Promise.all(titles.map((_, i) => web.app.store.deliveries.getByJobId(`post-${i + 1}-ch-1`)));
     assert.ok(rows.every((d) => d?.status === 'delivered' && d.attempts === 1), 'each delivered on its first counted attempt');
     await sleep(500);
