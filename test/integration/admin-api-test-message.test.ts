@@ -145,7 +145,7 @@ describe('admin API: a test message', () => {
     const deliver = createDeliverProcessor({
       store,
       adapter: adapters.get('mattermost')!,
-      limiter: { reserve: async () => 0 } as unknown as ChannelLimiter,
+      limiter: { prefix: 'test', reserve: async () => 0, reserveWatching: async () => ({ waitMs: 0, read: null }) } as unknown as ChannelLimiter,
       log: silentLogger,
       changesOf: async () => ({ deleted: false, edited: null }),
     });
