@@ -3,11 +3,16 @@
 // runs, webhooks get 503 with Retry-After until the web role's routes are there, and a stop closes the port.
 // A platform whose adapter is created, then started, only when the test says so holds the start at each step.
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { fakePlatform } from '../../bench/fake-platform.js';
 import { definePlatform } from '../../lib/seams/platform.js';
 import { freePort } from '../helpers/free-port.js';
-import { eventually, postBody, startParley } from '../helpers/parley.js';
+import { eventually, postBody, postWebhook, startParley } from '../helpers/parley.js';
+import { sharedProcessEnv, spawnParley } from '../helpers/parley-process.js';
 import { freshEnv, runParley } from '../helpers/cli.js';
 
 function gate(): { opened: Promise<void>; open: () => void } {
@@ -79,6 +84,25 @@ describe('parley start: the port opens first', () => {
       await parley.stop();
     }
     await assert.rejects(fetch(`${base}/healthz`), 'nothing listens after the stop');
+  });
+
+  // bin/parley.js keeps V8's heap small and its compilers off while Parley loads, and cli/app/settle.ts puts V8's
+  // defaults back once every role runs: flags set while V8 runs, so this runs on every Node CI runs.
+  test('parley start as an operator runs it: every role runs, a webhook is taken, and SIGTERM stops it cleanly', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'parley-start-'));
+    const parley = spawnParley({ env: sharedProcessEnv({ databaseUrl: path.join(dir, 'parley.db'), dataDir: dir, prefix: `test-start-${randomUUID()}` }) });
+    try {
+      await parley.started;
+      assert.equal((await fetch(`${parley.url}/healthz`)).status, 200);
+      assert.equal((await fetch(`${parley.url}/readyz`)).status, 200);
+      assert.equal(await postWebhook(parley.url, 'post_created', postBody({ id: 1, topicId: 1, categoryId: 4 }), { eventId: randomUUID() }), 202);
+      await parley.kill('SIGTERM');
+      assert.equal(parley.child.exitCode, 0, 'a clean stop');
+      assert.deepEqual(parley.logs.filter((l) => Number(l.level) >= 50).map((l) => l.msg), [], 'no error logged');
+    } finally {
+      await parley.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('a configuration that does not validate: the problem is named and the exit code is 2', async () => {
