@@ -6,19 +6,15 @@
 // Ours: the compiled build (dist/, PARLEY_RUN_FROM=dist); baseline: the same sources through tsx
 // (PARLEY_RUN_FROM=source), in the same run. ratio = ours ÷ baseline of the idle RSS (lower is better). Issue 14's
 // bar: idle RSS below 120 MB and /healthz within 1 s of start. Linux only (/proc); needs Redis on REDIS_URL.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { whyStale } from '../bin/build-info.js';
 import { redisConnection } from '../lib/redis.js';
 import { startIdlePlatforms, type IdlePlatforms } from './idle-platforms.js';
+import { buildIfStale, cleanEnv, cpuMsOf, memoryOf, spawnParley } from './parley-process.js';
 import type { Benchmark } from './types.js';
 
-const ROOT = fileURLToPath(new URL('../', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'parley.js');
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const SETTLE_MS = 10_000;
 const START_TIMEOUT_MS = 60_000;
@@ -45,29 +41,7 @@ interface StartFigures {
   errors: number;
 }
 
-/** User and system CPU time of a process so far, in ms, from /proc (clock ticks of 10 ms, as on every Linux/x86-64). */
-function cpuMsOf(pid: number): number {
-  // The fields after the command's closing parenthesis: utime and stime are the 12th and 13th of them.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-/** VmRSS and VmHWM of a process, in MB (1 MB = 2^20 bytes), from /proc. */
-function memoryOf(pid: number): { rss: number; peak: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'mu').exec(status)?.[1] ?? NaN);
-  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
-}
-
 const round1 = (n: number) => Math.round(n * 10) / 10;
-
-/** This process's environment without Parley's own settings (the run's are all given), nor NODE_OPTIONS (an
- *  `--import tsx` there would load tsx into the compiled run). */
-function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('PARLEY_') && !['DATABASE_URL', 'PORT', 'REDIS_URL', 'LOG_LEVEL', 'NODE_OPTIONS'].includes(k)) env[k] = v;
-  return env;
-}
 
 async function statusOf(url: string): Promise<number> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000) });
@@ -85,10 +59,6 @@ async function healthzAnswers(url: string): Promise<boolean> {
   }
 }
 
-function stopped(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
-}
-
 async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, port: number): Promise<StartFigures> {
   const dataDir = mkdtempSync(path.join(tmpdir(), `parley-startup-${runFrom}-`));
   const prefix = `bench-startup-${process.pid}-${runFrom}`;
@@ -104,38 +74,18 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
     PARLEY_QUEUE_PREFIX: prefix,
   };
   const t0 = performance.now();
-  const child = spawn(process.execPath, [BIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
+  const parley = spawnParley({ env });
+  const { child } = parley;
   /** When the log said "parley started" (every role running), read by the loop below. */
   const started: { at: number | null; cpuMs: number } = { at: null, cpuMs: 0 };
-  let warnings = 0;
-  let errors = 0;
-  let pending = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    pending += chunk;
-    let end: number;
-    while ((end = pending.indexOf('\n')) >= 0) {
-      const line = pending.slice(0, end);
-      pending = pending.slice(end + 1);
-      log += `${line}\n`;
-      const entry = (() => {
-        try {
-          return JSON.parse(line) as { level?: number; msg?: string };
-        } catch {
-          return {};
-        }
-      })();
-      if ((entry.level ?? 0) >= 50) errors++;
-      else if ((entry.level ?? 0) >= 40) warnings++;
-      if (entry.msg === 'parley started' && started.at === null) {
-        started.at = performance.now();
-        started.cpuMs = cpuMsOf(child.pid!);
-      }
-    }
-  });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (log += chunk));
-  const exited = stopped(child);
-  const failed = (why: string) => new Error(`startup (${runFrom}): ${why}\n${log.slice(-4000)}`);
+  parley.started.then(
+    () => {
+      started.at = performance.now();
+      started.cpuMs = cpuMsOf(parley.pid);
+    },
+    () => undefined,
+  );
+  const failed = (why: string) => new Error(`startup (${runFrom}): ${why}\n${parley.tail().slice(-4000)}`);
   try {
     let healthzMs: number | null = null;
     let healthzCpuMs = 0;
@@ -144,7 +94,7 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
       if (performance.now() - t0 > START_TIMEOUT_MS) throw failed(`/healthz did not answer within ${START_TIMEOUT_MS} ms`);
       if (await healthzAnswers(`http://127.0.0.1:${port}/healthz`)) {
         healthzMs = performance.now() - t0;
-        healthzCpuMs = cpuMsOf(child.pid!);
+        healthzCpuMs = cpuMsOf(parley.pid);
       } else await new Promise((r) => setTimeout(r, HEALTHZ_POLL_MS));
     }
     let startedAt = started.at;
@@ -156,14 +106,11 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
     }
     await new Promise((r) => setTimeout(r, Math.max(0, startedAt + SETTLE_MS - performance.now())));
     if (child.exitCode !== null) throw failed(`parley exited ${child.exitCode} while idle`);
-    const memory = memoryOf(child.pid!);
+    const memory = memoryOf(parley.pid);
     const readyzStatus = await statusOf(`http://127.0.0.1:${port}/readyz`);
-    return { healthzMs, healthzCpuMs, startedMs: startedAt - t0, startedCpuMs: started.cpuMs, idleRssMb: memory.rss, peakRssMb: memory.peak, readyzStatus, warnings, errors };
+    return { healthzMs, healthzCpuMs, startedMs: startedAt - t0, startedCpuMs: started.cpuMs, idleRssMb: memory.rss, peakRssMb: memory.peak, readyzStatus, warnings: parley.warnings, errors: parley.errors };
   } finally {
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
-    clearTimeout(timer);
+    await parley.stop();
     rmSync(dataDir, { recursive: true, force: true });
     const redis = redisConnection(REDIS_URL);
     try {
@@ -186,14 +133,7 @@ async function freePort(): Promise<number> {
 
 export const startup: Benchmark = async () => {
   // Ours is the build of the sources as they are now: build first when dist/ is missing or stale.
-  const stale = whyStale(ROOT);
-  let buildMs: number | null = null;
-  if (stale !== null) {
-    const t = performance.now();
-    const build = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'build.js')], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-    if (build.status !== 0) throw new Error(`startup: npm run build failed (${stale})`);
-    buildMs = Math.round(performance.now() - t);
-  }
+  const buildMs = buildIfStale('startup');
   const platforms = await startIdlePlatforms();
   // Wall times depend on what else the machine runs: the load average says how busy it was.
   const loadBefore = loadavg()[0]!;
