@@ -14,6 +14,7 @@ import { silentLogger } from '../lib/log.js';
 import { fakePlatform } from './fake-platform.js';
 import { limitedPlatform } from './limited-platform.js';
 import { BENCH_CONCURRENCY, BENCH_WEBHOOK_SECRET, benchEnv } from './app-env.js';
+import { removeRunKeys } from './redis-keys.js';
 import type { Benchmark } from './types.js';
 
 const CHANNELS = 2000;
@@ -83,9 +84,6 @@ export const fanout: Benchmark = async () => {
     const ours = CHANNELS / (last / 1000);
     const uniqueChannels = new Set(limited.sent.map((s) => s.channel)).size;
     if (uniqueChannels !== CHANNELS) throw new Error(`fan-out reached ${uniqueChannels} distinct channels of ${CHANNELS}`);
-    for (const queue of [app.queues.ingest, app.queues.transcripts, app.queues.deliverQueue('telegram'), app.queues.deliverQueue('slack')]) {
-      await queue.obliterate({ force: true });
-    }
     return {
       name: 'fanout',
       ours: Math.round(ours),
@@ -108,6 +106,7 @@ export const fanout: Benchmark = async () => {
     };
   } finally {
     await app.stop();
+    await removeRunKeys(app.config.queuePrefix);
     rmSync(dir, { recursive: true, force: true });
   }
 };

@@ -23,6 +23,7 @@ import { redisConnection } from '../lib/redis.js';
 import { openStore } from '../lib/store/index.js';
 import { BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET } from './app-env.js';
 import { buildIfStale, cleanEnv, cpuMsOf, post, postCreatedHeaders, ROOT, spawnParley, type ParleyProcess } from './parley-process.js';
+import { removeKeys } from './redis-keys.js';
 import type { Benchmark } from './types.js';
 
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? process.env.PARLEY_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -274,12 +275,7 @@ export const instances: Benchmark = async () => {
     await admin.query(`drop schema if exists ${schemaName} cascade`).catch(() => undefined);
     await admin.end();
     const redis = redisConnection(BENCH_REDIS_URL);
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await removeKeys(redis, `${prefix}:*`);
     redis.disconnect();
   }
 };

@@ -29,6 +29,7 @@ import { openStore } from '../lib/store/index.js';
 import type { Redis } from 'ioredis';
 import { fakePlatform } from './fake-platform.js';
 import { BENCH_CONCURRENCY, BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET, benchEnv } from './app-env.js';
+import { removeKeys, removeRunKeys } from './redis-keys.js';
 import type { Benchmark } from './types.js';
 import type { LoadOrder, LoadReport } from './webhook-load.js';
 
@@ -156,12 +157,11 @@ async function parleyInProcess(): Promise<InProcess> {
     await fake.waitFor(EVENTS + PACED_RATE * 5, 300_000);
     const pacedLatencies = paced.latenciesMs.sort((a, b) => a - b);
     const pct = (p: number, of = latencies): number => of[Math.min(of.length - 1, Math.floor(p * of.length))]!;
-    await app.queues.ingest.obliterate({ force: true });
-    await app.queues.deliverQueue('telegram').obliterate({ force: true });
     return { rate, cpu, p50: pct(0.5), p99: pct(0.99), pacedP99: pct(0.99, pacedLatencies), loadCpu: sent.cpuPerEvent };
   } finally {
     await load.close();
     await app.stop();
+    await removeRunKeys(config.queuePrefix);
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -201,14 +201,10 @@ async function parleySplit(): Promise<Split> {
     const redisUsed = (await redisCpu(redis)) - redis0;
     const webCpu = Math.round((web1 - web0) / EVENTS);
     const workersCpu = Math.round((workers1 - workers0) / EVENTS);
-    for (const name of ['ingest', 'transcripts', 'deliver-telegram']) {
-      const queue = new Queue(name, { connection: redis, prefix: env.PARLEY_QUEUE_PREFIX });
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
     return { rate, cpu: { node: webCpu + workersCpu, redis: Math.round(redisUsed / EVENTS) }, webCpu, workersCpu };
   } finally {
     await Promise.all([load.close(), web.close(), workers.close()]);
+    await removeKeys(redis, `${env.PARLEY_QUEUE_PREFIX}:*`);
     redis.disconnect();
     rmSync(dir, { recursive: true, force: true });
   }

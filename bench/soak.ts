@@ -23,6 +23,7 @@ import { redisConnection } from '../lib/redis.js';
 import type { ChannelSettings } from '../lib/seams/store.js';
 import { openStore } from '../lib/store/index.js';
 import { BENCH_REDIS_URL, BENCH_WEBHOOK_SECRET } from './app-env.js';
+import { removeKeys } from './redis-keys.js';
 import { startSoakPlatforms, type SoakPlatform, type SoakPlatforms } from './soak-platforms.js';
 import { buildIfStale, cleanEnv, cpuMsOf, memoryOf, spawnParley, type ParleyProcess } from './parley-process.js';
 import type { LoadOrder, LoadReport } from './webhook-load.js';
@@ -618,12 +619,7 @@ async function main(): Promise<void> {
     await platforms.close();
     rmSync(dataDir, { recursive: true, force: true });
     // The run's queues, limiter windows and leases: everything under its prefix.
-    let cursor = '0';
-    do {
-      const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      cursor = nextCursor;
-      if (keys.length > 0) await redis.unlink(...keys);
-    } while (cursor !== '0');
+    await removeKeys(redis, `${prefix}:*`);
     redis.disconnect();
   }
 }

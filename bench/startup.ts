@@ -10,9 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
-import { redisConnection } from '../lib/redis.js';
 import { startIdlePlatforms, type IdlePlatforms } from './idle-platforms.js';
 import { buildIfStale, cleanEnv, cpuMsOf, memoryOf, spawnParley } from './parley-process.js';
+import { removeRunKeys } from './redis-keys.js';
 import type { Benchmark } from './types.js';
 
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -112,13 +112,7 @@ async function measure(runFrom: 'dist' | 'source', platforms: IdlePlatforms, por
   } finally {
     await parley.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    const redis = redisConnection(REDIS_URL);
-    try {
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length > 0) await redis.del(...keys);
-    } finally {
-      redis.disconnect();
-    }
+    await removeRunKeys(prefix, REDIS_URL);
   }
 }
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Role } from '../../cli/app/index.js';
-import { redisConnection } from '../../lib/redis.js';
+import { removeRunKeys } from '../../bench/redis-keys.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
 import { eventually, postBody, postWebhook } from '../helpers/parley.js';
@@ -188,20 +188,6 @@ function holdEverything(hook: WebhookReceiver): { held(): number; release(): Pro
   };
 }
 
-/** The test's keys on the shared Redis: queues, limiters, leases. */
-async function removeKeys(prefix: string): Promise<void> {
-  const redis = redisConnection(REDIS_URL);
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-}
 
 /** Categories, channels and rules, in place before Parley starts. */
 async function seed(store: Store, hookUrl: string, platforms: readonly PlatformName[]): Promise<void> {
@@ -272,7 +258,8 @@ describe('a web, a workers and a bots process killed with SIGKILL under load', (
     await telegram?.stop();
     await store?.close();
     await schema?.drop();
-    await removeKeys(prefix);
+    // The test's keys on the shared Redis: queues, limiters, leases.
+    await removeRunKeys(prefix, REDIS_URL);
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -389,7 +376,8 @@ describe('PostgreSQL restarted under load', { skip: missingPostgresServer() ?? f
     await hook?.stop();
     await store?.close().catch(() => undefined);
     await pg?.destroy();
-    await removeKeys(prefix);
+    // The test's keys on the shared Redis: queues, limiters, leases.
+    await removeRunKeys(prefix, REDIS_URL);
     rmSync(dir, { recursive: true, force: true });
   });
 

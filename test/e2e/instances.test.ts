@@ -19,6 +19,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { deliverQueueName, INGEST_QUEUE } from '../../jobs/queues.js';
+import { removeKeys } from '../../bench/redis-keys.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { PlatformName, Store } from '../../lib/seams/store.js';
 import { openStore } from '../../lib/store/index.js';
@@ -252,12 +253,7 @@ describe('two Parley instances on one Redis and one PostgreSQL', () => {
     await store?.close();
     await schema?.drop();
     // The test's keys on the shared Redis: queues, limiters, leases.
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length > 0) await redis.unlink(...keys);
-      cursor = next;
-    } while (cursor !== '0');
+    await removeKeys(redis, `${prefix}:*`);
     redis.disconnect();
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
     assert.deepEqual(discord?.violations ?? [], [], "every request to Discord kept to Discord's spec");

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { ChannelLimiter } from '../../jobs/channel-limiter.js';
+import { removeKeys } from '../../bench/redis-keys.js';
 import { redisConnection } from '../../lib/redis.js';
 
 describe('ChannelLimiter', () => {
   const redis = redisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const prefix = `test-${randomUUID()}`;
   after(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await removeKeys(redis, `${prefix}*`);
     redis.disconnect();
   });
 

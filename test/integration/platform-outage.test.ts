@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { ChannelLimiter, reportingSends } from '../../jobs/channel-limiter.js';
 import { PlatformRateLimitedError, PlatformTransientError, PlatformUnreachableError } from '../../lib/errors.js';
+import { removeKeys } from '../../bench/redis-keys.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { PlatformAdapter } from '../../lib/seams/platform.js';
 import type { ChannelRecord } from '../../lib/seams/store.js';
@@ -18,8 +19,7 @@ describe('a platform outage in the limiter', () => {
   const redis = redisConnection(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379');
   const prefix = `test-${randomUUID()}`;
   after(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
+    await removeKeys(redis, `${prefix}*`);
     redis.disconnect();
   });
 

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { after, describe, test } from 'node:test';
 import { fakePlatform } from '../../bench/fake-platform.js';
 import { ChannelLimiter, reportingSends } from '../../jobs/channel-limiter.js';
+import { removeKeys } from '../../bench/redis-keys.js';
 import { redisConnection } from '../../lib/redis.js';
 import type { ChannelRecord } from '../../lib/seams/store.js';
 
@@ -105,8 +106,7 @@ describe('the platform pace', () => {
   };
   after(async () => {
     for (const prefix of prefixes) {
-      const keys = await redis.keys(`${prefix}*`);
-      if (keys.length > 0) await redis.del(...keys);
+      await removeKeys(redis, `${prefix}*`);
     }
     redis.disconnect();
   });
